@@ -1,0 +1,52 @@
+"""emostream contracts: events, annotations, feedback, dead letters and the task catalog (no I/O)."""
+
+from .annotation import AffectScores, AnnotatedEvent, Annotation, Provenance
+from .deadletter import DeadLetter
+from .errors import EmostreamError, InvalidEvent, RejectReason
+from .events import DEFAULT_LIMITS, EventLimits, TextEvent, decode_event, validate_event
+from .feedback import Feedback
+from .jsonschema import PUBLIC_MODELS, json_schema
+from .tasks import (
+    ALL_TASKS,
+    CATALOG,
+    EC_LABELS,
+    EC_NEUTRAL,
+    EI_EMOTIONS,
+    TaskFamily,
+    TaskKind,
+    TaskSpec,
+    parse_tasks,
+    task_set_key,
+)
+from .text import normalise_text, text_sha256
+
+__all__ = [
+    "ALL_TASKS",
+    "CATALOG",
+    "DEFAULT_LIMITS",
+    "EC_LABELS",
+    "EC_NEUTRAL",
+    "EI_EMOTIONS",
+    "PUBLIC_MODELS",
+    "AffectScores",
+    "AnnotatedEvent",
+    "Annotation",
+    "DeadLetter",
+    "EmostreamError",
+    "EventLimits",
+    "Feedback",
+    "InvalidEvent",
+    "Provenance",
+    "RejectReason",
+    "TaskFamily",
+    "TaskKind",
+    "TaskSpec",
+    "TextEvent",
+    "decode_event",
+    "json_schema",
+    "normalise_text",
+    "parse_tasks",
+    "task_set_key",
+    "text_sha256",
+    "validate_event",
+]

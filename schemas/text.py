@@ -1,0 +1,24 @@
+"""Text normalisation and hashing: the identity of a text for caching and provenance.
+
+Pure functions. Normalisation folds only what does not change affect (Unicode
+form, surrounding and repeated whitespace); case, emoji and punctuation are kept
+because "I'm FINE!!!" and "i'm fine" are not the same annotation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """NFC-normalise, collapse runs of whitespace to one space and strip the ends."""
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def text_sha256(text: str) -> str:
+    """Hex sha256 of the normalised text (the `text_sha256` of an `Annotation`)."""
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()

@@ -1,0 +1,6 @@
+"""Shared test set-up: real service fixtures live in tests/fixtures/, one module per service."""
+
+pytest_plugins = [
+    "tests.fixtures.redis_server",
+    "tests.fixtures.broker",
+]

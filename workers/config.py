@@ -1,0 +1,69 @@
+"""Configuration sections of the annotation engine.
+
+These are plain models; each deployable composes them into its one
+`pydantic-settings` object (see `stream/settings.py`), so the environment
+names are `EMOSTREAM_ENGINE__MAX_BATCH_SIZE`, `EMOSTREAM_BACKEND__KIND`, ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+
+
+class EngineSettings(BaseModel):
+    max_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per backend call.")
+    max_text_chars: int = Field(default=10_000, ge=1)
+    max_text_bytes: int = Field(default=40_000, ge=1)
+
+
+class CacheSettings(BaseModel):
+    #: "auto": Redis when `redis_url` is set, else the in-process LRU. "none" disables caching.
+    kind: Literal["auto", "redis", "memory", "none"] = "auto"
+    redis_url: SecretStr | None = Field(default=None, description="redis:// or rediss:// URL (password inside).")
+    key_prefix: str = "emostream:ann:"
+    ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    memory_max_entries: int = Field(default=100_000, ge=1)
+    socket_timeout_s: float = Field(default=0.5, gt=0)
+    #: After a Redis failure, bypass the cache this long before trying again.
+    retry_after_s: float = Field(default=2.0, ge=0)
+    ssl_ca_certs: Path | None = None
+
+
+class LocalBackendSettings(BaseModel):
+    #: Directory of the heads (and optional encoder adapter); default: the model shipped in the package.
+    model_dir: Path | None = None
+    #: torch intra-op threads; 0 means torch's default (all cores).
+    num_threads: int = Field(default=0, ge=0)
+
+
+class TGIBackendSettings(BaseModel):
+    url: str = "http://127.0.0.1:8080"
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_in_flight: int = Field(default=32, ge=1)
+    token: SecretStr | None = None
+
+
+class OpenAIBackendSettings(BaseModel):
+    url: str = "http://127.0.0.1:8000/v1"
+    model: str = ""
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_in_flight: int = Field(default=32, ge=1)
+
+
+class HFBackendSettings(BaseModel):
+    model: str = ""  # a local path; GGUF with gguf_file, or a checkpoint directory
+    gguf_file: str | None = None
+    adapter: Path | None = None
+    device: str = "cpu"
+
+
+class BackendSettings(BaseModel):
+    kind: Literal["local", "tgi", "openai", "hf"] = "local"
+    local: LocalBackendSettings = LocalBackendSettings()
+    tgi: TGIBackendSettings = TGIBackendSettings()
+    openai: OpenAIBackendSettings = OpenAIBackendSettings()
+    hf: HFBackendSettings = HFBackendSettings()
