@@ -44,6 +44,16 @@ class TGIBackendSettings(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
     max_in_flight: int = Field(default=32, ge=1)
     token: SecretStr | None = None
+    #: "efficient": greedy, per-task budgets, stops, grammar; "paper": the EmoLLMs script's sampling.
+    decoding: Literal["efficient", "paper"] = "efficient"
+    #: Send a regex `grammar` per task (TGI >= 1.4.3 with grammar support enabled).
+    grammar: bool = True
+    #: Top-n token log-probabilities per generated token (confidences); 0 disables.
+    top_n_tokens: int = Field(default=0, ge=0, le=10)
+    #: Ask for prompt token details (counts prompt tokens for the benchmark; costs a little server time).
+    prompt_details: bool = False
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=0.2, ge=0)
 
 
 class OpenAIBackendSettings(BaseModel):
@@ -52,6 +62,14 @@ class OpenAIBackendSettings(BaseModel):
     api_key: SecretStr | None = None
     timeout_s: float = Field(default=30.0, gt=0)
     max_in_flight: int = Field(default=32, ge=1)
+    decoding: Literal["efficient", "paper"] = "efficient"
+    #: How to send the answer regex: vLLM < 0.10 `guided_regex`, vLLM >= 0.10 / SGLang-style
+    #: `structured_outputs: {regex}`, or not at all (llama.cpp's server, TGI's messages API).
+    constrain: Literal["guided_regex", "structured_outputs", "none"] = "guided_regex"
+    #: Request `logprobs` (per-token log-probabilities) for confidences.
+    logprobs: bool = True
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=0.2, ge=0)
 
 
 class HFBackendSettings(BaseModel):
@@ -59,6 +77,11 @@ class HFBackendSettings(BaseModel):
     gguf_file: str | None = None
     adapter: Path | None = None
     device: str = "cpu"
+    #: Concurrent generations queued to the model (they run one at a time in a worker thread).
+    max_in_flight: int = Field(default=4, ge=1)
+    num_threads: int = Field(default=0, ge=0)
+    decoding: Literal["efficient", "paper"] = "efficient"
+    grammar: bool = True
 
 
 class BackendSettings(BaseModel):

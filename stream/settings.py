@@ -1,0 +1,109 @@
+"""The worker's one settings object, read from `EMOSTREAM_*` environment variables.
+
+Nested sections use `__`: `EMOSTREAM_KAFKA__BOOTSTRAP_SERVERS`,
+`EMOSTREAM_CACHE__REDIS_URL`, `EMOSTREAM_BACKEND__KIND`. Built once in `main`
+and passed down; `redacted()` is what gets logged at start-up.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workers.config import BackendSettings, CacheSettings, EngineSettings
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "emostream-workers"
+    client_id: str = "emostream"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    request_timeout_ms: int = Field(default=30_000, ge=1000)
+    session_timeout_ms: int = Field(default=30_000, ge=1000)
+    max_poll_interval_ms: int = Field(default=300_000, ge=1000)
+    #: Where a new consumer group starts; "earliest" so that nothing produced before the first start is lost.
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+
+
+class TopicSettings(BaseModel):
+    prefix: str = "emostream."
+    texts: str = "texts"
+    annotations: str = "annotations"
+    feedback: str = "feedback"
+    dead_letters: str = "dead-letters"
+    partitions: int = Field(default=6, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+
+    @property
+    def texts_topic(self) -> str:
+        return self.prefix + self.texts
+
+    @property
+    def annotations_topic(self) -> str:
+        return self.prefix + self.annotations
+
+    @property
+    def feedback_topic(self) -> str:
+        return self.prefix + self.feedback
+
+    @property
+    def dead_letters_topic(self) -> str:
+        return self.prefix + self.dead_letters
+
+    def all_topics(self) -> list[str]:
+        return [self.texts_topic, self.annotations_topic, self.feedback_topic, self.dead_letters_topic]
+
+
+class StreamSettings(BaseModel):
+    max_batch_wait_ms: int = Field(default=50, ge=0, description="Longest wait to fill a batch.")
+    max_in_flight_batches: int = Field(
+        default=4, ge=1, description="Batches annotated concurrently per worker."
+    )
+    max_attempts: int = Field(
+        default=5, ge=1, description="Backend attempts per batch before dead-lettering."
+    )
+    retry_base_delay_s: float = Field(default=0.2, ge=0)
+    retry_max_delay_s: float = Field(default=10.0, ge=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_after_s: float = Field(default=5.0, ge=0)
+    #: How often acknowledged offsets are committed.
+    commit_interval_ms: int = Field(default=200, ge=10)
+    #: Exit once no input came for this long and nothing is in flight (tests, `up`); None: run forever.
+    exit_when_idle_s: float | None = Field(default=None, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything a worker (and the CLI) needs; one object per process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EMOSTREAM_", env_nested_delimiter="__", extra="ignore", env_file=None
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    stream: StreamSettings = StreamSettings()
+    engine: EngineSettings = EngineSettings()
+    cache: CacheSettings = CacheSettings()
+    backend: BackendSettings = BackendSettings()
+    http_host: str = "0.0.0.0"
+    #: 0 picks a free port.
+    http_port: int = Field(default=9100, ge=0, le=65535)
+    http_enabled: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    shutdown_grace_s: float = Field(default=30.0, gt=0)
+    worker_id: str = Field(default_factory=socket.gethostname)
+
+    def redacted(self) -> dict[str, Any]:
+        """A dump safe to log: secrets appear as '**********' (SecretStr's own rendering)."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,222 @@
+"""The annotation engine: cache, de-duplication and backend calls for batches of events.
+
+Each distinct (model, version, task set, normalised text) is computed at most
+once at a time: duplicates inside a batch collapse to one backend input, and a
+text already being computed by a concurrent call is awaited rather than
+recomputed (a "single flight" table of futures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+from schemas.annotation import AffectScores, Annotation
+from schemas.events import TextEvent
+from schemas.tasks import ALL_TASKS, TaskFamily
+from schemas.text import normalise_text, text_sha256
+
+from . import metrics
+from .backend import Backend
+from .cache import Cache, cache_key
+from .config import EngineSettings
+from .errors import BackendError, PermanentBackendError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Item:
+    key: str
+    sha: str
+    text: str  # normalised
+    tasks: frozenset[TaskFamily]
+
+
+@dataclass(slots=True)
+class EngineStats:
+    events: int = 0
+    cache_hits: int = 0
+    computed: int = 0
+    deduplicated: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        return self.cache_hits / self.events if self.events else 0.0
+
+
+class AnnotationEngine:
+    """Annotates `TextEvent`s with a `Backend` behind a `Cache`.
+
+    `async with engine:` enters the backend and the cache. `swap_backend` hot-
+    swaps the model (promotion): calls already running finish on the old one,
+    and the new version's cache keys never collide with the old ones.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        cache: Cache,
+        settings: EngineSettings | None = None,
+        *,
+        cache_prefix: str = "emostream:ann:",
+        default_tasks: frozenset[TaskFamily] = ALL_TASKS,
+        backend_label: str = "backend",
+    ) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.settings = settings or EngineSettings()
+        self.cache_prefix = cache_prefix
+        self.default_tasks = default_tasks
+        self.backend_label = backend_label
+        self.stats = EngineStats()
+        self._inflight: dict[str, asyncio.Future[AffectScores]] = {}
+        self._stack = AsyncExitStack()
+
+    @property
+    def model_name(self) -> str:
+        return self.backend.model_name
+
+    @property
+    def model_version(self) -> str:
+        return self.backend.model_version
+
+    async def __aenter__(self) -> Self:
+        await self._stack.__aenter__()
+        try:
+            await self._stack.enter_async_context(self.cache)
+            await self._stack.enter_async_context(self.backend)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stack.__aexit__(exc_type, exc, tb)
+
+    async def swap_backend(self, backend: Backend) -> Backend:
+        """Enter `backend`, make it current, and return the old one (the caller closes it)."""
+        await backend.__aenter__()
+        old, self.backend = self.backend, backend
+        log.info("model swapped", extra={"model": backend.model_name, "model_version": backend.model_version})
+        return old
+
+    async def ready(self) -> bool:
+        return await self.backend.ready()
+
+    async def annotate(self, events: Sequence[TextEvent]) -> list[Annotation]:
+        """One `Annotation` per event, in order. Raises `BackendError` if the backend fails for the batch."""
+        if not events:
+            return []
+        t0 = time.perf_counter()
+        backend = self.backend  # pinned: a concurrent swap must not mix versions inside one batch
+        name, version = backend.model_name, backend.model_version
+        items: list[_Item] = []
+        for ev in events:
+            tasks = frozenset(ev.tasks) if ev.tasks else self.default_tasks
+            norm = normalise_text(ev.text)
+            sha = text_sha256(norm)
+            items.append(_Item(cache_key(self.cache_prefix, name, version, tasks, sha), sha, norm, tasks))
+
+        unique: dict[str, _Item] = {}
+        for it in items:
+            unique.setdefault(it.key, it)
+        keys = list(unique)
+        raw = await self.cache.get_many(keys)
+        results: dict[str, AffectScores] = {}
+        hits: set[str] = set()
+        for k, v in zip(keys, raw, strict=True):
+            if v is None:
+                continue
+            try:
+                results[k] = AffectScores.model_validate_json(v)
+                hits.add(k)
+            except ValueError:
+                log.warning("ignoring undecodable cache entry", extra={"key": k})
+
+        waiting: dict[str, asyncio.Future[AffectScores]] = {}
+        owned: dict[str, _Item] = {}
+        for k in keys:
+            if k in results:
+                continue
+            fut = self._inflight.get(k)
+            if fut is not None:
+                waiting[k] = fut
+            else:
+                owned[k] = unique[k]
+                self._inflight[k] = asyncio.get_running_loop().create_future()
+
+        try:
+            computed = await self._compute(backend, owned)
+        except BaseException as e:
+            for k in owned:
+                fut = self._inflight.pop(k)
+                if not fut.done():
+                    fut.set_exception(e if isinstance(e, BackendError) else PermanentBackendError(str(e)))
+                    fut.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        for k, scores in computed.items():
+            self._inflight.pop(k).set_result(scores)
+        results.update(computed)
+        if computed:
+            await self.cache.set_many([(k, s.model_dump_json(exclude_none=True).encode()) for k, s in computed.items()])
+        for k, fut in waiting.items():
+            results[k] = await asyncio.shield(fut)
+
+        n_hits = sum(1 for it in items if it.key in hits)
+        metrics.CACHE_HITS.inc(n_hits)
+        metrics.CACHE_MISSES.inc(len(items) - n_hits)
+        metrics.DEDUPED.inc(len(items) - n_hits - len(owned))
+        self.stats.events += len(items)
+        self.stats.cache_hits += n_hits
+        self.stats.computed += len(owned)
+        self.stats.deduplicated += len(items) - n_hits - len(owned)
+
+        latency_ms = (time.perf_counter() - t0) * 1000.0
+        out: list[Annotation] = []
+        for ev, it in zip(events, items, strict=True):
+            scores = results[it.key]
+            out.append(
+                Annotation(
+                    **scores.model_dump(),
+                    event_id=ev.id,
+                    text_sha256=it.sha,
+                    model=name,
+                    model_version=version,
+                    cached=it.key in hits,
+                    latency_ms=latency_ms,
+                )
+            )
+        return out
+
+    async def _compute(self, backend: Backend, owned: dict[str, _Item]) -> dict[str, AffectScores]:
+        by_tasks: dict[frozenset[TaskFamily], list[_Item]] = {}
+        for it in owned.values():
+            by_tasks.setdefault(it.tasks, []).append(it)
+        out: dict[str, AffectScores] = {}
+        size = self.settings.max_batch_size
+        for tasks, group in by_tasks.items():
+            for i in range(0, len(group), size):
+                chunk = group[i : i + size]
+                t0 = time.perf_counter()
+                try:
+                    scores = await backend.annotate([it.text for it in chunk], tasks)
+                except BackendError as e:
+                    kind = "retryable" if e.retryable else "permanent"
+                    metrics.BACKEND_ERRORS.labels(backend=self.backend_label, kind=kind).inc()
+                    raise
+                metrics.BACKEND_LATENCY.labels(backend=self.backend_label).observe(time.perf_counter() - t0)
+                metrics.BACKEND_BATCH_SIZE.labels(backend=self.backend_label).observe(len(chunk))
+                if len(scores) != len(chunk):
+                    raise PermanentBackendError(f"backend returned {len(scores)} results for {len(chunk)} texts")
+                for it, s in zip(chunk, scores, strict=True):
+                    out[it.key] = s
+        return out
