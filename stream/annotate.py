@@ -1,0 +1,163 @@
+"""The `emostream annotate` pipeline: JSONL (or plain lines) in, JSONL `Annotation`s out.
+
+Parsing and serialising run on the event loop while the backend computes the
+previous batch in its own thread (a small window of batches in flight), so
+end-to-end throughput stays close to the raw backend's. Output order follows
+input order. An invalid line never stops the run: it is reported with its line
+number and reason and written to the rejects file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from schemas.annotation import Annotation
+from schemas.errors import InvalidEvent, RejectReason
+from schemas.events import EventLimits, TextEvent, decode_event, validate_event
+from schemas.tasks import TaskFamily
+from workers.engine import AnnotationEngine
+from workers.errors import BackendError
+from workers.retry import RetryPolicy, retry_async
+
+
+@dataclass
+class AnnotateSummary:
+    lines: int = 0
+    events: int = 0
+    annotated: int = 0
+    rejected: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def hit_rate(self) -> float:
+        return self.cached / self.annotated if self.annotated else 0.0
+
+    @property
+    def throughput(self) -> float:
+        return self.annotated / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: RejectReason
+    detail: str
+    raw: str
+
+    def to_json(self) -> str:
+        return json.dumps({"line": self.line, "reason": self.reason.value, "detail": self.detail, "raw": self.raw})
+
+
+def parse_line(
+    raw: str, lineno: int, *, plain: bool, limits: EventLimits, tasks: frozenset[TaskFamily] | None
+) -> TextEvent:
+    """One input line to a `TextEvent` (plain lines get the id `line-N`); raises `InvalidEvent`."""
+    if plain:
+        obj: dict[str, object] = {"id": f"line-{lineno}", "text": raw}
+        if tasks is not None:
+            obj["tasks"] = sorted(tasks)
+        return validate_event(obj, limits)
+    event = decode_event(raw, limits)
+    if tasks is not None and event.tasks is None:
+        event = event.model_copy(update={"tasks": sorted(tasks, key=list(TaskFamily).index)})
+    return event
+
+
+async def run_annotate(
+    lines: Iterable[tuple[int, bytes | str]],
+    engine: AnnotationEngine,
+    out: TextIO,
+    *,
+    plain: bool = False,
+    tasks: frozenset[TaskFamily] | None = None,
+    limits: EventLimits | None = None,
+    batch_size: int = 64,
+    in_flight: int = 2,
+    on_reject: Callable[[Reject], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    retry: RetryPolicy | None = None,
+) -> AnnotateSummary:
+    """Annotate every valid line and write one JSON `Annotation` per line to `out`."""
+    limits = limits or EventLimits(engine.settings.max_text_chars, engine.settings.max_text_bytes)
+    policy = retry or RetryPolicy()
+    summary = AnnotateSummary()
+    t0 = time.perf_counter()
+    pending: deque[tuple[asyncio.Task[list[Annotation | Reject]], int]] = deque()
+
+    def reject(r: Reject) -> None:
+        summary.rejected += 1
+        summary.reasons[r.reason.value] = summary.reasons.get(r.reason.value, 0) + 1
+        if on_reject is not None:
+            on_reject(r)
+
+    async def annotate(batch: Sequence[tuple[int, str, TextEvent]]) -> list[Annotation | Reject]:
+        events = [ev for _, _, ev in batch]
+        try:
+            return list(await retry_async(lambda: engine.annotate(events), policy))
+        except BackendError:
+            if len(batch) == 1:
+                raise
+        # Isolate the events that fail on their own; the rest of the batch is still annotated.
+        results: list[Annotation | Reject] = []
+        for lineno, raw, ev in batch:
+            try:
+                results.extend(await retry_async(lambda ev=ev: engine.annotate([ev]), policy))  # type: ignore[misc]
+            except BackendError as e:
+                results.append(Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw))
+        return results
+
+    async def drain_one() -> None:
+        task, n_bytes = pending.popleft()
+        for item in await task:
+            if isinstance(item, Reject):
+                reject(item)
+                continue
+            summary.annotated += 1
+            summary.cached += item.cached
+            out.write(item.model_dump_json(exclude_none=True))
+            out.write("\n")
+        if on_progress is not None:
+            on_progress(n_bytes)
+
+    batch: list[tuple[int, str, TextEvent]] = []
+    batch_bytes = 0
+    for lineno, raw in lines:
+        summary.lines += 1
+        batch_bytes += len(raw) + (0 if isinstance(raw, bytes) else 1)
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                reject(Reject(lineno, RejectReason.UNDECODABLE, f"not UTF-8: {e.reason} at byte {e.start}",
+                              raw.decode("utf-8", "backslashreplace").rstrip("\r\n")))
+                continue
+        text = raw.rstrip("\r\n")
+        if not text.strip():
+            continue  # blank lines separate nothing and are not events
+        try:
+            event = parse_line(text, lineno, plain=plain, limits=limits, tasks=tasks)
+        except InvalidEvent as e:
+            reject(Reject(lineno, e.reason, e.detail, text))
+            continue
+        summary.events += 1
+        batch.append((lineno, text, event))
+        if len(batch) >= batch_size:
+            pending.append((asyncio.create_task(annotate(batch)), batch_bytes))
+            batch, batch_bytes = [], 0
+            while len(pending) >= in_flight:
+                await drain_one()
+    if batch or batch_bytes:
+        pending.append((asyncio.create_task(annotate(batch)), batch_bytes))
+    while pending:
+        await drain_one()
+    out.flush()
+    summary.seconds = time.perf_counter() - t0
+    return summary
