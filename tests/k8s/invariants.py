@@ -1,0 +1,538 @@
+"""Deployment invariants of the rendered manifests, as pure functions returning violations.
+
+Each check takes the objects of one rendered tree and returns human-readable violations (empty when
+the invariant holds), so the same function guards every overlay and can be shown to fail on a mutated
+copy (test_invariants.py does both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from tests.k8s.manifests import (
+    Obj,
+    all_containers,
+    config,
+    container_args,
+    find,
+    is_tgi,
+    kind_name,
+    long_running_containers,
+    one,
+    pod_spec,
+    pod_template_labels,
+    workloads,
+)
+
+WORKER = "emostream-worker"
+TGI = "emostream-tgi"
+REDIS = "emostream-redis"
+TRAINER = "emostream-trainer"
+MIN_UID = 10000
+#: rebalance storms: KEDA must wait at least this long before removing workers
+MIN_SCALE_DOWN_STABILISATION_S = 300
+#: Prometheus's namespace, the one peer besides the workers allowed to the model server (metrics)
+MONITORING = {"kubernetes.io/metadata.name": "monitoring"}
+
+Check = Callable[[list[Obj]], list[str]]
+
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_FACTORS = {
+    None: 1.0,
+    "m": 1e-3,
+    "k": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "Ki": 2.0**10,
+    "Mi": 2.0**20,
+    "Gi": 2.0**30,
+    "Ti": 2.0**40,
+}
+
+
+def quantity(value: str | int | float) -> float:
+    """A Kubernetes resource quantity ("500m", "2Gi", 4) as a number."""
+    match = _QUANTITY.match(str(value))
+    if match is None:
+        raise ValueError(f"not a quantity: {value!r}")
+    return float(match.group(1)) * _FACTORS[match.group(2)]
+
+
+def _port_number(container: Obj, port: int | str) -> int | None:
+    if isinstance(port, int):
+        return port
+    for p in container.get("ports", []):
+        if p.get("name") == port:
+            return int(p["containerPort"])
+    return None
+
+
+def resources_are_bounded(objs: list[Obj]) -> list[str]:
+    """Every container requests and limits CPU and memory, with limits no lower than requests."""
+    out = []
+    for obj, spec in workloads(objs):
+        for c in all_containers(spec):
+            res = c.get("resources", {})
+            for kind in ("cpu", "memory"):
+                req, lim = res.get("requests", {}).get(kind), res.get("limits", {}).get(kind)
+                if req is None or lim is None:
+                    out.append(f"{kind_name(obj)}/{c['name']}: {kind} request and limit required")
+                elif quantity(lim) < quantity(req):
+                    out.append(f"{kind_name(obj)}/{c['name']}: {kind} limit below request")
+            gpu_req = res.get("requests", {}).get("nvidia.com/gpu")
+            if gpu_req is not None and res.get("limits", {}).get("nvidia.com/gpu") != gpu_req:
+                out.append(f"{kind_name(obj)}/{c['name']}: GPU limit must equal the request")
+    return out
+
+
+def long_running_pods_have_probes(objs: list[Obj]) -> list[str]:
+    """Deployments and StatefulSets (sidecars included) have liveness and readiness probes."""
+    out = []
+    for obj, spec in workloads(objs):
+        if obj["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        for c in long_running_containers(spec):
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in c:
+                    out.append(f"{kind_name(obj)}/{c['name']}: {probe} missing")
+    return out
+
+
+def worker_probes_hit_worker_endpoints(objs: list[Obj]) -> list[str]:
+    """The worker is alive on /healthz and ready on /readyz (broker, backend, model) on its HTTP port."""
+    out = []
+    http_port = int(config(objs).get("EMOSTREAM_HTTP_PORT", "9100"))
+    worker = one(find(objs, "Deployment"), "Deployment", WORKER)
+    c = next(c for c in worker["spec"]["template"]["spec"]["containers"] if c["name"] == "worker")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        get = c.get(probe, {}).get("httpGet", {})
+        if get.get("path") != path:
+            out.append(f"worker {probe} must GET {path}, got {get.get('path')!r}")
+        if _port_number(c, get.get("port", -1)) != http_port:
+            out.append(f"worker {probe} must target port {http_port}")
+    return out
+
+
+def pods_are_locked_down(objs: list[Obj]) -> list[str]:
+    """Non-root, read-only root filesystem, no privilege escalation, no capabilities, seccomp on."""
+    out = []
+    for obj, spec in workloads(objs):
+        name = kind_name(obj)
+        psc = spec.get("securityContext", {})
+        if psc.get("runAsNonRoot") is not True:
+            out.append(f"{name}: pod securityContext.runAsNonRoot must be true")
+        if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            out.append(f"{name}: pod seccompProfile must be RuntimeDefault")
+        if psc.get("runAsUser", MIN_UID) < MIN_UID:
+            out.append(f"{name}: pod runAsUser must be >= {MIN_UID}")
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            if spec.get(key):
+                out.append(f"{name}: {key} must be off")
+        for c in all_containers(spec):
+            sc = c.get("securityContext", {})
+            where = f"{name}/{c['name']}"
+            if sc.get("allowPrivilegeEscalation") is not False:
+                out.append(f"{where}: allowPrivilegeEscalation must be false")
+            if sc.get("readOnlyRootFilesystem") is not True:
+                out.append(f"{where}: readOnlyRootFilesystem must be true")
+            if sc.get("privileged"):
+                out.append(f"{where}: must not be privileged")
+            if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+                out.append(f"{where}: must drop ALL capabilities")
+            if sc.get("capabilities", {}).get("add"):
+                out.append(f"{where}: must not add capabilities")
+            if sc.get("runAsUser", MIN_UID) < MIN_UID:
+                out.append(f"{where}: runAsUser must be >= {MIN_UID}")
+    return out
+
+
+def images_are_pinned(objs: list[Obj]) -> list[str]:
+    """Every image names a tag or digest, never `latest`."""
+    out = []
+    for obj, spec in workloads(objs):
+        for c in all_containers(spec):
+            image = c["image"]
+            tag = image.rsplit("/", 1)[-1].partition(":")[2]
+            if "@sha256:" not in image and (not tag or tag == "latest"):
+                out.append(f"{kind_name(obj)}/{c['name']}: image {image!r} is not pinned")
+    return out
+
+
+def worker_outlives_its_drain(objs: list[Obj]) -> list[str]:
+    """The pod's termination grace exceeds the worker's drain time, so SIGKILL never cuts a drain."""
+    grace_s = int(config(objs).get("EMOSTREAM_SHUTDOWN_GRACE_S", "30"))
+    spec = one(objs, "Deployment", WORKER)["spec"]["template"]["spec"]
+    period = spec.get("terminationGracePeriodSeconds", 30)
+    if period <= grace_s:
+        return [
+            f"worker terminationGracePeriodSeconds {period} must exceed EMOSTREAM_SHUTDOWN_GRACE_S {grace_s}"
+        ]
+    return []
+
+
+def workers_have_a_disruption_budget(objs: list[Obj]) -> list[str]:
+    labels = pod_template_labels(one(objs, "Deployment", WORKER))
+    for pdb in find(objs, "PodDisruptionBudget"):
+        selector = pdb["spec"].get("selector", {}).get("matchLabels", {})
+        if selector and selector.items() <= labels.items():
+            return []
+    return ["no PodDisruptionBudget selects the worker pods"]
+
+
+def scaled_object_matches_workers(objs: list[Obj]) -> list[str]:
+    """KEDA watches the group and topic the workers consume, below the partition count, gently."""
+    out = []
+    cfg = config(objs)
+    so = one(objs, "ScaledObject", WORKER)
+    spec = so["spec"]
+    partitions = int(cfg["EMOSTREAM_TOPICS__PARTITIONS"])
+    if spec.get("maxReplicaCount", 100) > partitions:
+        out.append(f"maxReplicaCount {spec.get('maxReplicaCount', 100)} exceeds the {partitions} partitions")
+    if spec.get("minReplicaCount", 0) < 1:
+        out.append("minReplicaCount must be >= 1 (KEDA cannot see a group with no consumer and no commit)")
+    if spec["scaleTargetRef"]["name"] != WORKER:
+        out.append("ScaledObject must target the worker Deployment")
+    behavior = spec.get("advanced", {}).get("horizontalPodAutoscalerConfig", {}).get("behavior", {})
+    window = behavior.get("scaleDown", {}).get("stabilizationWindowSeconds", 0)
+    if window < MIN_SCALE_DOWN_STABILISATION_S:
+        out.append(
+            f"scale-down stabilisation {window}s < {MIN_SCALE_DOWN_STABILISATION_S}s (rebalance storms)"
+        )
+    kafka = [t for t in spec["triggers"] if t["type"] == "kafka"]
+    if len(kafka) != 1:
+        return out + ["exactly one kafka trigger expected"]
+    meta = kafka[0]["metadata"]
+    expected = {
+        "bootstrapServers": cfg["EMOSTREAM_KAFKA__BOOTSTRAP_SERVERS"],
+        "consumerGroup": cfg.get("EMOSTREAM_KAFKA__GROUP_ID", "emostream-workers"),
+        "topic": cfg.get("EMOSTREAM_TOPICS__PREFIX", "emostream.") + "texts",
+    }
+    for key, value in expected.items():
+        if meta.get(key) != value:
+            out.append(f"kafka trigger {key} {meta.get(key)!r} != worker setting {value!r}")
+    for key in ("lagThreshold", "activationLagThreshold"):
+        if key not in meta:
+            out.append(f"kafka trigger needs {key}")
+    if meta.get("allowIdleConsumers") == "true":
+        out.append("allowIdleConsumers would scale past the partition count")
+    return out
+
+
+_SASL_FOR_MECHANISM = {
+    "PLAIN": "plaintext",
+    "SCRAM-SHA-256": "scram_sha256",
+    "SCRAM-SHA-512": "scram_sha512",
+    "GSSAPI": "gssapi",
+    "OAUTHBEARER": "oauthbearer",
+}
+
+
+def scaler_authenticates_like_workers(objs: list[Obj]) -> list[str]:
+    """KEDA reaches the brokers with the workers' security protocol, SASL mechanism and secrets."""
+    out = []
+    cfg = config(objs)
+    protocol = cfg.get("EMOSTREAM_KAFKA__SECURITY_PROTOCOL", "PLAINTEXT")
+    trigger = next(t for t in one(objs, "ScaledObject", WORKER)["spec"]["triggers"] if t["type"] == "kafka")
+    meta = trigger["metadata"]
+    auths = {a["metadata"]["name"]: a for a in find(objs, "TriggerAuthentication")}
+    ref = trigger.get("authenticationRef")
+    params: set[str] = set()
+    if ref is not None:
+        if ref["name"] not in auths:
+            out.append(f"authenticationRef {ref['name']!r} names no TriggerAuthentication in this tree")
+        else:
+            auth = auths[ref["name"]]
+            params = {i["parameter"] for i in auth["spec"].get("secretTargetRef", [])}
+    tls_on = protocol in ("SSL", "SASL_SSL")
+    sasl_on = protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+    if (meta.get("tls") == "enable" or "tls" in params) != tls_on:
+        out.append(f"KEDA tls setting disagrees with EMOSTREAM_KAFKA__SECURITY_PROTOCOL={protocol}")
+    if sasl_on:
+        want = _SASL_FOR_MECHANISM.get(cfg.get("EMOSTREAM_KAFKA__SASL_MECHANISM", "PLAIN"))
+        if meta.get("sasl") != want and "sasl" not in params:
+            out.append(f"KEDA sasl {meta.get('sasl')!r} != {want!r} for the workers' mechanism")
+        if not {"username", "password"} <= params:
+            out.append("KEDA needs username and password from a TriggerAuthentication for SASL")
+    elif meta.get("sasl", "none") != "none":
+        out.append("KEDA uses SASL while the workers do not")
+    return out
+
+
+def _tgi_containers(objs: list[Obj]) -> list[tuple[Obj, Obj]]:
+    return [(obj, c) for obj, spec in workloads(objs) for c in long_running_containers(spec) if is_tgi(c)]
+
+
+def model_server_is_gpu_ready(objs: list[Obj]) -> list[str]:
+    """TGI gets a GPU, shared memory, a model cache, a concurrency cap and readiness on /health."""
+    out = []
+    servers = _tgi_containers(objs)
+    if not servers:
+        return ["no TGI container in this tree"]
+    for obj, c in servers:
+        where = f"{kind_name(obj)}/{c['name']}"
+        spec = pod_spec(obj) or {}
+        if "nvidia.com/gpu" not in c.get("resources", {}).get("limits", {}):
+            out.append(f"{where}: no nvidia.com/gpu limit")
+        mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        shm = volumes.get(mounts.get("/dev/shm", ""), {})
+        if shm.get("emptyDir", {}).get("medium") != "Memory":
+            out.append(f"{where}: /dev/shm must be a memory-backed emptyDir")
+        cache = volumes.get(mounts.get("/data", ""), {})
+        if "persistentVolumeClaim" not in cache:
+            out.append(f"{where}: the model cache (/data) must be a PersistentVolumeClaim")
+        args = container_args(c)
+        for flag in ("--max-concurrent-requests", "--max-input-tokens", "--max-total-tokens"):
+            if not args.get(flag, "").isdigit():
+                out.append(f"{where}: {flag} must be set")
+        if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/health":
+            out.append(f"{where}: readiness must GET /health")
+        if args.get("--hostname", "0.0.0.0") != "0.0.0.0":
+            out.append(f"{where}: kubelet probes reach the pod IP, so TGI must listen on 0.0.0.0")
+    return out
+
+
+def workers_cannot_overload_model_servers(objs: list[Obj]) -> list[str]:
+    """At full scale, the requests workers may have in flight fit in the servers' concurrency cap."""
+    cfg = config(objs)
+    per_worker = int(cfg.get("EMOSTREAM_BACKEND__TGI__MAX_IN_FLIGHT", "32"))
+    max_workers = one(objs, "ScaledObject", WORKER)["spec"].get("maxReplicaCount", 100)
+    out = []
+    for obj, c in _tgi_containers(objs):
+        cap = int(container_args(c).get("--max-concurrent-requests", "128"))
+        if obj["metadata"]["name"] == WORKER:  # sidecar: one server per worker
+            if per_worker > cap:
+                out.append(f"worker in-flight {per_worker} exceeds its sidecar's cap {cap}")
+            continue
+        hpas = [
+            h for h in find(objs, "HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == TGI
+        ]
+        servers = hpas[0]["spec"]["maxReplicas"] if hpas else 1
+        if max_workers * per_worker > servers * cap:
+            out.append(
+                f"{max_workers} workers x {per_worker} in flight > {servers} servers x {cap} concurrent"
+            )
+    return out
+
+
+def model_server_scales_on_queue(objs: list[Obj]) -> list[str]:
+    """A shared TGI Deployment has an HPA on `tgi_queue_size` (served by the Prometheus adapter)."""
+    if not find(objs, "Deployment", TGI):
+        return []
+    hpas = [h for h in find(objs, "HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == TGI]
+    if len(hpas) != 1:
+        return ["the TGI Deployment needs exactly one HPA"]
+    names = {m.get("pods", {}).get("metric", {}).get("name") for m in hpas[0]["spec"].get("metrics", [])}
+    return [] if "tgi_queue_size" in names else ["TGI HPA must scale on the tgi_queue_size pod metric"]
+
+
+def promotion_target(objs: list[Obj]) -> str | None:
+    """The Deployment the trainer patches on promotion (EMOSTREAM_TRAINER__K8S_DEPLOYMENT)."""
+    spec = one(objs, "CronJob", TRAINER)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for c in spec["containers"] for e in c.get("env", [])}
+    return env.get("EMOSTREAM_TRAINER__K8S_DEPLOYMENT")
+
+
+def promotion_target_runs_tgi(objs: list[Obj]) -> list[str]:
+    """A promotion patches the Deployment whose pods run the model server."""
+    target = promotion_target(objs)
+    deployments = find(objs, "Deployment", target) if target else []
+    if deployments and any(
+        is_tgi(c) for c in long_running_containers(deployments[0]["spec"]["template"]["spec"])
+    ):
+        return []
+    return [f"EMOSTREAM_TRAINER__K8S_DEPLOYMENT={target!r} must name the Deployment running TGI"]
+
+
+def trainer_rbac_is_minimal(objs: list[Obj]) -> list[str]:
+    """The trainer may get and patch the one Deployment it promotes to, in its namespace, nothing more."""
+    out = []
+    if find(objs, "ClusterRole") or find(objs, "ClusterRoleBinding"):
+        out.append("no cluster-scoped RBAC allowed")
+    target = promotion_target(objs)
+    for role in find(objs, "Role"):
+        for rule in role.get("rules", []):
+            if "*" in rule.get("verbs", []) + rule.get("resources", []) + rule.get("apiGroups", []):
+                out.append(f"Role/{role['metadata']['name']}: wildcard in a rule")
+    role = one(objs, "Role", TRAINER)
+    rules = role.get("rules", [])
+    if len(rules) != 1:
+        return out + ["the trainer Role must have exactly one rule"]
+    rule = rules[0]
+    if rule.get("apiGroups") != ["apps"] or rule.get("resources") != ["deployments"]:
+        out.append("the trainer Role may only address apps/deployments")
+    if rule.get("resourceNames") != [target]:
+        out.append(f"the trainer Role must be limited to resourceNames [{target!r}]")
+    if not set(rule.get("verbs", [])) <= {"get", "patch", "watch"} or "patch" not in rule.get("verbs", []):
+        out.append(f"the trainer Role verbs {rule.get('verbs')} must be patch plus read-only verbs")
+    for binding in find(objs, "RoleBinding"):
+        subjects = binding.get("subjects", [])
+        if any(s.get("kind") != "ServiceAccount" or s.get("name") != TRAINER for s in subjects):
+            out.append(
+                f"RoleBinding/{binding['metadata']['name']} binds more than the trainer ServiceAccount"
+            )
+    for obj, spec in workloads(objs):
+        token = spec.get("automountServiceAccountToken")
+        if obj["metadata"]["name"] == TRAINER:
+            if spec.get("serviceAccountName") != TRAINER:
+                out.append("the trainer must run as its ServiceAccount")
+        elif token is not False:
+            out.append(f"{kind_name(obj)}: must not mount an API token")
+    return out
+
+
+def _selects(selector: Obj, labels: dict[str, str]) -> bool:
+    return selector.get("matchLabels", {}).items() <= labels.items() and not selector.get("matchExpressions")
+
+
+def _ingress_peers(objs: list[Obj], labels: dict[str, str]) -> list[tuple[Obj, list[int]]]:
+    peers = []
+    for policy in find(objs, "NetworkPolicy"):
+        if not _selects(policy["spec"]["podSelector"], labels):
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            ports = [p.get("port") for p in rule.get("ports", [])]
+            for peer in rule.get("from", [{}]):  # a rule without `from` admits everyone
+                peers.append((peer, ports))
+    return peers
+
+
+def only_workers_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
+    """Default-deny, then the model server and Redis admit the worker pods only (plus metrics scrapes)."""
+    out = []
+    denies = [
+        p
+        for p in find(objs, "NetworkPolicy")
+        if p["spec"]["podSelector"] == {}
+        and not p["spec"].get("ingress")
+        and "Ingress" in p["spec"].get("policyTypes", [])
+        and "Egress" in p["spec"].get("policyTypes", [])
+    ]
+    if not denies:
+        out.append("no default-deny NetworkPolicy (Ingress and Egress) for the namespace")
+    worker_labels = pod_template_labels(one(objs, "Deployment", WORKER))
+    targets = [(REDIS, "StatefulSet", False)]
+    if find(objs, "Deployment", TGI):
+        targets.append((TGI, "Deployment", True))
+    for name, kind, metrics_allowed in targets:
+        labels = pod_template_labels(one(objs, kind, name))
+        peers = _ingress_peers(objs, labels)
+        if not peers:
+            out.append(f"{name}: no ingress rule admits the workers")
+        for peer, _ports in peers:
+            is_worker = (
+                set(peer) == {"podSelector"}
+                and _selects(peer["podSelector"], worker_labels)
+                and peer["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == WORKER
+            )
+            is_monitoring = (
+                metrics_allowed
+                and set(peer) == {"namespaceSelector"}
+                and peer["namespaceSelector"].get("matchLabels") == MONITORING
+            )
+            if not (is_worker or is_monitoring):
+                out.append(f"{name}: ingress admits {peer!r}, not only the workers")
+    return out
+
+
+def metrics_are_scraped(objs: list[Obj]) -> list[str]:
+    """Workers (and a shared TGI) carry Prometheus scrape annotations for a port they expose."""
+    out = []
+    names = [WORKER] + ([TGI] if find(objs, "Deployment", TGI) else [])
+    for name in names:
+        tpl = one(objs, "Deployment", name)["spec"]["template"]
+        ann = tpl["metadata"].get("annotations", {})
+        ports = {p["containerPort"] for c in tpl["spec"]["containers"] for p in c.get("ports", [])}
+        if ann.get("prometheus.io/scrape") != "true" or int(ann.get("prometheus.io/port", "0")) not in ports:
+            out.append(f"{name}: scrape annotations missing or on a port the pod does not expose")
+    return out
+
+
+def redis_is_persistent_and_protected(objs: list[Obj]) -> list[str]:
+    out = []
+    sts = one(objs, "StatefulSet", REDIS)
+    if not sts["spec"].get("volumeClaimTemplates"):
+        out.append("Redis must persist to a volumeClaimTemplate")
+    c = sts["spec"]["template"]["spec"]["containers"][0]
+    args = c.get("args", [])
+    if "--requirepass" not in args:
+        out.append("Redis must require a password")
+    env = {e["name"]: e for e in c.get("env", [])}
+    if "secretKeyRef" not in env.get("REDIS_PASSWORD", {}).get("valueFrom", {}):
+        out.append("the Redis password must come from a Secret")
+    return out
+
+
+def references_resolve(objs: list[Obj]) -> list[str]:
+    """ConfigMaps, ServiceAccounts and PVCs that pods use exist in the tree (Secrets may be external)."""
+    out = []
+    have = {(o["kind"], o["metadata"]["name"]) for o in objs}
+    claim_templates = {
+        t["metadata"]["name"]
+        for o in find(objs, "StatefulSet")
+        for t in o["spec"].get("volumeClaimTemplates", [])
+    }
+    for obj, spec in workloads(objs):
+        sa = spec.get("serviceAccountName", "default")
+        if ("ServiceAccount", sa) not in have:
+            out.append(f"{kind_name(obj)}: ServiceAccount {sa} missing")
+        for c in all_containers(spec):
+            for source in c.get("envFrom", []):
+                name = source.get("configMapRef", {}).get("name")
+                if name and ("ConfigMap", name) not in have:
+                    out.append(f"{kind_name(obj)}: ConfigMap {name} missing")
+            for m in c.get("volumeMounts", []):
+                if m["name"] not in {v["name"] for v in spec.get("volumes", [])} | claim_templates:
+                    out.append(f"{kind_name(obj)}: volume {m['name']} not declared")
+        for v in spec.get("volumes", []):
+            claim = v.get("persistentVolumeClaim", {}).get("claimName")
+            if claim and ("PersistentVolumeClaim", claim) not in have:
+                out.append(f"{kind_name(obj)}: PVC {claim} missing")
+    return out
+
+
+def external_secrets(objs: list[Obj]) -> set[str]:
+    """Secrets pods reference that the tree does not create (the operator creates them)."""
+    have = {o["metadata"]["name"] for o in find(objs, "Secret")}
+    names: set[str] = set()
+    for _obj, spec in workloads(objs):
+        for c in all_containers(spec):
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    names.add(ref["name"])
+        for v in spec.get("volumes", []):
+            if "secret" in v:
+                names.add(v["secret"]["secretName"])
+    for auth in find(objs, "TriggerAuthentication"):
+        names |= {r["name"] for r in auth["spec"].get("secretTargetRef", [])}
+    return names - have
+
+
+#: invariants that hold in every tree
+COMMON: tuple[Check, ...] = (
+    resources_are_bounded,
+    long_running_pods_have_probes,
+    worker_probes_hit_worker_endpoints,
+    pods_are_locked_down,
+    images_are_pinned,
+    worker_outlives_its_drain,
+    workers_have_a_disruption_budget,
+    trainer_rbac_is_minimal,
+    only_workers_reach_model_server_and_redis,
+    metrics_are_scraped,
+    redis_is_persistent_and_protected,
+    references_resolve,
+)
+
+#: invariants of the trees that serve with TGI on GPUs and scale with KEDA
+GPU: tuple[Check, ...] = (
+    promotion_target_runs_tgi,
+    scaled_object_matches_workers,
+    scaler_authenticates_like_workers,
+    model_server_is_gpu_ready,
+    workers_cannot_overload_model_servers,
+    model_server_scales_on_queue,
+)

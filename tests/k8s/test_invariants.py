@@ -1,0 +1,352 @@
+"""Deployment invariants hold in every tree, and each check fails on the regression it guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.k8s import invariants as inv
+from tests.k8s.manifests import (
+    GPU_TREES,
+    K8S,
+    TREES,
+    Obj,
+    all_containers,
+    config,
+    find,
+    is_tgi,
+    long_running_containers,
+    one,
+    render,
+    workloads,
+)
+
+CASES = [(tree, check) for tree in TREES for check in inv.COMMON] + [
+    (tree, check) for tree in GPU_TREES for check in inv.GPU
+]
+
+
+@pytest.mark.parametrize(("tree", "check"), [pytest.param(t, c, id=f"{t}-{c.__name__}") for t, c in CASES])
+def test_invariant_holds(tree: str, check: inv.Check) -> None:
+    assert check(render(tree)) == []
+
+
+def _worker(objs: list[Obj]) -> Obj:
+    return one(objs, "Deployment", "emostream-worker")
+
+
+def _worker_container(objs: list[Obj]) -> Obj:
+    return next(c for c in _worker(objs)["spec"]["template"]["spec"]["containers"] if c["name"] == "worker")
+
+
+def _tgi(objs: list[Obj]) -> Obj:
+    return next(c for _o, s in workloads(objs) for c in long_running_containers(s) if is_tgi(c))
+
+
+def _cm(objs: list[Obj]) -> dict[str, str]:
+    return next(
+        o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("emostream-config")
+    )["data"]
+
+
+def _so(objs: list[Obj]) -> Obj:
+    return one(objs, "ScaledObject", "emostream-worker")["spec"]
+
+
+def _role_rule(objs: list[Obj]) -> Obj:
+    return one(objs, "Role", "emostream-trainer")["rules"][0]
+
+
+def _redis_policy(objs: list[Obj]) -> Obj:
+    return one(objs, "NetworkPolicy", "emostream-redis")["spec"]
+
+
+# (tree, check, regression): applying the regression to the rendered tree must make the check fail
+REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
+    (
+        "prod",
+        inv.resources_are_bounded,
+        lambda o: _worker_container(o)["resources"].pop("limits"),
+        "no limits",
+    ),
+    (
+        "prod",
+        inv.resources_are_bounded,
+        lambda o: _worker_container(o)["resources"]["limits"].update(memory="512Mi"),
+        "limit below request",
+    ),
+    (
+        "prod",
+        inv.long_running_pods_have_probes,
+        lambda o: _tgi(o).pop("livenessProbe"),
+        "TGI without liveness",
+    ),
+    (
+        "prod-sidecar",
+        inv.long_running_pods_have_probes,
+        lambda o: _tgi(o).pop("readinessProbe"),
+        "sidecar without readiness",
+    ),
+    (
+        "prod",
+        inv.worker_probes_hit_worker_endpoints,
+        lambda o: _worker_container(o)["readinessProbe"]["httpGet"].update(path="/healthz"),
+        "readiness on the liveness endpoint",
+    ),
+    (
+        "prod",
+        inv.pods_are_locked_down,
+        lambda o: _worker_container(o)["securityContext"].update(readOnlyRootFilesystem=False),
+        "writable root filesystem",
+    ),
+    (
+        "dev",
+        inv.pods_are_locked_down,
+        lambda o: _worker(o)["spec"]["template"]["spec"]["securityContext"].update(runAsUser=0),
+        "root user",
+    ),
+    (
+        "prod",
+        inv.pods_are_locked_down,
+        lambda o: _tgi(o)["securityContext"].update(allowPrivilegeEscalation=True),
+        "privilege escalation",
+    ),
+    ("prod", inv.images_are_pinned, lambda o: _tgi(o).update(image="ghcr.io/x/tgi:latest"), "latest tag"),
+    (
+        "prod",
+        inv.worker_outlives_its_drain,
+        lambda o: _cm(o).update(EMOSTREAM_SHUTDOWN_GRACE_S="90"),
+        "drain longer than the grace period",
+    ),
+    (
+        "prod",
+        inv.workers_have_a_disruption_budget,
+        lambda o: o.remove(one(o, "PodDisruptionBudget", "emostream-worker")),
+        "no PDB",
+    ),
+    (
+        "prod",
+        inv.scaled_object_matches_workers,
+        lambda o: _so(o).update(maxReplicaCount=48),
+        "max > partitions",
+    ),
+    (
+        "prod",
+        inv.scaled_object_matches_workers,
+        lambda o: _cm(o).update(EMOSTREAM_TOPICS__PARTITIONS="6"),
+        "partitions shrunk",
+    ),
+    (
+        "prod",
+        inv.scaled_object_matches_workers,
+        lambda o: _cm(o).update(EMOSTREAM_KAFKA__GROUP_ID="other-group"),
+        "KEDA watches another group",
+    ),
+    (
+        "prod",
+        inv.scaled_object_matches_workers,
+        lambda o: _so(o)["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"].update(
+            stabilizationWindowSeconds=0
+        ),
+        "no scale-down stabilisation",
+    ),
+    (
+        "prod",
+        inv.scaler_authenticates_like_workers,
+        lambda o: _cm(o).update(EMOSTREAM_KAFKA__SASL_MECHANISM="SCRAM-SHA-256"),
+        "mechanism mismatch",
+    ),
+    (
+        "base",
+        inv.scaler_authenticates_like_workers,
+        lambda o: _cm(o).update(EMOSTREAM_KAFKA__SECURITY_PROTOCOL="SSL"),
+        "workers on TLS, KEDA not",
+    ),
+    (
+        "prod",
+        inv.model_server_is_gpu_ready,
+        lambda o: _tgi(o)["resources"]["limits"].pop("nvidia.com/gpu"),
+        "TGI without a GPU",
+    ),
+    (
+        "prod",
+        inv.model_server_is_gpu_ready,
+        lambda o: _tgi(o).update(args=[a for a in _tgi(o)["args"] if "max-concurrent" not in a]),
+        "no concurrency cap",
+    ),
+    (
+        "prod-sidecar",
+        inv.model_server_is_gpu_ready,
+        lambda o: _tgi(o)["args"].append("--hostname=127.0.0.1"),
+        "sidecar unreachable by its probes",
+    ),
+    (
+        "prod",
+        inv.workers_cannot_overload_model_servers,
+        lambda o: _cm(o).update(EMOSTREAM_BACKEND__TGI__MAX_IN_FLIGHT="64"),
+        "workers can flood the servers",
+    ),
+    (
+        "prod-sidecar",
+        inv.workers_cannot_overload_model_servers,
+        lambda o: _cm(o).update(EMOSTREAM_BACKEND__TGI__MAX_IN_FLIGHT="512"),
+        "worker floods its sidecar",
+    ),
+    (
+        "prod",
+        inv.model_server_scales_on_queue,
+        lambda o: o.remove(one(o, "HorizontalPodAutoscaler", "emostream-tgi")),
+        "no HPA",
+    ),
+    ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).update(verbs=["*"]), "wildcard verbs"),
+    ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).pop("resourceNames"), "any Deployment"),
+    ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).update(verbs=["get", "delete"]), "delete"),
+    (
+        "prod",
+        inv.trainer_rbac_is_minimal,
+        lambda o: _worker(o)["spec"]["template"]["spec"].pop("automountServiceAccountToken"),
+        "worker mounts a token",
+    ),
+    (
+        "prod",
+        inv.trainer_rbac_is_minimal,
+        lambda o: o.append({"kind": "ClusterRole", "metadata": {"name": "x"}, "rules": []}),
+        "cluster scope",
+    ),
+    (
+        "prod-sidecar",
+        inv.promotion_target_runs_tgi,
+        lambda o: one(o, "CronJob", "emostream-trainer")["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"].__setitem__(0, {"name": "EMOSTREAM_TRAINER__K8S_DEPLOYMENT", "value": "emostream-tgi"}),
+        "promotion patches a Deployment that no longer exists",
+    ),
+    (
+        "prod",
+        inv.only_workers_reach_model_server_and_redis,
+        lambda o: _redis_policy(o)["ingress"][0]["from"].append({"namespaceSelector": {}}),
+        "Redis open to every namespace",
+    ),
+    (
+        "prod",
+        inv.only_workers_reach_model_server_and_redis,
+        lambda o: _redis_policy(o)["ingress"].append({"ports": [{"port": 6379}]}),
+        "a rule without `from`",
+    ),
+    (
+        "prod",
+        inv.only_workers_reach_model_server_and_redis,
+        lambda o: o.remove(one(o, "NetworkPolicy", "default-deny")),
+        "no default deny",
+    ),
+    (
+        "prod",
+        inv.metrics_are_scraped,
+        lambda o: _worker(o)["spec"]["template"]["metadata"]["annotations"].update(
+            {"prometheus.io/port": "9999"}
+        ),
+        "scrape port not exposed",
+    ),
+    (
+        "prod",
+        inv.redis_is_persistent_and_protected,
+        lambda o: one(o, "StatefulSet", "emostream-redis")["spec"].pop("volumeClaimTemplates"),
+        "Redis without persistence",
+    ),
+    (
+        "prod",
+        inv.references_resolve,
+        lambda o: o.remove(one(o, "PersistentVolumeClaim", "emostream-model-cache")),
+        "missing model cache claim",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("tree", "check", "regress"),
+    [pytest.param(t, c, r, id=f"{c.__name__}-{why}") for t, c, r, why in REGRESSIONS],
+)
+def test_check_fails_on_the_regression_it_guards(
+    tree: str, check: inv.Check, regress: Callable[[list[Obj]], object]
+) -> None:
+    objs = render(tree)
+    assert check(objs) == []
+    regress(objs)
+    assert check(objs) != []
+
+
+def test_every_check_has_a_regression_case() -> None:
+    covered = {c.__name__ for _t, c, _r, _w in REGRESSIONS}
+    assert {c.__name__ for c in inv.COMMON + inv.GPU} <= covered
+
+
+def test_dev_runs_one_cpu_worker_on_the_local_backend() -> None:
+    objs = render("dev")
+    assert config(objs)["EMOSTREAM_BACKEND__KIND"] == "local"
+    assert _worker(objs)["spec"]["replicas"] == 1
+    assert find(objs, "ScaledObject") == [] and find(objs, "HorizontalPodAutoscaler") == []
+    gpus = [
+        c["name"]
+        for _o, s in workloads(objs)
+        for c in all_containers(s)
+        if "nvidia.com/gpu" in str(c.get("resources")) or is_tgi(c)
+    ]
+    assert gpus == []
+
+
+def test_prod_places_model_servers_on_gpu_nodes() -> None:
+    spec = one(render("prod"), "Deployment", "emostream-tgi")["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert any(t["key"] == "nvidia.com/gpu" for t in spec["tolerations"])
+
+
+def test_prod_sidecar_gives_each_worker_its_own_model_server() -> None:
+    objs = render("prod-sidecar")
+    assert find(objs, "Deployment", "emostream-tgi") == [] and find(objs, "Service", "emostream-tgi") == []
+    spec = _worker(objs)["spec"]["template"]["spec"]
+    sidecars = [c for c in spec["initContainers"] if is_tgi(c)]
+    assert len(sidecars) == 1 and sidecars[0]["restartPolicy"] == "Always"
+    assert config(objs)["EMOSTREAM_BACKEND__TGI__URL"] == "http://127.0.0.1:8080"
+    assert spec["terminationGracePeriodSeconds"] > int(config(objs)["EMOSTREAM_SHUTDOWN_GRACE_S"])
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("500m", 0.5), ("2", 2.0), (4, 4.0), ("1Gi", 2.0**30), ("1536Mi", 1536 * 2.0**20), ("1k", 1000.0)],
+)
+def test_quantity_parses_kubernetes_resource_quantities(text: str | int, value: float) -> None:
+    assert inv.quantity(text) == value
+
+
+def test_quantity_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        inv.quantity("two cores")
+
+
+def test_readme_tells_operators_to_create_every_external_secret() -> None:
+    readme = (K8S / "README.md").read_text()
+    needed = set().union(*(inv.external_secrets(render(t)) for t in TREES))
+    assert needed, "expected some Secrets to be created out of band"
+    missing = [name for name in sorted(needed) if f"secret generic {name}" not in readme]
+    assert missing == []
+
+
+def test_readme_covers_the_operator_topics() -> None:
+    readme = (K8S / "README.md").read_text().lower()
+    for topic in ("existing kafka", "lag", "queue", "promotion", "roll back", "sidecar"):
+        assert topic in readme, topic
+
+
+def test_k8s_tree_has_no_stray_manifests() -> None:
+    """Every YAML file under k8s/ is used by some kustomization (an orphan would silently not deploy)."""
+    used: set[Path] = set()
+    for kust in K8S.rglob("kustomization.yaml"):
+        used.add(kust)
+        text = kust.read_text()
+        for f in kust.parent.glob("*.yaml"):
+            if f.name in text:
+                used.add(f)
+    orphans = sorted(str(p.relative_to(K8S)) for p in K8S.rglob("*.yaml") if p not in used)
+    assert orphans == []
