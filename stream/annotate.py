@@ -136,8 +136,14 @@ async def run_annotate(
             try:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                reject(Reject(lineno, RejectReason.UNDECODABLE, f"not UTF-8: {e.reason} at byte {e.start}",
-                              raw.decode("utf-8", "backslashreplace").rstrip("\r\n")))
+                reject(
+                    Reject(
+                        lineno,
+                        RejectReason.UNDECODABLE,
+                        f"not UTF-8: {e.reason} at byte {e.start}",
+                        raw.decode("utf-8", "backslashreplace").rstrip("\r\n"),
+                    )
+                )
                 continue
         text = raw.rstrip("\r\n")
         if not text.strip():

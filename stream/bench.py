@@ -22,22 +22,70 @@ from .annotate import run_annotate
 from .settings import Settings
 
 _OPENERS = [
-    "Honestly", "Well", "So", "Today", "Last night", "This morning", "After the meeting", "Right now",
-    "Every single time", "Finally", "Once again", "Apparently",
+    "Honestly",
+    "Well",
+    "So",
+    "Today",
+    "Last night",
+    "This morning",
+    "After the meeting",
+    "Right now",
+    "Every single time",
+    "Finally",
+    "Once again",
+    "Apparently",
 ]
 _SUBJECTS = [
-    "the new update", "my landlord", "the customer service", "this movie", "the train", "our team", "the weather",
-    "the final episode", "my neighbour", "the delivery", "the concert", "the news about the merger", "the referee",
-    "the product", "this restaurant", "the exam results", "the election coverage", "my phone",
+    "the new update",
+    "my landlord",
+    "the customer service",
+    "this movie",
+    "the train",
+    "our team",
+    "the weather",
+    "the final episode",
+    "my neighbour",
+    "the delivery",
+    "the concert",
+    "the news about the merger",
+    "the referee",
+    "the product",
+    "this restaurant",
+    "the exam results",
+    "the election coverage",
+    "my phone",
 ]
 _VERBS = [
-    "made me smile", "ruined my whole day", "scared the hell out of me", "left me speechless", "is a total joke",
-    "gave me hope", "broke my heart", "made me so angry", "was surprisingly good", "feels like a betrayal",
-    "is exactly what we needed", "keeps getting worse", "was a pleasant surprise", "makes me nervous",
+    "made me smile",
+    "ruined my whole day",
+    "scared the hell out of me",
+    "left me speechless",
+    "is a total joke",
+    "gave me hope",
+    "broke my heart",
+    "made me so angry",
+    "was surprisingly good",
+    "feels like a betrayal",
+    "is exactly what we needed",
+    "keeps getting worse",
+    "was a pleasant surprise",
+    "makes me nervous",
 ]
 _CODAS = [
-    "", "!", "!!", "...", " :(", " :)", " #fail", " #blessed", " can't believe it", " never again",
-    " thanks a lot", " so proud", " I'm done", " what a time to be alive",
+    "",
+    "!",
+    "!!",
+    "...",
+    " :(",
+    " :)",
+    " #fail",
+    " #blessed",
+    " can't believe it",
+    " never again",
+    " thanks a lot",
+    " so proud",
+    " I'm done",
+    " what a time to be alive",
 ]
 
 
@@ -125,4 +173,3 @@ async def run(mode: str, settings: Settings, *, n: int, in_flight: list[int], co
 
         return await bench_generative(settings.backend, synthetic_texts(n, seed=13), in_flight)
     raise ValueError(f"unknown bench mode {mode!r} (engine, stream, llm)")
-

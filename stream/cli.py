@@ -93,7 +93,9 @@ def annotate(
     rejects: Annotated[Path | None, typer.Option(help="Write invalid lines here as JSONL with reasons.")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Texts per backend call.")] = None,
     model_dir: Annotated[Path | None, typer.Option(help="Local model directory (default: the shipped one).")] = None,
-    format: Annotated[str, typer.Option("--format", help="jsonl (default) or table (human-readable, stdout).")] = "jsonl",
+    format: Annotated[
+        str, typer.Option("--format", help="jsonl (default) or table (human-readable, stdout).")
+    ] = "jsonl",
 ) -> None:
     """Annotate texts with all five affect task families (or --tasks) and write JSONL Annotations."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -106,8 +108,16 @@ def annotate(
         task_set = parse_tasks(tasks)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--tasks") from e
-    settings = configure(Settings(), backend=backend, tgi_url=tgi_url, openai_url=openai_url,
-                         openai_model=openai_model, redis_url=redis_url, batch_size=batch_size, model_dir=model_dir)
+    settings = configure(
+        Settings(),
+        backend=backend,
+        tgi_url=tgi_url,
+        openai_url=openai_url,
+        openai_model=openai_model,
+        redis_url=redis_url,
+        batch_size=batch_size,
+        model_dir=model_dir,
+    )
     if format not in ("jsonl", "table"):
         raise typer.BadParameter("jsonl or table", param_hint="--format")
     from_file = input != "-"
@@ -128,17 +138,27 @@ def annotate(
     async def main() -> None:
         engine = build_engine(settings.engine, settings.cache, settings.backend)
         progress = Progress(
-            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=err, transient=True, disable=not from_file,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not from_file,
         )
         async with engine:
             with progress:
                 total = Path(input).stat().st_size if from_file else None
                 task_id = progress.add_task("annotating", total=total)
                 summary = await run_annotate(
-                    _numbered_lines(in_stream, texts if format == "table" else None), engine, out_stream, plain=plain,
-                    tasks=task_set if tasks != "all" else None, batch_size=settings.engine.max_batch_size,
-                    on_reject=on_reject, on_progress=lambda n: progress.advance(task_id, n),
+                    _numbered_lines(in_stream, texts if format == "table" else None),
+                    engine,
+                    out_stream,
+                    plain=plain,
+                    tasks=task_set if tasks != "all" else None,
+                    batch_size=settings.engine.max_batch_size,
+                    on_reject=on_reject,
+                    on_progress=lambda n: progress.advance(task_id, n),
                 )
         if format == "table":
             from .table import annotation_table
@@ -165,7 +185,9 @@ def annotate(
 
 @app.command()
 def schema(
-    name: Annotated[str | None, typer.Argument(help="TextEvent, Annotation, AnnotatedEvent, Feedback, DeadLetter.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="TextEvent, Annotation, AnnotatedEvent, Feedback, DeadLetter.")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
 ) -> None:
     """Print the JSON Schema of the public messages (all of them, or one)."""
@@ -195,8 +217,9 @@ def bench(
     """Measure throughput: raw backend vs `annotate` end to end at 0%/50% repeats, cache hits vs misses."""
     from . import bench as benchmod
 
-    settings = configure(Settings(), backend=backend, redis_url=redis_url, batch_size=batch_size,
-                         tgi_url=tgi_url, openai_url=openai_url)
+    settings = configure(
+        Settings(), backend=backend, redis_url=redis_url, batch_size=batch_size, tgi_url=tgi_url, openai_url=openai_url
+    )
     limits = [int(x) for x in in_flight.split(",") if x.strip()]
     result = asyncio.run(benchmod.run(mode, settings, n=n, in_flight=limits, console=err))
     typer.echo(json.dumps(result, indent=2))

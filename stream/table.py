@@ -9,6 +9,7 @@ from rich.table import Table
 from schemas.annotation import Annotation
 from schemas.tasks import EI_EMOTIONS
 
+
 def _bar(x: float, width: int = 8) -> str:
     n = round(x * width)
     return "█" * n + "·" * (width - n)

@@ -226,7 +226,9 @@ def tune_thresholds(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     return th
 
 
-def fit(cfg: LocalTrainConfig, emb: np.ndarray, t: Targets, val_emb: np.ndarray, val: Targets) -> tuple[Any, dict[str, float]]:
+def fit(
+    cfg: LocalTrainConfig, emb: np.ndarray, t: Targets, val_emb: np.ndarray, val: Targets
+) -> tuple[Any, dict[str, float]]:
     import torch
 
     from workers.backends.local_model import AffectHeads
@@ -274,7 +276,9 @@ def fit(cfg: LocalTrainConfig, emb: np.ndarray, t: Targets, val_emb: np.ndarray,
 # ---------------------------------------------------------------- main
 
 
-def train_local_model(train_dir: Path, dev_dir: Path | None, out_dir: Path, config: LocalTrainConfig | None = None) -> Path:
+def train_local_model(
+    train_dir: Path, dev_dir: Path | None, out_dir: Path, config: LocalTrainConfig | None = None
+) -> Path:
     """Train heads on `train_dir`'s train split, evaluate on `dev_dir`'s dev split, write `out_dir`."""
     from safetensors.torch import save_file
 
@@ -296,8 +300,11 @@ def train_local_model(train_dir: Path, dev_dir: Path | None, out_dir: Path, conf
     hold_scores = score(hold_pred, hold, thresholds)
 
     dev_scores: dict[str, float] = {}
-    data_manifest: dict[str, Any] = {"train": manifest(train_dir, "train"), "train_texts": len(train_all.texts),
-                                     "holdout_texts": n_hold}
+    data_manifest: dict[str, Any] = {
+        "train": manifest(train_dir, "train"),
+        "train_texts": len(train_all.texts),
+        "holdout_texts": n_hold,
+    }
     if dev_dir is not None:
         dev = build_targets(read_semeval_dir(dev_dir, "dev"))
         dev_scores = score(predict(heads, embed(dev.texts, cfg.max_length)), dev, thresholds)
@@ -307,8 +314,13 @@ def train_local_model(train_dir: Path, dev_dir: Path | None, out_dir: Path, conf
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in heads.state_dict().items()}, str(out_dir / "heads.safetensors"))
     LocalModelConfig(
-        name=cfg.name, version=cfg.version, max_length=cfg.max_length, hidden=cfg.hidden, dropout=cfg.dropout,
-        ec_thresholds=[round(float(x), 4) for x in thresholds], extra={"train_config": asdict(cfg)},
+        name=cfg.name,
+        version=cfg.version,
+        max_length=cfg.max_length,
+        hidden=cfg.hidden,
+        dropout=cfg.dropout,
+        ec_thresholds=[round(float(x), 4) for x in thresholds],
+        extra={"train_config": asdict(cfg)},
     ).dump(out_dir)
     (out_dir / "manifest.json").write_text(json.dumps(data_manifest, indent=2) + "\n")
     result = {"holdout": hold_scores, "dev": dev_scores, "train_seconds": round(time.perf_counter() - t0, 1)}

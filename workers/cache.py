@@ -66,8 +66,9 @@ class NullCache:
 class MemoryCache:
     """In-process LRU with a TTL: the embedded default when no Redis is configured."""
 
-    def __init__(self, max_entries: int = 100_000, ttl_s: float = 7 * 24 * 3600,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_entries: int = 100_000, ttl_s: float = 7 * 24 * 3600, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self._clock = clock

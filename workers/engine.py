@@ -164,10 +164,18 @@ class AnnotationEngine:
                     fut.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         for k, scores in computed.items():
-            self._inflight.pop(k).set_result(scores)
+            self._inflight[k].set_result(scores)
         results.update(computed)
-        if computed:
-            await self.cache.set_many([(k, s.model_dump_json(exclude_none=True).encode()) for k, s in computed.items()])
+        try:
+            if computed:
+                await self.cache.set_many(
+                    [(k, s.model_dump_json(exclude_none=True).encode()) for k, s in computed.items()]
+                )
+        finally:
+            # Removed only once the cache holds the result: a concurrent call that missed the
+            # cache during the write still finds the finished future instead of recomputing.
+            for k in computed:
+                self._inflight.pop(k, None)
         for k, fut in waiting.items():
             results[k] = await asyncio.shield(fut)
 

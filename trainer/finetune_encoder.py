@@ -1,0 +1,406 @@
+"""Fine-tune the local model end to end: MiniLM encoder + VADER lexicon features + multi-task heads.
+
+Reads top to bottom like `local_heads`: config, data (SemEval-2018 train; a
+seeded 10% of it held out for early stopping, ordinal cut-points and E-c
+thresholds), fit (all task families jointly), evaluate on dev, then export one
+int8 ONNX graph (encoder, pooling and heads) that the `local` backend serves.
+
+    python -m trainer.finetune_encoder --train ../shared/data/semeval2018 --out runs/local-v2
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from schemas.tasks import EC_LABELS
+
+from . import local_heads as lh
+from .semeval import read_semeval_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuneConfig:
+    version: str = "2.0.0"
+    name: str = "emostream-local-minilm"
+    epochs: int = 4
+    batch_size: int = 32
+    encoder_lr: float = 4e-5
+    heads_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    max_length: int = 128
+    hidden: int = 256
+    dropout: float = 0.1
+    holdout_fraction: float = 0.1
+    seed: int = 13
+    use_lexicon: bool = True
+    max_train_texts: int = 0  # 0 = all (tests use a small slice)
+
+
+# ---------------------------------------------------------------- model
+
+
+def build_model(cfg: FinetuneConfig) -> Any:
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+
+    from workers.backends.local_model import AffectHeads, packaged_encoder_dir
+    from workers.lexicon import N_LEXICON_FEATURES
+
+    class AffectModel(nn.Module):  # type: ignore[misc]
+        """Encoder -> mean pooling -> L2 norm -> [lexicon features] -> heads; one graph for export."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)
+            dim = self.encoder.config.hidden_size + (N_LEXICON_FEATURES if cfg.use_lexicon else 0)
+            self.heads = AffectHeads(dim=dim, hidden=cfg.hidden, dropout=cfg.dropout)
+
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, lexicon: torch.Tensor
+        ) -> tuple[torch.Tensor, ...]:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            x = torch.nn.functional.normalize(pooled, dim=-1)
+            if cfg.use_lexicon:
+                x = torch.cat([x, lexicon], dim=-1)
+            out = self.heads(x)
+            return out["ei_reg"], out["ei_oc"], out["v_reg"], out["v_oc"], out["e_c"]
+
+    return AffectModel()
+
+
+OUTPUT_NAMES = ("ei_reg", "ei_oc", "v_reg", "v_oc", "e_c")
+
+
+def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Length-bucketed shuffled batches: sort within chunks of 50 batches, then shuffle the batches."""
+    perm = rng.permutation(len(lengths))
+    chunk = batch_size * 50
+    batches: list[np.ndarray] = []
+    for s in range(0, len(perm), chunk):
+        part = sorted(perm[s : s + chunk], key=lambda i: lengths[i])
+        batches.extend(np.asarray(part[j : j + batch_size]) for j in range(0, len(part), batch_size))
+    rng.shuffle(batches)  # type: ignore[arg-type]
+    return batches
+
+
+def predict_logits(
+    model: Any, tokenizer: Any, texts: list[str], lex: np.ndarray, max_length: int
+) -> dict[str, np.ndarray]:
+    import torch
+
+    model.eval()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    outs: dict[str, list[tuple[list[int], np.ndarray]]] = {k: [] for k in OUTPUT_NAMES}
+    with torch.inference_mode():
+        for s in range(0, len(order), 128):
+            idx = order[s : s + 128]
+            enc = tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+            )
+            res = model(enc["input_ids"], enc["attention_mask"], torch.from_numpy(lex[idx]))
+            for k, v in zip(OUTPUT_NAMES, res, strict=True):
+                outs[k].append((idx, v.numpy()))
+    result: dict[str, np.ndarray] = {}
+    for k, parts in outs.items():
+        width = parts[0][1].shape[1]
+        arr = np.zeros((len(texts), width), dtype=np.float32)
+        for idx, v in parts:
+            arr[idx] = v
+        result[k] = arr
+    return result
+
+
+def fit(cfg: FinetuneConfig, train: lh.Targets, hold: lh.Targets) -> tuple[Any, Any, dict[str, float]]:
+    import torch
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+    from workers.backends.local_model import packaged_encoder_dir
+    from workers.lexicon import lexicon_features
+
+    torch.manual_seed(cfg.seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)
+    model = build_model(cfg)
+    lex_train, lex_hold = lexicon_features(train.texts), lexicon_features(hold.texts)
+    params = [
+        {"params": model.encoder.parameters(), "lr": cfg.encoder_lr},
+        {"params": model.heads.parameters(), "lr": cfg.heads_lr},
+    ]
+    opt = torch.optim.AdamW(params, weight_decay=cfg.weight_decay)
+    rng = np.random.default_rng(cfg.seed)
+    lengths = [len(t) for t in train.texts]
+    steps = cfg.epochs * math.ceil(len(train.texts) / cfg.batch_size)
+    sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)
+    tensors = {
+        "ei_reg": torch.from_numpy(train.ei_reg),
+        "ei_oc": torch.from_numpy(train.ei_oc),
+        "v_reg": torch.from_numpy(train.v_reg),
+        "v_oc": torch.from_numpy(train.v_oc),
+        "e_c": torch.from_numpy(train.e_c),
+        "e_c_mask": torch.from_numpy(train.e_c_mask),
+    }
+    weights = lh.LocalTrainConfig().loss_weights
+    best, best_state, best_scores = -1.0, None, {}
+    default_th = np.full(len(EC_LABELS), 0.5)
+    for epoch in range(cfg.epochs):
+        model.train()
+        t0, total = time.perf_counter(), 0.0
+        batches = _batches(lengths, cfg.batch_size, rng)
+        for b, idx in enumerate(batches):
+            enc = tokenizer(
+                [train.texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=cfg.max_length,
+                return_tensors="pt",
+            )
+            res = model(enc["input_ids"], enc["attention_mask"], torch.from_numpy(lex_train[idx]))
+            out = dict(zip(OUTPUT_NAMES, res, strict=True))
+            loss = lh._losses(out, {k: v[idx] for k, v in tensors.items()}, weights)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss)
+            if b % 50 == 0:
+                log.info(
+                    "epoch %d batch %d/%d loss %.4f (%.0fs)",
+                    epoch,
+                    b,
+                    len(batches),
+                    total / (b + 1),
+                    time.perf_counter() - t0,
+                )
+        scores = lh.score(predict_logits(model, tokenizer, hold.texts, lex_hold, cfg.max_length), hold, default_th)
+        sel = lh.selection_score(scores)
+        log.info(
+            "epoch %d holdout selection %.4f %s",
+            epoch,
+            sel,
+            json.dumps({k: round(v, 3) for k, v in scores.items() if "." in k and k.count(".") == 1}),
+        )
+        if sel > best:
+            best, best_scores = sel, scores
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    return model.eval(), tokenizer, best_scores
+
+
+# ---------------------------------------------------------------- post-hoc calibration (pure)
+
+
+def tune_cutpoints(score: np.ndarray, y: np.ndarray, classes: list[int]) -> list[float]:
+    """Monotone cut-points on a continuous score that maximise Pearson r with the ordinal gold.
+
+    Coordinate ascent from quantile initialisation: each cut-point is moved over a
+    grid between its neighbours while the others stay fixed.
+    """
+    from .metrics import pearson
+
+    k = len(classes)
+    cuts = list(np.quantile(score, np.cumsum(np.bincount(np.searchsorted(classes, y), minlength=k))[:-1] / len(y)))
+
+    def classify(c: list[float]) -> np.ndarray:
+        return np.asarray(classes)[np.searchsorted(np.asarray(c), score, side="right")]
+
+    best = pearson(y, classify(cuts))
+    for _ in range(3):
+        for j in range(k - 1):
+            lo = cuts[j - 1] if j > 0 else float(score.min())
+            hi = cuts[j + 1] if j < k - 2 else float(score.max())
+            for g in np.linspace(lo, hi, 25):
+                trial = cuts.copy()
+                trial[j] = float(g)
+                r = pearson(y, classify(trial))
+                if r > best:
+                    best, cuts = r, trial
+    return [round(float(c), 5) for c in cuts]
+
+
+def apply_cutpoints(score: np.ndarray, cuts: list[float], classes: list[int]) -> np.ndarray:
+    return np.asarray(classes)[np.searchsorted(np.asarray(cuts), score, side="right")]
+
+
+def calibrate(pred: dict[str, np.ndarray], hold: lh.Targets) -> dict[str, Any]:
+    """Choose, per ordinal task, argmax of its classifier or cut-points on the regression head (by holdout r)."""
+    from .metrics import pearson
+
+    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    cal: dict[str, Any] = {"ei_oc_cutpoints": [], "v_oc_cutpoints": None}
+    reg = sig(pred["ei_reg"])
+    cls = pred["ei_oc"].reshape(-1, 4, 4).argmax(-1)
+    for j in range(4):
+        m = hold.ei_oc[:, j] >= 0
+        cuts = tune_cutpoints(reg[m, j], hold.ei_oc[m, j], [0, 1, 2, 3])
+        r_cut = pearson(hold.ei_oc[m, j], apply_cutpoints(reg[m, j], cuts, [0, 1, 2, 3]))
+        r_cls = pearson(hold.ei_oc[m, j], cls[m, j])
+        cal["ei_oc_cutpoints"].append(cuts if r_cut > r_cls else None)
+    m = hold.v_oc >= 0
+    v = sig(pred["v_reg"][:, 0])
+    classes = list(range(7))
+    cuts = tune_cutpoints(v[m], hold.v_oc[m], classes)
+    if pearson(hold.v_oc[m], apply_cutpoints(v[m], cuts, classes)) > pearson(hold.v_oc[m], pred["v_oc"][m].argmax(-1)):
+        cal["v_oc_cutpoints"] = cuts
+    m = hold.e_c_mask
+    cal["ec_thresholds"] = [round(float(x), 4) for x in lh.tune_thresholds(pred["e_c"][m], hold.e_c[m])]
+    return cal
+
+
+def score_calibrated(pred: dict[str, np.ndarray], t: lh.Targets, cal: dict[str, Any]) -> dict[str, float]:
+    """`local_heads.score`, with ordinal predictions replaced by the calibrated ones where chosen."""
+    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    pred = dict(pred)
+    oc = pred["ei_oc"].reshape(-1, 4, 4).copy()
+    reg = sig(pred["ei_reg"])
+    for j, cuts in enumerate(cal["ei_oc_cutpoints"]):
+        if cuts is not None:
+            cls = apply_cutpoints(reg[:, j], cuts, [0, 1, 2, 3])
+            oc[:, j, :] = -1e4
+            oc[np.arange(len(cls)), j, cls] = 0.0
+    pred["ei_oc"] = oc.reshape(-1, 16)
+    if cal["v_oc_cutpoints"] is not None:
+        cls = apply_cutpoints(sig(pred["v_reg"][:, 0]), cal["v_oc_cutpoints"], list(range(7)))
+        v = np.full_like(pred["v_oc"], -1e4)
+        v[np.arange(len(cls)), cls] = 0.0
+        pred["v_oc"] = v
+    return lh.score(pred, t, np.asarray(cal["ec_thresholds"]))
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True) -> Path:
+    """One graph from token ids to all head outputs; int8 dynamic quantisation of its matmuls."""
+    import torch
+
+    from workers.lexicon import N_LEXICON_FEATURES
+
+    enc = tokenizer(["an example", "another, longer example text"], padding=True, return_tensors="pt")
+    lex = torch.zeros(2, N_LEXICON_FEATURES)
+    fp32 = out_dir / "model.fp32.onnx"
+    torch.onnx.export(
+        model,
+        (enc["input_ids"], enc["attention_mask"], lex),
+        str(fp32),
+        input_names=["input_ids", "attention_mask", "lexicon"],
+        output_names=list(OUTPUT_NAMES),
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "lexicon": {0: "batch"},
+            **{k: {0: "batch"} for k in OUTPUT_NAMES},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    if not quantize:
+        return fp32
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out_dir / "model.int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    return int8
+
+
+# ---------------------------------------------------------------- main
+
+
+def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: FinetuneConfig | None = None) -> Path:
+    """Train, calibrate on the holdout, export the int8 graph, and score the exported graph on dev."""
+    from workers.backends.local_model import LocalModelConfig
+
+    cfg = cfg or FinetuneConfig()
+    t0 = time.perf_counter()
+    data = lh.build_targets(read_semeval_dir(train_dir, "train"))
+    rng = np.random.default_rng(cfg.seed)
+    perm = rng.permutation(len(data.texts))
+    n_hold = int(len(perm) * cfg.holdout_fraction)
+    fit_idx = perm[n_hold:]
+    if cfg.max_train_texts:
+        fit_idx = fit_idx[: cfg.max_train_texts]
+        n_hold = min(n_hold, max(50, cfg.max_train_texts // 4))
+    hold, train = lh.subset(data, perm[:n_hold]), lh.subset(data, fit_idx)
+    model, tokenizer, _ = fit(cfg, train, hold)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    graph = export_onnx(model, tokenizer, out_dir)
+    tokenizer.save_pretrained(str(out_dir / "tokenizer"))
+
+    # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
+    from workers.backends.onnx_model import OnnxAffectModel
+
+    served = OnnxAffectModel(out_dir, graph.name, cfg.max_length, use_lexicon=cfg.use_lexicon)
+    hold_pred = served.logits(hold.texts)
+    cal = calibrate(hold_pred, hold)
+    metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal)}
+    manifest: dict[str, Any] = {
+        "train": lh.manifest(train_dir, "train"),
+        "train_texts": len(train.texts),
+        "holdout_texts": n_hold,
+    }
+    if dev_dir is not None:
+        dev = lh.build_targets(read_semeval_dir(dev_dir, "dev"))
+        metrics_out["dev"] = score_calibrated(served.logits(dev.texts), dev, cal)
+        manifest["dev"] = lh.manifest(dev_dir, "dev")
+        manifest["dev_texts"] = len(dev.texts)
+    metrics_out["train_seconds"] = round(time.perf_counter() - t0, 1)
+    LocalModelConfig(
+        name=cfg.name,
+        version=cfg.version,
+        max_length=cfg.max_length,
+        hidden=cfg.hidden,
+        dropout=cfg.dropout,
+        ec_thresholds=cal["ec_thresholds"],
+        extra={
+            "format": "onnx",
+            "graph": graph.name,
+            "use_lexicon": cfg.use_lexicon,
+            "ei_oc_cutpoints": cal["ei_oc_cutpoints"],
+            "v_oc_cutpoints": cal["v_oc_cutpoints"],
+            "train_config": asdict(cfg),
+            "lexicon": "VADER (vaderSentiment, MIT)" if cfg.use_lexicon else None,
+        },
+    ).dump(out_dir)
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics_out, indent=2, sort_keys=True) + "\n")
+    return out_dir
+
+
+def main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--train", type=Path, required=True)
+    p.add_argument("--dev", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
+    p.add_argument("--version", default=FinetuneConfig.version)
+    p.add_argument("--no-lexicon", action="store_true")
+    p.add_argument("--max-train-texts", type=int, default=0)
+    a = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = FinetuneConfig(
+        epochs=a.epochs, version=a.version, use_lexicon=not a.no_lexicon, max_train_texts=a.max_train_texts
+    )
+    out = finetune(a.train, a.dev or a.train, a.out, cfg)
+    print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
