@@ -1,0 +1,255 @@
+"""The trainer cycle: train, evaluate, gate, register, promote — with stand-ins and end to end on CPU."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from trainer.gate import CheckKind, GateConfig
+from trainer.registry import FileRegistry, ModelVersion, open_registry, read_mirror
+from trainer.run import (
+    Evaluation,
+    format_metrics_table,
+    new_version_name,
+    parse_duration,
+    run_every,
+    run_once,
+)
+from trainer.settings import TrainerSection, TrainerSettings
+from workers.config import CacheSettings
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GATE = GateConfig(tolerances={"v-reg.pearson": 0.05, "e-c.jaccard": 0.05}, primary_metric="v-reg.pearson")
+
+
+def settings(tmp_path: Path, redis_url: str | None = None) -> TrainerSettings:
+    section = TrainerSection(data_dir=tmp_path / "data", models_dir=tmp_path / "models", gate=GATE)
+    return TrainerSettings(trainer=section, cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None))
+
+
+class ScriptedModels:
+    """Trains 'models' whose scores are scripted per run, so the gate's verdicts are known in advance."""
+
+    def __init__(self, scores: list[dict[str, float]]) -> None:
+        self.scores = scores
+        self.trained: list[str] = []
+
+    def train(self, settings: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
+        out_dir.mkdir(parents=True)
+        (out_dir / "config.json").write_text(json.dumps({"version": version}))
+        self.trained.append(version)
+        return ModelVersion(version=version, location=str(out_dir), manifest={"n": len(self.trained)}, parent=parent)
+
+    async def evaluate(self, settings: TrainerSettings, model: ModelVersion) -> Evaluation:
+        idx = self.trained.index(model.version)
+        return Evaluation(dict(self.scores[idx]), "dev-v1", {"metrics": self.scores[idx]})
+
+
+@pytest.mark.parametrize("backend", ["redis", "file"])
+async def test_cycle_promotes_improvement_and_records_rejection_reasons(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    s = settings(tmp_path, url)
+    models = ScriptedModels(
+        [
+            {"v-reg.pearson": 0.50, "e-c.jaccard": 0.40},  # first: promoted (no champion)
+            {"v-reg.pearson": 0.55, "e-c.jaccard": 0.30},  # better primary but e-c regresses: rejected
+            {"v-reg.pearson": 0.60, "e-c.jaccard": 0.39},  # better, within tolerance: promoted
+        ]
+    )
+    out: list[str] = []
+    results = []
+    for i in range(3):
+        results.append(
+            await run_once(
+                s,
+                trainer=models.train,
+                evaluator=models.evaluate,
+                echo=out.append,
+                now=T0 + timedelta(minutes=i),
+            )
+        )
+    assert [r.outcome.promoted for r in results] == [True, False, True]
+    rejected = results[1].decision
+    assert [(c.kind, c.metric) for c in rejected.failures] == [(CheckKind.REGRESSION, "e-c.jaccard")]
+    assert "e-c.jaccard: 0.3000 < champion 0.4000" in "\n".join(out)
+
+    async with open_registry(url, tmp_path / "models") as reg:
+        st = await reg.state()
+    v1, v2, v3 = models.trained
+    assert st.champion == v3 and st.lineage == [v1, v3]
+    assert st.versions[v3].parent == v1  # the rejected candidate never became a parent
+    # the rejection is recorded with its per-check reasons, in the registry and next to the model
+    gate2 = st.versions[v2].gate
+    assert gate2 is not None and gate2["promote"] is False
+    assert any("e-c.jaccard" in c["reason"] and not c["passed"] for c in gate2["checks"])
+    assert json.loads((tmp_path / "models" / v2 / "gate.json").read_text())["promote"] is False
+    assert read_mirror(tmp_path / "models").champion == v3
+
+
+async def test_champion_is_re_evaluated_when_eval_data_changed(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    models = ScriptedModels([{"v-reg.pearson": 0.5, "e-c.jaccard": 0.5}, {"v-reg.pearson": 0.6, "e-c.jaccard": 0.5}])
+    calls: list[str] = []
+
+    async def evaluator(st: TrainerSettings, model: ModelVersion) -> Evaluation:
+        calls.append(model.version)
+        ev = await models.evaluate(st, model)
+        return Evaluation(ev.metrics, f"dev-{len(calls)}", ev.report)  # every evaluation sees "new" data
+
+    reg = FileRegistry(tmp_path / "models")
+    await run_once(s, trainer=models.train, evaluator=evaluator, registry=reg, echo=lambda _: None, now=T0)
+    r2 = await run_once(
+        s,
+        trainer=models.train,
+        evaluator=evaluator,
+        registry=reg,
+        echo=lambda _: None,
+        now=T0 + timedelta(hours=1),
+    )
+    assert calls == [models.trained[0], models.trained[1], models.trained[0]]
+    assert r2.champion_metrics == {"v-reg.pearson": 0.5, "e-c.jaccard": 0.5}
+
+
+async def test_run_every_repeats_and_survives_a_failed_cycle(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    models = ScriptedModels([{"v-reg.pearson": 0.5, "e-c.jaccard": 0.5}, {"v-reg.pearson": 0.7, "e-c.jaccard": 0.5}])
+    n = {"calls": 0}
+
+    def flaky(st: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
+        n["calls"] += 1
+        if n["calls"] == 1:
+            raise RuntimeError("disk full")
+        return models.train(st, version, out_dir, parent)
+
+    results = await run_every(s, 0.01, trainer=flaky, evaluator=models.evaluate, echo=lambda _: None, max_runs=3)
+    assert n["calls"] == 3
+    assert [r.outcome.promoted for r in results] == [True, True]
+    assert len(set(models.trained)) == 2  # cycles within one second still get distinct versions
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("6h", 21600), ("1d", 86400)])
+def test_parse_duration_accepts_units(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "-5m", "0", "5x"])
+def test_parse_duration_rejects_nonsense(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_version_names_sort_by_time() -> None:
+    a, b = new_version_name("local", T0), new_version_name("local", T0 + timedelta(seconds=1))
+    assert a == "local-20260301T120000Z" and a < b
+
+
+def test_metrics_table_shows_delta_against_champion() -> None:
+    table = format_metrics_table({"v-reg.pearson": 0.6, "e-c.jaccard": 0.4}, {"v-reg.pearson": 0.5})
+    lines = table.splitlines()
+    assert lines[1].split() == ["e-c.jaccard", "0.4000", "-", "-"]
+    assert lines[2].split() == ["v-reg.pearson", "0.6000", "0.5000", "+0.1000"]
+
+
+# --- end to end on CPU: the real encoder trainer, the real local backend, the real AEB -------------------
+
+_TRAIN = {
+    "anger": [
+        "I am furious about this",
+        "this makes me so angry",
+        "I hate waiting in line",
+        "what an outrage",
+    ],
+    "joy": ["what a wonderful day", "I love this so much", "so happy right now", "best news ever"],
+    "sadness": ["I miss her terribly", "feeling so down today", "this is heartbreaking", "I cried all night"],
+    "fear": [
+        "I am terrified of tomorrow",
+        "so scared of the dark",
+        "this is frightening",
+        "I dread the exam",
+    ],
+}
+
+
+def _write_semeval(root: Path, split: str, repeat: int) -> None:
+    """Tiny SemEval-format files: texts from the table above, labels that follow their emotion."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = [(emo, f"{t} {'!' * k}".strip()) for k in range(repeat) for emo, ts in _TRAIN.items() for t in ts]
+    for emo in _TRAIN:
+        with (root / f"EI-reg-En-{emo}-{split}.txt").open("w") as f:
+            f.write("ID\tTweet\tAffect Dimension\tIntensity Score\n")
+            for i, (e, text) in enumerate(rows):
+                f.write(f"{split}-{emo}-{i}\t{text}\t{emo}\t{0.9 if e == emo else 0.1:.3f}\n")
+    with (root / f"Valence-reg-En-{split}.txt").open("w") as f:
+        f.write("ID\tTweet\tAffect Dimension\tIntensity Score\n")
+        for i, (e, text) in enumerate(rows):
+            f.write(f"{split}-v-{i}\t{text}\tvalence\t{0.9 if e == 'joy' else 0.2:.3f}\n")
+    with (root / f"E-c-En-{split}.txt").open("w") as f:
+        from schemas.tasks import EC_LABELS
+
+        f.write("ID\tTweet\t" + "\t".join(EC_LABELS) + "\n")
+        for i, (e, text) in enumerate(rows):
+            f.write(f"{split}-c-{i}\t{text}\t" + "\t".join("1" if lab == e else "0" for lab in EC_LABELS) + "\n")
+
+
+async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_improvement(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    _write_semeval(data, "train", repeat=3)
+    _write_semeval(data, "dev", repeat=1)
+    gate = GateConfig(
+        tolerances={"ei-reg.pearson_mean": 0.02, "v-reg.pearson": 0.02, "e-c.jaccard": 0.02},
+        floors={"ei-reg.pearson_mean": 0.3},
+        primary_metric="ei-reg.pearson_mean",
+    )
+    s = TrainerSettings(
+        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate),
+        cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None),
+    )
+    out: list[str] = []
+    first = await run_once(s, echo=out.append, now=T0)
+    assert first.outcome.promoted, first.decision.summary()
+    assert first.evaluation.metrics["ei-reg.pearson_mean"] > 0.3  # it learned the emotion words
+    model_dir = Path(first.candidate.location)
+    for name in ("config.json", "heads.safetensors", "manifest.json", "aeb.json", "gate.json"):
+        assert (model_dir / name).is_file(), name
+    assert first.candidate.manifest["train"]["files"]  # data hashes recorded
+
+    # Same data and seed: the retrained candidate cannot beat the champion, so the gate says no, and why.
+    second = await run_once(s, echo=out.append, now=T0 + timedelta(minutes=5))
+    assert not second.outcome.promoted
+    assert [c.kind for c in second.decision.failures] == [CheckKind.PRIMARY]
+    assert "REJECT" in out[-2] or any(line.startswith("REJECT") for line in "\n".join(out).splitlines())
+    async with open_registry(redis_url, s.trainer.models_dir) as reg:
+        champ = await reg.champion()
+        rejected = await reg.get(second.candidate.version)
+    assert champ is not None and champ.version == first.candidate.version
+    assert rejected.gate is not None and rejected.gate["promote"] is False
+
+
+def test_settings_read_nested_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EMOSTREAM_TRAINER__DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EMOSTREAM_TRAINER__GATE__PRIMARY_METRIC", "e-c.jaccard")
+    monkeypatch.setenv("EMOSTREAM_TRAINER__GATE__FLOORS", '{"e-c.jaccard": 0.4}')
+    monkeypatch.setenv("EMOSTREAM_TRAINER__K8S__DRY_RUN", "false")
+    monkeypatch.setenv("EMOSTREAM_CACHE__REDIS_URL", "redis://:hunter2@localhost:6379/0")
+    s = TrainerSettings()
+    assert s.resolved_dirs() == (tmp_path, tmp_path)
+    assert s.trainer.gate.primary_metric == "e-c.jaccard"
+    assert s.trainer.gate.floors == {"e-c.jaccard": 0.4}
+    assert s.trainer.k8s.dry_run is False
+    assert s.redis_url == "redis://:hunter2@localhost:6379/0"
+    assert "hunter2" not in json.dumps(s.redacted())
+
+
+def test_settings_without_data_dir_say_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMOSTREAM_TRAINER__DATA_DIR", raising=False)
+    with pytest.raises(ValueError, match="DATA_DIR"):
+        TrainerSettings().resolved_dirs()

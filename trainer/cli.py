@@ -1,0 +1,148 @@
+"""`emostream trainer ...`: run a train/eval/gate/promote cycle, roll back, list the registry, fine-tune LoRA.
+
+Mounted by the top-level CLI with `app.add_typer(trainer.cli.app, name="trainer")`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from trainer.settings import TrainerSettings
+
+app = typer.Typer(name="trainer", help="Train, evaluate, gate and promote models.", no_args_is_help=True)
+console = Console()
+log = logging.getLogger(__name__)
+
+
+def _settings(data: Path | None, models_dir: Path | None, **trainer_updates: Any) -> TrainerSettings:
+    settings = TrainerSettings()
+    updates = {k: v for k, v in trainer_updates.items() if v is not None}
+    if data is not None:
+        updates["data_dir"] = data
+    if models_dir is not None:
+        updates["models_dir"] = models_dir
+    if updates:
+        section = settings.trainer.model_validate({**settings.trainer.model_dump(), **updates})
+        settings = settings.model_copy(update={"trainer": section})
+    log.info("trainer settings: %s", json.dumps(settings.redacted()))
+    return settings
+
+
+def _echo(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("run")
+def run_cmd(
+    data: Annotated[
+        Path | None, typer.Option(help="SemEval-2018 directory (train split trains, dev evaluates).")
+    ] = None,
+    models_dir: Annotated[Path | None, typer.Option(help="Where model versions and registry.json go.")] = None,
+    every: Annotated[str | None, typer.Option(help="Repeat every DURATION (e.g. 6h, 30m).")] = None,
+    max_eval: Annotated[int | None, typer.Option(help="Evaluate on at most N items per task.")] = None,
+    model: Annotated[str | None, typer.Option(help="local (encoder heads) or lora (causal LM adapter).")] = None,
+    max_train: Annotated[int | None, typer.Option(help="LoRA: at most N training examples per task file.")] = None,
+) -> None:
+    """Data, train, evaluate (AEB), gate and promote once; with --every, repeat."""
+    from trainer.run import parse_duration, run_every, run_once, train_local_candidate, train_lora_candidate
+
+    settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
+    trainer = train_lora_candidate if settings.trainer.model == "lora" else train_local_candidate
+    try:
+        settings.resolved_dirs()
+        every_s = parse_duration(every) if every else settings.trainer.every_s
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    if every_s:
+        asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
+        return
+    asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
+
+
+@app.command("rollback")
+def rollback_cmd(
+    models_dir: Annotated[Path | None, typer.Option(help="Model directory holding registry.json.")] = None,
+    reason: Annotated[str, typer.Option(help="Recorded in the alias history.")] = "manual rollback",
+) -> None:
+    """Restore the previous champion (workers follow the alias without a restart)."""
+    from trainer.promote import rollback
+    from trainer.registry import NoPreviousChampion, open_registry
+
+    settings = _settings(None, models_dir)
+
+    async def go() -> None:
+        async with open_registry(
+            settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
+        ) as reg:
+            out = await rollback(reg, reason=reason, k8s=settings.trainer.k8s)
+        verb = "rolled back to" if out.moved else "dry run: would roll back to"
+        _echo(f"{verb} {out.move.version} (was {out.move.previous})")
+        if out.patch is not None:
+            _echo(f"TGI patch ({out.patch.detail}):\n{json.dumps(out.patch.patch, indent=2)}")
+
+    try:
+        asyncio.run(go())
+    except NoPreviousChampion as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+
+
+@app.command("registry")
+def registry_cmd(
+    models_dir: Annotated[Path | None, typer.Option(help="Model directory holding registry.json.")] = None,
+) -> None:
+    """List model versions, the champion and the alias history."""
+    from trainer.registry import open_registry
+
+    settings = _settings(None, models_dir)
+
+    async def go() -> None:
+        async with open_registry(
+            settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
+        ) as reg:
+            st = await reg.state()
+        for name, v in st.versions.items():
+            mark = "*" if name == st.champion else " "
+            verdict = "" if v.gate is None else ("passed" if v.gate.get("promote") else "rejected")
+            primary = v.gate.get("primary_metric") if v.gate else None
+            score = f"{primary}={v.metrics[primary]:.4f}" if primary and primary in v.metrics else ""
+            _echo(f"{mark} {name:<32} {v.kind:<6} parent={v.parent or '-':<28} {verdict:<8} {score}")
+        _echo(f"champion: {st.champion or 'none'}; lineage: {' -> '.join(st.lineage) or '-'}")
+        for m in st.history[-10:]:
+            when = f"{m.moved_at:%Y-%m-%d %H:%M:%S}"
+            _echo(f"  {when} {m.action.value:<8} {m.previous or '-'} -> {m.version}: {m.reason}")
+
+    asyncio.run(go())
+
+
+@app.command("finetune-lora")
+def finetune_lora_cmd(
+    data: Annotated[Path, typer.Option(help="AAID instruction data (JSON lines).")],
+    out: Annotated[Path, typer.Option(help="Adapter output directory.")],
+    base: Annotated[str | None, typer.Option(help="Base model directory (default: packaged SmolLM2-135M).")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N optimiser steps.")] = None,
+    max_examples: Annotated[int | None, typer.Option(help="Use at most N records.")] = None,
+    epochs: Annotated[int, typer.Option(help="Passes over the data.")] = 1,
+) -> None:
+    """LoRA fine-tuning of a causal LM on AAID with the loss on the answer only (the EmoLLMs recipe)."""
+    from trainer.finetune_lora import LoraTrainConfig, finetune_lora, load_records
+
+    records = load_records(data, limit=max_examples)
+    cfg = LoraTrainConfig(epochs=epochs, max_steps=max_steps)
+    result = finetune_lora(base, records, out, cfg)
+    _echo(f"adapter written to {result.adapter_dir} ({result.steps} steps, final loss {result.losses[-1]:.4f})")
+
+
+try:  # `trainer eval` and `trainer build-aaid` live in their own module
+    from trainer.eval_cli import register as _register_eval
+except ImportError:  # pragma: no cover - until that module exists
+    pass
+else:
+    _register_eval(app)

@@ -1,0 +1,67 @@
+"""CLI commands `eval` and `build-aaid`, added to the trainer's typer app by `register(app)`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add `eval` and `build-aaid` to a typer app (the `emostream trainer` sub-app)."""
+
+    @app.command("build-aaid")
+    def build_aaid_cmd(
+        semeval_dir: Annotated[Path, typer.Argument(help="Directory of the SemEval-2018 Task 1 files.")],
+        out: Annotated[Path, typer.Option(help="Output JSON-lines file.")] = Path("data/aaid-train.jsonl"),
+        split: Annotated[str, typer.Option(help="train, dev or test.")] = "train",
+        variants: Annotated[int, typer.Option(help="Wordings per example (1-10).")] = 1,
+        seed: Annotated[int, typer.Option()] = 0,
+        fmt: Annotated[str, typer.Option("--format", help="instruction or conversation.")] = "instruction",
+    ) -> None:
+        """Turn SemEval-2018 files into AAID instruction records with varied wordings."""
+        from .build_aaid import build_aaid
+
+        if split not in ("train", "dev", "test") or fmt not in ("instruction", "conversation"):
+            raise typer.BadParameter("split must be train/dev/test and format instruction/conversation")
+        record_fmt: Literal["instruction", "conversation"] = (
+            "instruction" if fmt == "instruction" else "conversation"
+        )
+        manifest = build_aaid(semeval_dir, split, out, variants=variants, seed=seed, fmt=record_fmt)  # type: ignore[arg-type]
+        typer.echo(f"wrote {manifest.records} records to {manifest.output} (sha256 {manifest.sha256[:12]})")
+        for task, n in manifest.per_task.items():
+            typer.echo(f"  {task}: {n}")
+
+    @app.command("eval")
+    def eval_cmd(
+        semeval_dir: Annotated[Path | None, typer.Option(help="SemEval-2018 directory (AEB-1).")] = None,
+        split: Annotated[str, typer.Option(help="SemEval split to score.")] = "dev",
+        aeb: Annotated[list[Path] | None, typer.Option(help="AEB release files (repeatable).")] = None,
+        out_dir: Annotated[Path, typer.Option(help="Where reports and charts go.")] = Path("reports"),
+        reference: Annotated[Path | None, typer.Option(help="A previous report to compare with.")] = None,
+        batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    ) -> None:
+        """Score the configured backend on AEB and write a JSON report, a chart and a table."""
+        from stream.settings import Settings
+        from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
+
+        from .aeb import AEBReport, evaluate_backend, load_aeb_file, load_semeval_dataset, merge_datasets
+        from .aeb_report import print_table, write_report
+
+        parts = [load_semeval_dataset(semeval_dir, split)] if semeval_dir else []  # type: ignore[arg-type]
+        parts += [load_aeb_file(p) for p in aeb or []]
+        if not parts:
+            raise typer.BadParameter("give --semeval-dir and/or --aeb files")
+        dataset = parts[0] if len(parts) == 1 else merge_datasets("aeb", parts)
+        ref = AEBReport.model_validate_json(reference.read_text(encoding="utf-8")) if reference else None
+
+        async def run() -> AEBReport:
+            async with build_backend(Settings().backend) as backend:
+                return await evaluate_backend(backend, dataset, batch_size=batch_size, show_progress=True)
+
+        report = asyncio.run(run())
+        json_path, png_path = write_report(report, out_dir, ref)
+        print_table(report, ref)
+        typer.echo(f"report: {json_path}\nchart: {png_path}")

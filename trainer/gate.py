@@ -1,0 +1,234 @@
+"""The promotion gate: a pure decision over a candidate's and the champion's AEB metrics.
+
+A candidate is promoted only if, on every configured metric, it scores at least
+the champion's score minus that metric's tolerance, it meets every absolute
+floor, and it improves the primary metric by at least `min_improvement`. Every
+check is recorded with its numbers and a sentence, so a rejection says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The headline metric of each task family in an AEB report (flat "<task>.<metric>" keys).
+DEFAULT_TOLERANCES: dict[str, float] = {
+    "ei-reg.pearson_mean": 0.01,
+    "ei-oc.pearson_mean": 0.01,
+    "v-reg.pearson": 0.01,
+    "v-oc.pearson": 0.01,
+    "e-c.jaccard": 0.01,
+}
+
+
+class GateConfig(BaseModel):
+    """What a candidate must achieve; a section of the trainer settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Metric -> how far below the champion the candidate may fall on it. These are the gated tasks.
+    tolerances: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    #: Metric -> minimum absolute score, whatever the champion scores.
+    floors: dict[str, float] = Field(default_factory=dict)
+    primary_metric: str = "ei-reg.pearson_mean"
+    #: The primary metric must beat the champion's by at least this much (strictly more when 0).
+    min_improvement: float = Field(default=0.0, ge=0.0)
+
+
+class CheckKind(StrEnum):
+    REGRESSION = "regression"  # candidate >= champion - tolerance
+    FLOOR = "floor"  # candidate >= absolute floor
+    PRIMARY = "primary"  # candidate improves the primary metric
+
+
+class GateCheck(BaseModel):
+    """One recorded check: which metric, the numbers compared, and whether it passed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    kind: CheckKind
+    passed: bool
+    candidate: float | None
+    threshold: float | None
+    champion: float | None = None
+    reason: str
+
+
+class GateDecision(BaseModel):
+    """The gate's verdict with per-check reasons; stored in the registry next to the candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    promote: bool
+    candidate_version: str
+    champion_version: str | None
+    primary_metric: str
+    checks: list[GateCheck]
+    decided_at: datetime
+
+    @property
+    def failures(self) -> list[GateCheck]:
+        return [c for c in self.checks if not c.passed]
+
+    def summary(self) -> str:
+        """One line: the verdict and, on rejection, the failed checks' reasons."""
+        vs = f" vs champion {self.champion_version}" if self.champion_version else " (no champion)"
+        if self.promote:
+            return f"PROMOTE {self.candidate_version}{vs}: all {len(self.checks)} checks passed"
+        why = "; ".join(c.reason for c in self.failures)
+        return f"REJECT {self.candidate_version}{vs}: {why}"
+
+
+def _score(metrics: Mapping[str, float], key: str) -> float | None:
+    v = metrics.get(key)
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def decide(
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    config: GateConfig,
+    *,
+    candidate_version: str,
+    champion_version: str | None = None,
+    now: datetime | None = None,
+) -> GateDecision:
+    """Decide whether `candidate` replaces `champion` (None: there is no champion yet).
+
+    A metric the candidate lacks, or reports as NaN/inf, fails its checks: an
+    unevaluated task can never be waved through. A metric the champion lacks is
+    not compared (there is nothing to regress from), but floors still apply.
+    """
+    checks: list[GateCheck] = []
+    for metric, tol in sorted(config.tolerances.items()):
+        cand = _score(candidate, metric)
+        champ = _score(champion, metric) if champion is not None else None
+        if cand is None:
+            checks.append(
+                GateCheck(
+                    metric=metric,
+                    kind=CheckKind.REGRESSION,
+                    passed=False,
+                    candidate=None,
+                    threshold=None,
+                    champion=champ,
+                    reason=f"{metric}: candidate has no finite score",
+                )
+            )
+        elif champ is None:
+            checks.append(
+                GateCheck(
+                    metric=metric,
+                    kind=CheckKind.REGRESSION,
+                    passed=True,
+                    candidate=cand,
+                    threshold=None,
+                    champion=None,
+                    reason=f"{metric}: no champion score to compare",
+                )
+            )
+        else:
+            threshold = champ - tol
+            ok = cand >= threshold
+            rel = ">=" if ok else "<"
+            checks.append(
+                GateCheck(
+                    metric=metric,
+                    kind=CheckKind.REGRESSION,
+                    passed=ok,
+                    candidate=cand,
+                    threshold=threshold,
+                    champion=champ,
+                    reason=f"{metric}: {cand:.4f} {rel} champion {champ:.4f} - tolerance {tol:g}",
+                )
+            )
+    for metric, floor in sorted(config.floors.items()):
+        cand = _score(candidate, metric)
+        ok = cand is not None and cand >= floor
+        shown = "missing" if cand is None else f"{cand:.4f}"
+        checks.append(
+            GateCheck(
+                metric=metric,
+                kind=CheckKind.FLOOR,
+                passed=ok,
+                candidate=cand,
+                threshold=floor,
+                reason=f"{metric}: {shown} {'>=' if ok else 'below'} floor {floor:g}",
+            )
+        )
+    checks.append(_primary_check(candidate, champion, config))
+    return GateDecision(
+        promote=all(c.passed for c in checks),
+        candidate_version=candidate_version,
+        champion_version=champion_version,
+        primary_metric=config.primary_metric,
+        checks=checks,
+        decided_at=now or datetime.now(UTC),
+    )
+
+
+def _primary_check(
+    candidate: Mapping[str, float], champion: Mapping[str, float] | None, config: GateConfig
+) -> GateCheck:
+    metric = config.primary_metric
+    cand = _score(candidate, metric)
+    champ = _score(champion, metric) if champion is not None else None
+    if cand is None:
+        return GateCheck(
+            metric=metric,
+            kind=CheckKind.PRIMARY,
+            passed=False,
+            candidate=None,
+            threshold=None,
+            champion=champ,
+            reason=f"primary {metric}: candidate has no finite score",
+        )
+    if champ is None:
+        return GateCheck(
+            metric=metric,
+            kind=CheckKind.PRIMARY,
+            passed=True,
+            candidate=cand,
+            threshold=None,
+            champion=None,
+            reason=f"primary {metric}: {cand:.4f}, no champion score to beat",
+        )
+    threshold = champ + config.min_improvement
+    # With no required margin the candidate must still be strictly better: a tie is not an improvement.
+    ok = cand > threshold if config.min_improvement == 0 else cand >= threshold
+    gain = cand - champ
+    verdict = "improves" if ok else "does not improve"
+    return GateCheck(
+        metric=metric,
+        kind=CheckKind.PRIMARY,
+        passed=ok,
+        candidate=cand,
+        threshold=threshold,
+        champion=champ,
+        reason=f"primary {metric}: {cand:.4f} {verdict} on champion {champ:.4f} "
+        f"(gain {gain:+.4f}, required {config.min_improvement:g})",
+    )
+
+
+def format_decision(decision: GateDecision) -> str:
+    """A plain-text table of the checks and the verdict, for the CLI and logs."""
+    lines = [f"{'check':<10} {'metric':<24} {'candidate':>9} {'champion':>9} {'threshold':>9}  result"]
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.4f}"
+
+    for c in decision.checks:
+        lines.append(
+            f"{c.kind.value:<10} {c.metric:<24} {num(c.candidate):>9} {num(c.champion):>9} "
+            f"{num(c.threshold):>9}  {'pass' if c.passed else 'FAIL'}"
+        )
+    lines.append(decision.summary())
+    return "\n".join(lines)

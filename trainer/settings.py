@@ -1,0 +1,89 @@
+"""The trainer's one settings object: `EMOSTREAM_TRAINER__*`, `EMOSTREAM_CACHE__*`, `EMOSTREAM_BACKEND__*`.
+
+Built once by the CLI and passed down; `redacted()` is what gets logged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from trainer.gate import GateConfig
+from workers.config import BackendSettings, CacheSettings
+
+
+class K8sSettings(BaseModel):
+    """Promotion by patching a TGI Deployment (off unless `enabled`)."""
+
+    enabled: bool = False
+    namespace: str = "default"
+    deployment: str = "tgi"
+    container: str = "tgi"
+    #: Print the patch and let the API server validate it (dryRun=All) instead of applying it.
+    dry_run: bool = True
+
+
+class LoraSection(BaseModel):
+    """LoRA runs (`model: lora`) on the base `backend.hf.model` ('' or 'smollm2': the packaged SmolLM2)."""
+
+    r: int = Field(default=8, ge=1)
+    alpha: int = Field(default=16, ge=1)
+    lr: float = Field(default=2e-4, gt=0)
+    epochs: int = Field(default=1, ge=1)
+    max_steps: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=4, ge=1)
+    max_length: int = Field(default=512, ge=16)
+    #: AAID wordings per SemEval example.
+    variants: int = Field(default=1, ge=1, le=10)
+    #: Also write a merged checkpoint and register that (for servers that cannot load adapters).
+    merge: bool = False
+
+
+class TrainerSection(BaseModel):
+    #: Root of the SemEval-2018-style files; train and eval default to it (the split is in the file names).
+    data_dir: Path | None = None
+    train_dir: Path | None = None
+    eval_dir: Path | None = None
+    eval_split: Literal["dev", "test"] = "dev"
+    #: Where versioned model directories and `registry.json` live.
+    models_dir: Path = Path("models")
+    #: Which model family the run trains: the CPU encoder heads, or a LoRA adapter on a causal LM.
+    model: Literal["local", "lora"] = "local"
+    #: Cap on training examples per task file (None: all); keeps CPU runs short.
+    max_train_examples: int | None = Field(default=None, ge=1)
+    #: Cap on evaluation examples per task (None: all).
+    max_eval_examples: int | None = Field(default=None, ge=1)
+    gate: GateConfig = GateConfig()
+    #: Repeat `trainer run` this often (seconds) when set; the CLI's `--every` overrides it.
+    every_s: float | None = Field(default=None, gt=0)
+    registry_prefix: str = "emostream:registry:"
+    k8s: K8sSettings = K8sSettings()
+    lora: LoraSection = LoraSection()
+
+
+class TrainerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMOSTREAM_", env_nested_delimiter="__", extra="ignore", env_file=None)
+
+    trainer: TrainerSection = TrainerSection()
+    cache: CacheSettings = CacheSettings()
+    backend: BackendSettings = BackendSettings()
+
+    @property
+    def redis_url(self) -> str | None:
+        url = self.cache.redis_url
+        return url.get_secret_value() if url is not None else None
+
+    def resolved_dirs(self) -> tuple[Path, Path]:
+        """(train_dir, eval_dir); raises ValueError when neither they nor `data_dir` are set."""
+        t = self.trainer
+        train, ev = t.train_dir or t.data_dir, t.eval_dir or t.data_dir
+        if train is None or ev is None:
+            raise ValueError("set EMOSTREAM_TRAINER__DATA_DIR (or TRAIN_DIR and EVAL_DIR), or pass --data")
+        return train, ev
+
+    def redacted(self) -> dict[str, Any]:
+        """A dump safe to log: secrets stay masked (SecretStr dumps as '**********')."""
+        return self.model_dump(mode="json")
