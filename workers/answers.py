@@ -20,7 +20,7 @@ from .errors import AnswerParseError
 #: Out-of-range numbers within this fraction of the scale are clipped (and flagged); beyond it, rejected.
 CLIP_TOLERANCE = 0.05
 
-_WS = re.compile(r"\s+")
+_WS = re.compile(r"[^\S\n]+")  # horizontal whitespace: a newline still ends an answer
 _LEAD = re.compile(r"^(?:intensity (?:score|class)\s*:|answer\s*:|assistant\s*:)\s*")
 # atomic groups: a number is taken whole or not at all (no backtracking "0.7abc" into "0")
 _NUMBER = re.compile(r"^([+-]?(?>\d+(?:\.\d*)?|\.\d+))(?![0-9a-z_%]|\.\d)")
@@ -36,7 +36,7 @@ class NumberAnswer:
 
 
 def _norm(answer: str) -> str:
-    s = answer.replace("\u2212", "-").strip().lower()
+    s = answer.replace("\u2212", "-").replace("\r", "\n").strip().lower()
     s = _WS.sub(" ", s)
     return _LEAD.sub("", s).strip(" \"'`*")
 
@@ -62,6 +62,13 @@ def _class_phrase(description: str) -> str:
     return description.lower().replace(" can be inferred", "").replace("mental state", "emotional state")
 
 
+def _described_class(text: str, phrases: dict[str, int]) -> int | None:
+    """The class whose phrase the text starts with (then ends or continues with a space), if any."""
+    head = _class_phrase(text)
+    hits = [p for p in phrases if head == p or head.startswith(p + " ")]
+    return phrases[max(hits, key=len)] if hits else None
+
+
 def parse_ordinal(task: TaskFamily, answer: str, dimension: str) -> int:
     """An ordinal answer: `2`, `2:`, `2: moderate amount of anger can be inferred`, or the description alone.
 
@@ -72,17 +79,17 @@ def parse_ordinal(task: TaskFamily, answer: str, dimension: str) -> int:
     s = _norm(answer)
     m = _ORDINAL.match(s)
     if m is None:
-        head = _class_phrase(re.split(r"[.\n]", s, maxsplit=1)[0].strip())
-        if head in phrases:
-            return phrases[head]
+        described = _described_class(re.split(r"[.\n]", s, maxsplit=1)[0].strip(), phrases)
+        if described is not None:
+            return described
         raise AnswerParseError(task.value, answer, "no class value")
     value = int(m.group(1))
     if value not in spec.class_values:
         raise AnswerParseError(task.value, answer, f"class {value} not in {spec.class_values}")
     rest = s[m.end() :].strip()
     if rest.startswith(":"):
-        described = _class_phrase(re.split(r"[.\n]", rest[1:], maxsplit=1)[0].strip())
-        if described in phrases and phrases[described] != value:
+        described = _described_class(re.split(r"[.\n]", rest[1:], maxsplit=1)[0].strip(), phrases)
+        if described is not None and described != value:
             raise AnswerParseError(task.value, answer, f"value {value} contradicts its description")
     return value
 

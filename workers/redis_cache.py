@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -38,7 +38,8 @@ class RedisCache:
         if not keys:
             return []
         try:
-            return list(await self._client.mget(list(keys)))
+            # Bytes, not str: the client is built without decode_responses.
+            return cast("list[bytes | None]", await self._client.mget(list(keys)))
         except (RedisError, OSError) as e:
             raise CacheError(f"redis MGET failed: {e}") from e
 

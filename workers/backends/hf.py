@@ -154,8 +154,10 @@ class CausalLMEngine:
                         [(int(i), self._piece(int(i)), float(v)) for v, i in zip(vals, idx, strict=True)]
                     )
                 choice = self._choose(lp, d, pattern, out.text, gen)
-                if choice is None:  # grammar complete and nothing may follow: end of sequence
+                if choice is None:  # grammar complete, nothing may follow, and the model has no eos
                     out.finish_reason = "eos_token"
+                    if top_n:
+                        out.top_tokens.pop()
                     break
                 special = choice in self.eos_ids
                 out.token_ids.append(choice)
@@ -203,8 +205,8 @@ class CausalLMEngine:
                 if len(allowed) >= want:
                     break
         if not allowed:
-            if complete:
-                return None
+            if complete:  # nothing may follow a complete answer: end it as the model's eos would
+                return min(self.eos_ids) if self.eos_ids else None
             raise PermanentBackendError(f"grammar {pattern.pattern!r} cannot be continued from {text!r}")
         if len(allowed) == 1:
             return allowed[0]

@@ -1,0 +1,217 @@
+"""The `tgi` backend against the suite's TGI-compatible server (real SmolLM2 generation over HTTP).
+
+Fault cases: overload storms are retried, outages and timeouts end in a retryable
+error, malformed or out-of-range answers in a typed parse error: never a wrong annotation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pydantic
+import pytest
+import text_generation.errors as tge
+from text_generation.types import Response
+
+from schemas.annotation import AffectScores
+from schemas.tasks import TaskFamily
+from workers.backend import Backend
+from workers.backends.tgi import TGIBackend, error_from_response, generate_request, map_tgi_error
+from workers.config import TGIBackendSettings
+from workers.decoding import Decoding, DecodingProfile, answer_regex, decoding_for
+from workers.errors import AnswerParseError, PermanentBackendError, RetryableBackendError
+
+TEXT = "I finally got the job, I can't stop smiling!"
+V_OC = frozenset({TaskFamily.V_OC})
+
+if TYPE_CHECKING:
+    from tests.fixtures.tgi_server import TGITestServer
+
+# the test server and the SmolLM2 engine (session fixtures, shared by the backend tests)
+pytest_plugins = ["tests.fixtures.tgi_server"]
+
+
+def settings(url: str, **kw: Any) -> TGIBackendSettings:
+    base: dict[str, Any] = {"url": url, "timeout_s": 30.0, "retry_base_delay_s": 0.01, "max_attempts": 3}
+    return TGIBackendSettings(**(base | kw))
+
+
+# pure: request building and error mapping ---------------------------------------------------------
+
+
+def test_generate_request_carries_greedy_budget_stops_grammar_and_details() -> None:
+    body = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.EFFICIENT), top_n_tokens=3)
+    p = body["parameters"]
+    assert body["inputs"] == "P" and body["stream"] is False
+    assert (p["do_sample"], p["max_new_tokens"], p["stop"], p["details"], p["top_n_tokens"]) == (
+        False, 4, [":", "\n"], True, 3,
+    )
+    assert p["grammar"] == {"type": "regex", "value": answer_regex(TaskFamily.V_OC)}
+    paper = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.PAPER))["parameters"]
+    assert (paper["do_sample"], paper["temperature"], paper["max_new_tokens"]) == (True, 0.9, 256)
+    assert "grammar" not in paper and paper["stop"] == []
+
+
+def _response_error(status: int) -> aiohttp.ClientResponseError:
+    return aiohttp.ClientResponseError(None, (), status=status, message="x")  # type: ignore[arg-type]
+
+
+def _pydantic_error() -> pydantic.ValidationError:
+    try:
+        Response(**{"generated_text": 3})
+    except pydantic.ValidationError as e:
+        return e
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (tge.OverloadedError("busy"), RetryableBackendError),
+        (tge.RateLimitExceededError("slow down"), RetryableBackendError),
+        (tge.ShardNotReadyError("warming"), RetryableBackendError),
+        (tge.ShardTimeoutError("slow shard"), RetryableBackendError),
+        (tge.GenerationError("CUDA OOM"), RetryableBackendError),
+        (tge.IncompleteGenerationError("cut"), RetryableBackendError),
+        (tge.UnknownError("500"), RetryableBackendError),
+        (tge.ValidationError("too long"), PermanentBackendError),
+        (tge.BadRequestError("bad"), PermanentBackendError),
+        (tge.NotFoundError("no route"), PermanentBackendError),
+        (TimeoutError(), RetryableBackendError),
+        (aiohttp.ClientConnectionError("refused"), RetryableBackendError),
+        (aiohttp.ServerDisconnectedError(), RetryableBackendError),
+        (_response_error(503), RetryableBackendError),
+        (_response_error(401), PermanentBackendError),
+        (json.JSONDecodeError("x", "doc", 0), PermanentBackendError),
+        (_pydantic_error(), PermanentBackendError),
+        (ZeroDivisionError(), type(None)),
+    ],
+)
+def test_tgi_failures_map_to_retryable_or_permanent_errors(exc: BaseException, expected: type) -> None:
+    mapped = map_tgi_error(exc)
+    assert type(mapped) is expected
+    if isinstance(expected, type) and issubclass(expected, RetryableBackendError):
+        assert mapped is not None and mapped.retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retry_after", "expected", "retry_after_s"),
+    [
+        (429, '{"error": "Model is overloaded", "error_type": "overloaded"}', "2", RetryableBackendError, 2.0),
+        (422, '{"error": "Input validation error", "error_type": "validation"}', None, PermanentBackendError, None),
+        (400, '{"error": "bad"}', None, PermanentBackendError, None),
+        (424, '{"error": "shard not ready"}', None, RetryableBackendError, None),
+        (503, "<html>upstream unavailable</html>", "1", RetryableBackendError, 1.0),
+        (502, "", None, RetryableBackendError, None),
+        (403, "<html>forbidden</html>", None, PermanentBackendError, None),
+    ],
+)
+def test_http_error_answers_map_by_tgi_error_type_then_status(
+    status: int, body: str, retry_after: str | None, expected: type, retry_after_s: float | None
+) -> None:
+    err = error_from_response(status, body, retry_after)
+    assert type(err) is expected
+    assert getattr(err, "retry_after_s", None) == retry_after_s
+
+
+# against the server ------------------------------------------------------------------------------
+
+
+async def test_annotates_valence_over_http_with_the_served_model_as_provenance(
+    tgi_server: TGITestServer,
+) -> None:
+    backend = TGIBackend(settings(tgi_server.url, top_n_tokens=2, prompt_details=True))
+    assert isinstance(backend, Backend)
+    async with backend:
+        assert await backend.ready()
+        assert backend.model_name == tgi_server.model_id
+        assert backend.model_version.startswith(tgi_server.engine.version())
+        [scores] = await backend.annotate([TEXT], frozenset({TaskFamily.V_OC, TaskFamily.V_REG}))
+    assert isinstance(scores, AffectScores)
+    assert scores.tasks_present() == {TaskFamily.V_OC, TaskFamily.V_REG}
+    assert scores.valence_class in range(-3, 4) and 0.0 <= (scores.valence or -1) <= 1.0
+    assert scores.confidence is not None and set(scores.confidence) == {"v-oc", "v-reg"}
+    assert backend.stats.requests == 2 and backend.stats.parse_failures == 0
+    assert 0 < backend.stats.generated_tokens <= 4 + 6
+    assert backend.stats.prompt_tokens > 100
+
+
+async def test_overload_storm_is_retried_until_the_server_answers(tgi_server: TGITestServer) -> None:
+    tgi_server.faults.fail_next(2, 429)
+    async with TGIBackend(settings(tgi_server.url, max_attempts=4)) as backend:
+        [scores] = await backend.annotate([TEXT], V_OC)
+    assert scores.valence_class is not None
+    assert backend.stats.retries == 2
+
+
+async def test_503_storm_longer_than_the_retry_budget_is_a_retryable_error(tgi_server: TGITestServer) -> None:
+    async with TGIBackend(settings(tgi_server.url, max_attempts=3)) as backend:
+        tgi_server.faults.fail_next(10, 503)
+        with pytest.raises(RetryableBackendError):
+            await backend.annotate([TEXT], V_OC)
+    assert backend.stats.retries == 2
+
+
+async def test_slow_server_times_out_as_a_retryable_error(tgi_server: TGITestServer) -> None:
+    async with TGIBackend(settings(tgi_server.url, timeout_s=0.3, max_attempts=2)) as backend:
+        tgi_server.faults.delay_s = 1.0
+        tgi_server.faults.fail_next(5, 503)  # the slow requests never reach the model
+        with pytest.raises(RetryableBackendError, match="too slow"):
+            await backend.annotate([TEXT], V_OC)
+
+
+@pytest.mark.parametrize(
+    ("task", "answer", "reason"),
+    [
+        (TaskFamily.V_REG, "7.5", "outside"),
+        (TaskFamily.V_OC, "banana", "no class"),
+        (TaskFamily.E_C, "anger, happiness.", "unknown labels"),
+    ],
+)
+async def test_malformed_or_out_of_range_answers_are_parse_errors_not_annotations(
+    tgi_server: TGITestServer, task: TaskFamily, answer: str, reason: str
+) -> None:
+    async with TGIBackend(settings(tgi_server.url)) as backend:
+        tgi_server.faults.answer_next(answer)
+        with pytest.raises(AnswerParseError, match=reason) as info:
+            await backend.annotate([TEXT], frozenset({task}))
+    assert info.value.task == task.value and not info.value.retryable
+
+
+async def test_slightly_out_of_range_number_is_clipped_and_counted(tgi_server: TGITestServer) -> None:
+    async with TGIBackend(settings(tgi_server.url)) as backend:
+        tgi_server.faults.answer_next("1.02")
+        [scores] = await backend.annotate([TEXT], frozenset({TaskFamily.V_REG}))
+    assert scores.valence == 1.0 and backend.stats.clipped == 1
+
+
+async def test_server_outage_is_retryable_and_the_backend_recovers_on_restart(
+    tgi_server_factory: Any,
+) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.start()
+    async with TGIBackend(settings(server.url, max_attempts=2)) as backend:
+        server.stop()
+        assert not await backend.ready()
+        with pytest.raises(RetryableBackendError, match="unreachable"):
+            await backend.annotate([TEXT], V_OC)
+        server.start()
+        assert await backend.ready()
+        [scores] = await backend.annotate([TEXT], V_OC)
+    assert scores.valence_class is not None
+
+
+async def test_starting_against_a_dead_server_fails_with_a_retryable_error(tgi_server_factory: Any) -> None:
+    server: TGITestServer = tgi_server_factory()  # never started: nothing listens on its port
+    with pytest.raises(RetryableBackendError):
+        async with TGIBackend(settings(server.url, max_attempts=2)):
+            pass
+
+
+async def test_server_side_validation_error_is_permanent(tgi_server: TGITestServer) -> None:
+    backend = TGIBackend(settings(tgi_server.url))
+    async with backend:
+        with pytest.raises(PermanentBackendError, match="validation|max_new_tokens"):
+            await backend._generate("Human: hi", Decoding(max_new_tokens=4000))
