@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from .events import TextEvent
 from .tasks import EC_LABELS, ECLabel, EIEmotion, TaskFamily
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-EIClass = Annotated[int, Field(ge=0, le=3)]
-VClass = Annotated[int, Field(ge=-3, le=3)]
+EIClass = Annotated[int, Strict(), Field(ge=0, le=3)]  # strict: True is not a class
+VClass = Annotated[int, Strict(), Field(ge=-3, le=3)]
 
 
 class AffectScores(BaseModel):

@@ -102,9 +102,10 @@ async def run_annotate(
         events = [ev for _, _, ev in batch]
         try:
             return list(await retry_async(lambda: engine.annotate(events), policy))
-        except BackendError:
-            if len(batch) == 1:
-                raise
+        except BackendError as e:
+            if len(batch) == 1:  # already isolated: reject it rather than fail the whole run
+                lineno, raw, _ = batch[0]
+                return [Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw)]
         # Isolate the events that fail on their own; the rest of the batch is still annotated.
         results: list[Annotation | Reject] = []
         for lineno, raw, ev in batch:
@@ -133,15 +134,16 @@ async def run_annotate(
         summary.lines += 1
         batch_bytes += len(raw) + (0 if isinstance(raw, bytes) else 1)
         if isinstance(raw, bytes):
+            data = raw
             try:
-                raw = raw.decode("utf-8")
+                raw = data.decode("utf-8")
             except UnicodeDecodeError as e:
                 reject(
                     Reject(
                         lineno,
                         RejectReason.UNDECODABLE,
                         f"not UTF-8: {e.reason} at byte {e.start}",
-                        raw.decode("utf-8", "backslashreplace").rstrip("\r\n"),
+                        data.decode("utf-8", "backslashreplace").rstrip("\r\n"),
                     )
                 )
                 continue

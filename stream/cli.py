@@ -126,8 +126,9 @@ def annotate(
     in_stream: BinaryIO = Path(input).open("rb") if from_file else sys.stdin.buffer
     out_stream: TextIO = out.open("w", encoding="utf-8") if out else sys.stdout
     texts: dict[str, str] = {}
+    table_buffer = io.StringIO()
     if format == "table":
-        out_stream = io.StringIO()
+        out_stream = table_buffer
     rejects_stream = rejects.open("w", encoding="utf-8") if rejects else None
 
     def on_reject(r: Reject) -> None:
@@ -163,7 +164,7 @@ def annotate(
         if format == "table":
             from .table import annotation_table
 
-            rows = [Annotation.model_validate_json(line) for line in out_stream.getvalue().splitlines()]
+            rows = [Annotation.model_validate_json(line) for line in table_buffer.getvalue().splitlines()]
             Console().print(annotation_table(rows, texts))
         err.print(
             f"[bold]{summary.annotated}[/] annotated, {summary.rejected} rejected of {summary.lines} lines; "

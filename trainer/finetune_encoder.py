@@ -58,7 +58,7 @@ def build_model(cfg: FinetuneConfig) -> Any:
     from workers.backends.local_model import AffectHeads, packaged_encoder_dir
     from workers.lexicon import N_LEXICON_FEATURES
 
-    class AffectModel(nn.Module):  # type: ignore[misc]
+    class AffectModel(nn.Module):
         """Encoder -> mean pooling -> L2 norm -> [lexicon features] -> heads; one graph for export."""
 
         def __init__(self) -> None:
@@ -93,7 +93,7 @@ def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> l
     for s in range(0, len(perm), chunk):
         part = sorted(perm[s : s + chunk], key=lambda i: lengths[i])
         batches.extend(np.asarray(part[j : j + batch_size]) for j in range(0, len(part), batch_size))
-    rng.shuffle(batches)  # type: ignore[arg-type]
+    rng.shuffle(batches)
     return batches
 
 

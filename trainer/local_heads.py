@@ -83,18 +83,21 @@ def build_targets(data: dict[tuple[TaskFamily, str], list[SemEvalExample]]) -> T
     for (family, dim), examples in data.items():
         for ex in examples:
             i = index[normalise_text(ex.text)]
-            if family is TaskFamily.EI_REG:
-                t.ei_reg[i, EI_EMOTIONS.index(dim)] = float(ex.label)  # type: ignore[arg-type]
-            elif family is TaskFamily.EI_OC:
-                t.ei_oc[i, EI_EMOTIONS.index(dim)] = int(ex.label)  # type: ignore[arg-type]
-            elif family is TaskFamily.V_REG:
-                t.v_reg[i] = float(ex.label)  # type: ignore[arg-type]
-            elif family is TaskFamily.V_OC:
-                t.v_oc[i] = int(ex.label) + 3  # type: ignore[call-overload]
-            else:
-                assert isinstance(ex.label, tuple)
-                t.e_c[i] = [1.0 if lab in ex.label else 0.0 for lab in EC_LABELS]
+            label = ex.label
+            if family is TaskFamily.E_C:
+                assert isinstance(label, tuple)
+                t.e_c[i] = [1.0 if lab in label else 0.0 for lab in EC_LABELS]
                 t.e_c_mask[i] = True
+                continue
+            assert not isinstance(label, tuple)
+            if family is TaskFamily.EI_REG:
+                t.ei_reg[i, EI_EMOTIONS.index(dim)] = float(label)
+            elif family is TaskFamily.EI_OC:
+                t.ei_oc[i, EI_EMOTIONS.index(dim)] = int(label)
+            elif family is TaskFamily.V_REG:
+                t.v_reg[i] = float(label)
+            elif family is TaskFamily.V_OC:
+                t.v_oc[i] = int(label) + 3
     return t
 
 

@@ -46,7 +46,7 @@ def packaged_encoder_dir() -> Path:
     return path
 
 
-class AffectHeads(nn.Module):  # type: ignore[misc]
+class AffectHeads(nn.Module):
     """A shared projection and one linear head per task family, over a sentence embedding."""
 
     def __init__(self, dim: int = 384, hidden: int = 256, dropout: float = 0.1) -> None:

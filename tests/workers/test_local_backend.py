@@ -1,0 +1,232 @@
+"""The local backend: exactly the requested tasks, in range, one forward pass per batch, sensible direction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from schemas.annotation import AffectScores
+from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS, TaskFamily
+from workers.backend import Backend
+from workers.backends.local import LocalBackend, decode_outputs
+from workers.backends.local_config import SHIPPED_MODEL_DIR
+from workers.config import BackendSettings, LocalBackendSettings
+from workers.errors import ModelLoadError
+from workers.factory import build_backend
+
+T = TaskFamily
+JOYFUL = [
+    "Best day ever! I just got engaged and I am overjoyed, I can't stop smiling!",
+    "We won the championship!!! So happy and proud of my team, what a wonderful night",
+]
+ANGRY = [
+    "I am absolutely furious. They lied to my face and I hate them for it.",
+    "This is outrageous, the worst service ever, I am so angry I could scream",
+]
+SCARED = ["I'm terrified, someone is trying to break into the house and I'm shaking with fear"]
+
+
+def logits(n: int, **over: Any) -> dict[str, np.ndarray]:
+    """Zero logits of the right shapes for n texts, with some heads overridden."""
+    out = {
+        "ei_reg": np.zeros((n, 4), dtype=np.float32),
+        "ei_oc": np.zeros((n, 16), dtype=np.float32),
+        "v_reg": np.zeros((n, 1), dtype=np.float32),
+        "v_oc": np.zeros((n, 7), dtype=np.float32),
+        "e_c": np.zeros((n, 11), dtype=np.float32),
+    }
+    out.update({k: np.asarray(v, dtype=np.float32) for k, v in over.items()})
+    return out
+
+
+def one_hot(n: int, i: int, big: float = 10.0) -> list[float]:
+    return [big if j == i else 0.0 for j in range(n)]
+
+
+# ---- decode_outputs (pure) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("v_oc_index", "valence_class"), [(0, -3), (1, -2), (3, 0), (5, 2), (6, 3)]
+)
+def test_decode_v_oc_maps_class_index_to_minus3_plus3(v_oc_index: int, valence_class: int) -> None:
+    [s] = decode_outputs(logits(1, v_oc=[one_hot(7, v_oc_index)]), frozenset({T.V_OC}), [0.5] * 11)
+    assert s.valence_class == valence_class
+    assert s.confidence is not None and s.confidence["v-oc"] > 0.99
+
+
+@pytest.mark.parametrize(
+    ("logit", "value"), [(0.0, 0.5), (50.0, 1.0), (-50.0, 0.0), (np.log(3.0), 0.75)]
+)
+def test_decode_regressions_are_sigmoids_rounded_into_the_unit_interval(logit: float, value: float) -> None:
+    raw = logits(1, v_reg=[[logit]], ei_reg=[[logit, 0.0, -logit, 0.0]])
+    [s] = decode_outputs(raw, frozenset({T.V_REG, T.EI_REG}), [0.5] * 11)
+    assert s.valence == pytest.approx(value, abs=1e-4)
+    assert s.emotion_intensity == pytest.approx(
+        {"anger": value, "fear": 0.5, "joy": 1.0 - value, "sadness": 0.5}, abs=1e-4
+    )
+
+
+def test_decode_ei_oc_reads_four_classes_per_emotion_in_emotion_order() -> None:
+    row = one_hot(4, 3) + one_hot(4, 0) + one_hot(4, 2) + [0.0, 5.0, 0.0, 0.0]  # anger, fear, joy, sadness
+    [s] = decode_outputs(logits(1, ei_oc=[row]), frozenset({T.EI_OC}), [0.5] * 11)
+    assert s.emotion_class == {"anger": 3, "fear": 0, "joy": 2, "sadness": 1}
+    assert s.confidence is not None
+    assert set(s.confidence) == {f"ei-oc.{e}" for e in EI_EMOTIONS}
+    assert s.confidence["ei-oc.anger"] > 0.99
+    assert s.confidence["ei-oc.sadness"] == pytest.approx(np.exp(5) / (np.exp(5) + 3), abs=1e-4)
+
+
+def test_decode_e_c_applies_per_label_thresholds_inclusively() -> None:
+    thresholds = [0.5] * 11
+    thresholds[EC_LABELS.index("joy")] = 0.6
+    thresholds[EC_LABELS.index("trust")] = 0.4
+    row = [-5.0] * 11
+    row[EC_LABELS.index("anger")] = 0.0  # p = 0.5 >= 0.5
+    row[EC_LABELS.index("joy")] = 0.0  # p = 0.5 < 0.6
+    row[EC_LABELS.index("trust")] = -0.2  # p ~ 0.45 >= 0.4
+    [s] = decode_outputs(logits(1, e_c=[row]), frozenset({T.E_C}), thresholds)
+    assert s.emotions == ["anger", "trust"]
+    [neutral] = decode_outputs(logits(1, e_c=[[-5.0] * 11]), frozenset({T.E_C}), thresholds)
+    assert neutral.emotions == []
+
+
+@pytest.mark.parametrize(
+    ("intensity_logit", "expected_class"),
+    [(-50.0, 0), (np.log(0.2 / 0.8), 0), (0.0, 2), (np.log(0.6 / 0.4), 2), (np.log(0.9 / 0.1), 3)],
+)
+def test_decode_ei_oc_cutpoints_map_the_regression_output_monotonically(
+    intensity_logit: float, expected_class: int
+) -> None:
+    raw = logits(1, ei_reg=[[intensity_logit, 0.0, 0.0, 0.0]], ei_oc=[one_hot(16, 1) ])  # classifier says anger=1
+    cuts = [[0.25, 0.5, 0.75], None, None, None]  # calibrated anger only; 0.5 sits on a cut and goes up
+    [s] = decode_outputs(raw, frozenset({T.EI_OC}), [0.5] * 11, ei_oc_cutpoints=cuts)
+    assert s.emotion_class is not None
+    assert s.emotion_class["anger"] == expected_class
+    assert s.emotion_class["fear"] == 0  # uncalibrated emotions keep their classifier argmax
+
+
+@pytest.mark.parametrize(
+    ("valence_logit", "expected_class"), [(-50.0, -3), (0.0, 0), (50.0, 3), (np.log(0.7 / 0.3), 1)]
+)
+def test_decode_v_oc_cutpoints_replace_the_classifier_argmax(valence_logit: float, expected_class: int) -> None:
+    raw = logits(1, v_reg=[[valence_logit]], v_oc=[one_hot(7, 6)])  # classifier says +3
+    cuts = [0.1, 0.25, 0.4, 0.6, 0.75, 0.9]
+    [s] = decode_outputs(raw, frozenset({T.V_OC}), [0.5] * 11, v_oc_cutpoints=cuts)
+    assert s.valence_class == expected_class
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [frozenset({t}) for t in TaskFamily] + [frozenset({T.V_REG, T.E_C}), frozenset({T.EI_OC, T.V_OC}), ALL_TASKS],
+)
+def test_decode_fills_exactly_the_requested_tasks(tasks: frozenset[TaskFamily]) -> None:
+    out = decode_outputs(logits(3), tasks, [0.5] * 11)
+    assert len(out) == 3
+    assert all(s.tasks_present() == tasks for s in out)
+    has_ordinal = bool(tasks & {T.EI_OC, T.V_OC})
+    assert all((s.confidence is not None) == has_ordinal for s in out)
+
+
+def test_decode_keeps_rows_in_order() -> None:
+    raw = logits(3, v_reg=[[-50.0], [0.0], [50.0]], v_oc=[one_hot(7, 0), one_hot(7, 3), one_hot(7, 6)])
+    out = decode_outputs(raw, frozenset({T.V_REG, T.V_OC}), [0.5] * 11)
+    assert [s.valence for s in out] == [0.0, 0.5, 1.0]
+    assert [s.valence_class for s in out] == [-3, 0, 3]
+
+
+# ---- the loaded model -------------------------------------------------------------------------------
+
+
+def test_local_backend_satisfies_the_protocol_and_names_its_version(local_backend: LocalBackend) -> None:
+    assert isinstance(local_backend, Backend)
+    assert local_backend.model_name == "emostream-local-minilm"
+    shipped = json.loads((SHIPPED_MODEL_DIR / "config.json").read_text())
+    version, _, digest = local_backend.model_version.partition("+")
+    assert version == shipped["version"] and len(digest) == 8
+    assert local_backend.load_time_s is not None and local_backend.load_time_s > 0
+
+
+@pytest.mark.parametrize(
+    "tasks", [ALL_TASKS, frozenset({T.V_REG}), frozenset({T.E_C}), frozenset({T.EI_REG, T.EI_OC}), frozenset({T.V_OC})]
+)
+async def test_local_backend_returns_exactly_the_requested_tasks_for_every_text(
+    local_backend: LocalBackend, tasks: frozenset[TaskFamily]
+) -> None:
+    texts = JOYFUL + ANGRY + ["ok", "x" * 3000]
+    out = await local_backend.annotate(texts, tasks)
+    assert len(out) == len(texts)
+    for s in out:
+        assert isinstance(s, AffectScores)
+        assert s.tasks_present() == tasks
+        AffectScores.model_validate(s.model_dump())  # still in range when re-validated
+
+
+async def test_local_backend_runs_one_forward_pass_per_batch(
+    local_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `_logits` is the backend's single call into the model (torch or ONNX): one call is one forward pass.
+    real = local_backend._logits
+    assert real is not None
+    batches: list[int] = []
+
+    def counting(texts: Sequence[str]) -> dict[str, np.ndarray]:
+        batches.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(local_backend, "_logits", counting)
+    await local_backend.annotate([f"text number {i} is here" for i in range(40)], ALL_TASKS)
+    await local_backend.annotate(["one more"], frozenset({T.V_REG}))
+    assert await local_backend.annotate([], ALL_TASKS) == []
+    assert batches == [40, 1]
+
+
+async def test_local_backend_results_do_not_depend_on_the_batch(local_backend: LocalBackend) -> None:
+    alone = await local_backend.annotate([ANGRY[0]], ALL_TASKS)
+    batched = await local_backend.annotate(JOYFUL + [ANGRY[0]] + SCARED, ALL_TASKS)
+    assert batched[2].emotion_intensity == pytest.approx(alone[0].emotion_intensity, abs=2e-3)
+    assert batched[2].valence == pytest.approx(alone[0].valence, abs=2e-3)
+
+
+async def test_local_backend_direction_joy_versus_anger_versus_fear(local_backend: LocalBackend) -> None:
+    joy = await local_backend.annotate(JOYFUL, ALL_TASKS)
+    anger = await local_backend.annotate(ANGRY, ALL_TASKS)
+    [fear] = await local_backend.annotate(SCARED, ALL_TASKS)
+    for j in joy:
+        for a in anger:
+            assert j.valence is not None and a.valence is not None and j.valence > a.valence + 0.2
+            assert j.valence_class is not None and a.valence_class is not None and j.valence_class > a.valence_class
+            assert j.emotion_intensity is not None and a.emotion_intensity is not None
+            assert j.emotion_intensity["joy"] > a.emotion_intensity["joy"]
+            assert a.emotion_intensity["anger"] > j.emotion_intensity["anger"]
+    assert all(j.emotions is not None and "joy" in j.emotions for j in joy)
+    assert all(a.emotions is not None and "anger" in a.emotions for a in anger)
+    assert fear.emotion_intensity is not None
+    assert max(fear.emotion_intensity, key=fear.emotion_intensity.__getitem__) == "fear"
+
+
+async def test_local_backend_outside_its_context_refuses_to_annotate() -> None:
+    backend = LocalBackend()
+    assert not await backend.ready()
+    assert backend.model_version == "unloaded"
+    with pytest.raises(ModelLoadError, match="outside `async with`"):
+        await backend.annotate(["hello"], ALL_TASKS)
+
+
+async def test_local_backend_with_a_missing_model_dir_fails_to_load(tmp_path: Path) -> None:
+    backend = LocalBackend(LocalBackendSettings(model_dir=tmp_path / "nope"))
+    with pytest.raises(ModelLoadError, match="no local model"):
+        async with backend:
+            pass
+
+
+def test_build_backend_local_honours_the_model_dir(tmp_path: Path) -> None:
+    backend = build_backend(BackendSettings(kind="local", local=LocalBackendSettings(model_dir=tmp_path)))
+    assert isinstance(backend, LocalBackend) and backend.model_dir == tmp_path
+    with pytest.raises(ValueError, match="unknown backend kind"):
+        build_backend(BackendSettings.model_construct(kind="quantum"))
