@@ -21,7 +21,6 @@ from workers.smollm import smollm2_checkpoint
 TEXT = "Stuck in traffic for two hours, I am furious."
 
 # the test server and the SmolLM2 engine (session fixtures, shared by the backend tests)
-pytest_plugins = ["tests.fixtures.tgi_server"]
 
 
 @pytest.mark.parametrize("task", [TaskFamily.V_REG, TaskFamily.E_C])

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from tests.fixtures.tgi_server import TGITestServer
 
 # the test server and the SmolLM2 engine (session fixtures, shared by the backend tests)
-pytest_plugins = ["tests.fixtures.tgi_server"]
 
 
 def settings(server: TGITestServer, **kw: Any) -> OpenAIBackendSettings:
