@@ -160,10 +160,89 @@ async def bench_engine(settings: Settings, n: int, console: Console) -> dict[str
     return result
 
 
+_MODEL_PROBE = r"""
+import asyncio, json, resource, sys, time
+t0 = time.perf_counter()
+from workers.backends.local import LocalBackend
+from workers.config import LocalBackendSettings
+from schemas.tasks import ALL_TASKS
+texts = json.loads(sys.stdin.read())
+async def main():
+    b = LocalBackend(LocalBackendSettings(model_dir=None if sys.argv[1] == "-" else sys.argv[1]))
+    async with b:
+        load_s = time.perf_counter() - t0
+        for i in range(0, len(texts), 64):
+            await b.annotate(texts[i:i + 64], ALL_TASKS)
+        print(json.dumps({"load_s_in_fresh_process": round(load_s, 3), "model_version": b.model_version,
+                          "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+asyncio.run(main())
+"""
+
+
+async def bench_model(settings: Settings, n: int, console: Console) -> dict[str, Any]:
+    """The local model against a plain sentence-transformers fp32 encode of the same texts (issue 6)."""
+    import statistics
+    import subprocess
+    import sys
+
+    from schemas.tasks import ALL_TASKS
+    from workers.backends.local import LocalBackend
+
+    texts = synthetic_texts(n, seed=21)
+    model_dir = settings.backend.local.model_dir
+    result: dict[str, Any] = {"n": n, "batch_size": 64}
+
+    # Load time and resident memory in a fresh process: what a worker pod pays at start.
+    probe = subprocess.run(
+        [sys.executable, "-c", _MODEL_PROBE, str(model_dir) if model_dir else "-"],
+        input=json.dumps(texts), capture_output=True, text=True, check=True,
+    )
+    result.update(json.loads(probe.stdout.strip().splitlines()[-1]))
+
+    from sentence_transformers import SentenceTransformer
+
+    from workers.backends.local_model import packaged_encoder_dir
+
+    st = SentenceTransformer(str(packaged_encoder_dir()), device="cpu")
+    st.encode(texts[:64], batch_size=64)
+    t0 = time.perf_counter()
+    st.encode(texts, batch_size=64)
+    st_rate = n / (time.perf_counter() - t0)
+    result["sentence_transformers_fp32_encode_texts_per_s"] = round(st_rate, 1)
+    del st
+
+    backend = LocalBackend(settings.backend.local)
+    async with backend:
+        await backend.annotate(texts[:64], ALL_TASKS)
+        t0 = time.perf_counter()
+        for i in range(0, n, 64):
+            await backend.annotate(texts[i : i + 64], ALL_TASKS)
+        rate = n / (time.perf_counter() - t0)
+        lat: list[float] = []
+        for t in texts[:200]:
+            t1 = time.perf_counter()
+            await backend.annotate([t], ALL_TASKS)
+            lat.append((time.perf_counter() - t1) * 1000)
+    lat.sort()
+    result["local_all_tasks_texts_per_s"] = round(rate, 1)
+    result["speedup_vs_st_encode"] = round(rate / st_rate, 2)
+    result["single_text_p50_ms"] = round(statistics.median(lat), 2)
+    result["single_text_p99_ms"] = round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2)
+    console.print(
+        f"local model: {rate:.1f} texts/s all tasks vs sentence-transformers fp32 encode {st_rate:.1f}/s "
+        f"({result['speedup_vs_st_encode']}x); load {result['load_s_in_fresh_process']}s, "
+        f"RSS {result['max_rss_mb']} MB; single text p50 {result['single_text_p50_ms']} ms, "
+        f"p99 {result['single_text_p99_ms']} ms"
+    )
+    return result
+
+
 async def run(mode: str, settings: Settings, *, n: int, in_flight: list[int], console: Console) -> dict[str, Any]:
     """Dispatch one benchmark mode and return its results as a JSON-able dict."""
     if mode == "engine":
         return await bench_engine(settings, n, console)
+    if mode == "model":
+        return await bench_model(settings, n, console)
     if mode == "stream":
         from .bench_stream import run_stream_bench
 
@@ -172,4 +251,4 @@ async def run(mode: str, settings: Settings, *, n: int, in_flight: list[int], co
         from workers.bench_llm import bench_generative
 
         return await bench_generative(settings.backend, synthetic_texts(n, seed=13), in_flight)
-    raise ValueError(f"unknown bench mode {mode!r} (engine, stream, llm)")
+    raise ValueError(f"unknown bench mode {mode!r} (engine, model, stream, llm)")

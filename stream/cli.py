@@ -205,7 +205,9 @@ def schema(
 
 @app.command()
 def bench(
-    mode: Annotated[str, typer.Option(help="engine (raw backend + annotate), stream, or llm.")] = "engine",
+    mode: Annotated[
+        str, typer.Option(help="engine (raw backend + annotate), model (local model vs ST encode), stream, or llm.")
+    ] = "engine",
     backend: Annotated[str | None, typer.Option(help="local | tgi | openai | hf")] = None,
     n: Annotated[int, typer.Option(min=1, help="Texts per measurement.")] = 2000,
     batch_size: Annotated[int | None, typer.Option(min=1)] = None,
@@ -214,12 +216,19 @@ def bench(
     openai_url: Annotated[str | None, typer.Option()] = None,
     in_flight: Annotated[str, typer.Option(help="In-flight limits to sweep (llm and stream modes).")] = "1,4,16",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON.")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="Local model directory (default: the shipped one).")] = None,
 ) -> None:
     """Measure throughput: raw backend vs `annotate` end to end at 0%/50% repeats, cache hits vs misses."""
     from . import bench as benchmod
 
     settings = configure(
-        Settings(), backend=backend, redis_url=redis_url, batch_size=batch_size, tgi_url=tgi_url, openai_url=openai_url
+        Settings(),
+        backend=backend,
+        redis_url=redis_url,
+        batch_size=batch_size,
+        tgi_url=tgi_url,
+        openai_url=openai_url,
+        model_dir=model_dir,
     )
     limits = [int(x) for x in in_flight.split(",") if x.strip()]
     result = asyncio.run(benchmod.run(mode, settings, n=n, in_flight=limits, console=err))
