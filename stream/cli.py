@@ -246,6 +246,12 @@ def _register_optional() -> None:
     else:
         service_cli.register(app)
     try:
+        from . import feedback_cli
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        feedback_cli.register(app)
+    try:
         from trainer.cli import app as trainer_app
     except ImportError:  # pragma: no cover
         pass

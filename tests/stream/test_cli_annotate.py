@@ -95,7 +95,7 @@ async def test_run_annotate_writes_valid_lines_in_order_and_reports_bad_ones_by_
 
 
 async def test_run_annotate_plain_lines_get_line_ids_and_the_task_set() -> None:
-    lines = [(1, "first text"), (2, "   "), (3, "{\"id\": \"looks like json\"}")]
+    lines = [(1, "first text"), (2, "   "), (3, '{"id": "looks like json"}')]
     out = io.StringIO()
     async with AnnotationEngine(FakeBackend(), MemoryCache()) as engine:
         summary = await run_annotate(lines, engine, out, plain=True, tasks=frozenset({T.E_C, T.V_REG}))
@@ -107,7 +107,10 @@ async def test_run_annotate_plain_lines_get_line_ids_and_the_task_set() -> None:
 
 
 async def test_run_annotate_task_option_narrows_only_events_without_their_own_tasks() -> None:
-    lines = [(1, json.dumps({"id": "a", "text": "one"})), (2, json.dumps({"id": "b", "text": "two", "tasks": ["e-c"]}))]
+    lines = [
+        (1, json.dumps({"id": "a", "text": "one"})),
+        (2, json.dumps({"id": "b", "text": "two", "tasks": ["e-c"]})),
+    ]
     out = io.StringIO()
     async with AnnotationEngine(FakeBackend(), MemoryCache()) as engine:
         await run_annotate(lines, engine, out, tasks=frozenset({T.V_REG}))
@@ -115,11 +118,15 @@ async def test_run_annotate_task_option_narrows_only_events_without_their_own_ta
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
-async def test_an_event_the_backend_cannot_annotate_is_rejected_and_the_rest_still_annotated(batch_size: int) -> None:
+async def test_an_event_the_backend_cannot_annotate_is_rejected_and_the_rest_still_annotated(
+    batch_size: int,
+) -> None:
     backend = FakeBackend()
     backend.fail_with = PermanentBackendError("model refuses")
     backend.fail_texts = {"poison"}
-    lines = [(i, json.dumps({"id": f"e{i}", "text": t})) for i, t in enumerate(["a", "poison", "b", "c"], start=1)]
+    lines = [
+        (i, json.dumps({"id": f"e{i}", "text": t})) for i, t in enumerate(["a", "poison", "b", "c"], start=1)
+    ]
     rejects: list[Reject] = []
     out = io.StringIO()
     async with AnnotationEngine(backend, MemoryCache()) as engine:
@@ -175,7 +182,9 @@ def test_cli_annotates_jsonl_to_stdout_and_writes_rejects_with_line_numbers(
     runner, made = cli
     data, bad, ids = mixed_input()
     (tmp_path / "in.jsonl").write_bytes(data)
-    result = runner.invoke(app, ["annotate", str(tmp_path / "in.jsonl"), "--rejects", str(tmp_path / "rej.jsonl")])
+    result = runner.invoke(
+        app, ["annotate", str(tmp_path / "in.jsonl"), "--rejects", str(tmp_path / "rej.jsonl")]
+    )
     assert result.exit_code == 0, result.output
     anns = parse_annotations(result.stdout)  # every stdout line is an Annotation
     assert [a.event_id for a in anns] == ids
@@ -196,7 +205,8 @@ def test_cli_plain_with_tasks_reads_stdin_and_fills_only_those_tasks(
     runner, made = cli
     out_file = tmp_path / "out.jsonl"
     result = runner.invoke(
-        app, ["annotate", "-", "--plain", "--tasks", "v-reg,e-c", "--out", str(out_file)],
+        app,
+        ["annotate", "-", "--plain", "--tasks", "v-reg,e-c", "--out", str(out_file)],
         input="what a great day\n\nthis is terrible\n",
     )
     assert result.exit_code == 0, result.output
@@ -232,7 +242,9 @@ def test_cli_with_redis_serves_the_second_run_from_the_cache(
         (["/no/such/file.jsonl"], "no such file"),
     ],
 )
-def test_cli_rejects_bad_arguments(cli: tuple[CliRunner, list[CountingBackend]], args: list[str], message: str) -> None:
+def test_cli_rejects_bad_arguments(
+    cli: tuple[CliRunner, list[CountingBackend]], args: list[str], message: str
+) -> None:
     runner, made = cli
     result = runner.invoke(app, ["annotate", *args], input="")
     assert result.exit_code == 2
@@ -249,9 +261,19 @@ def test_installed_command_end_to_end(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(data)
     env = {k: v for k, v in os.environ.items() if not k.startswith("EMOSTREAM_")}
     proc = subprocess.run(
-        [str(EMOSTREAM), "annotate", str(tmp_path / "in.jsonl"), "--rejects", str(tmp_path / "rej.jsonl"),
-         "--batch-size", "2"],
-        capture_output=True, env=env, timeout=110, check=False,
+        [
+            str(EMOSTREAM),
+            "annotate",
+            str(tmp_path / "in.jsonl"),
+            "--rejects",
+            str(tmp_path / "rej.jsonl"),
+            "--batch-size",
+            "2",
+        ],
+        capture_output=True,
+        env=env,
+        timeout=110,
+        check=False,
     )
     stdout, stderr = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, stderr

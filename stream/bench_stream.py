@@ -1,0 +1,167 @@
+"""`emostream bench --mode stream`: events/s and event latency end to end through a real broker.
+
+Each run starts from fresh topics on an embedded Tansu broker, produces N events
+while a worker (sharing one loaded engine across runs) consumes them, and reads
+back broker timestamps: latency is output append time minus input append time
+per event (queueing included), throughput is N over first-input-to-last-output.
+The raw backend figure (the backend alone on the same texts in engine-sized
+batches) is measured alongside so the ratio can be read directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.tasks import ALL_TASKS
+from stream.broker import TansuBroker
+from stream.processor import Annotator
+from stream.settings import Settings
+from stream.tools import produce_values
+from stream.worker import StreamWorker
+
+
+def workload(texts: Sequence[str], n: int, repeat_fraction: float, run: str, seed: int = 7) -> list[str]:
+    """`n` texts of which about `repeat_fraction` repeat earlier ones; `run` keeps runs' misses distinct."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for i in range(n):
+        if out and rng.random() < repeat_fraction:
+            out.append(rng.choice(out))
+        else:
+            out.append(f"{texts[i % len(texts)]} [{run}-{i}]")
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+async def _timestamps(bootstrap: str, topic: str, n: int, timeout_s: float) -> dict[tuple[int, int], int]:
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await c.start()
+    try:
+        await c.topics()
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or set())]
+        c.assign(tps)
+        await c.seek_to_beginning(*tps)
+        out: dict[tuple[int, int], int] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(out) < n and time.monotonic() < deadline:
+            for msgs in (await c.getmany(timeout_ms=200)).values():
+                for m in msgs:
+                    out[(m.partition, m.offset)] = m.timestamp
+        return out
+    finally:
+        await c.stop()
+
+
+async def _output_latencies(bootstrap: str, settings: Settings, n: int) -> tuple[list[float], float]:
+    ins = await _timestamps(bootstrap, settings.topics.texts_topic, n, 30)
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await c.start()
+    lat: list[float] = []
+    last_out = 0
+    try:
+        await c.topics()
+        topic = settings.topics.annotations_topic
+        tps = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or set())]
+        c.assign(tps)
+        await c.seek_to_beginning(*tps)
+        deadline = time.monotonic() + 60
+        while len(lat) < n and time.monotonic() < deadline:
+            for msgs in (await c.getmany(timeout_ms=200)).values():
+                for m in msgs:
+                    prov = json.loads(m.value or b"{}")["provenance"]
+                    t_in = ins.get((prov["input_partition"], prov["input_offset"]))
+                    if t_in is not None:
+                        lat.append((m.timestamp - t_in) / 1000.0)
+                    last_out = max(last_out, m.timestamp)
+    finally:
+        await c.stop()
+    span_s = (last_out - min(ins.values())) / 1000.0 if ins and last_out else 0.0
+    return lat, span_s
+
+
+async def _raw_backend(annotator: Any, texts: Sequence[str], batch: int) -> float:
+    backend = getattr(annotator, "backend", None)
+    if backend is None:
+        return 0.0
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        await backend.annotate(list(texts[i : i + batch]), ALL_TASKS)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+async def run_stream_bench(
+    settings: Settings,
+    texts: list[str],
+    *,
+    repeat_fractions: Sequence[float] = (0.0, 0.5),
+    in_flight: Sequence[int] = (4,),
+    annotator: Annotator | None = None,
+    console: Any = None,
+) -> dict[str, Any]:
+    """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict."""
+    from contextlib import AsyncExitStack
+
+    from workers.factory import build_engine
+
+    n = len(texts)
+    results: list[dict[str, Any]] = []
+    async with AsyncExitStack() as stack:
+        broker = await stack.enter_async_context(TansuBroker())
+        engine: Any = annotator or await stack.enter_async_context(
+            build_engine(settings.engine, settings.cache, settings.backend)
+        )
+        raw_eps = await _raw_backend(engine, workload(texts, n, 0.0, "raw"), settings.engine.max_batch_size)
+        for limit in in_flight:
+            for frac in repeat_fractions:
+                run = uuid.uuid4().hex[:6]
+                s = settings.model_copy(deep=True)
+                s.kafka.bootstrap_servers = broker.bootstrap_servers
+                s.kafka.group_id = f"bench-{run}"
+                s.topics.prefix = f"bench-{run}."
+                s.stream.max_in_flight_batches = limit
+                s.stream.exit_when_idle_s = 1.0
+                s.http_enabled = False
+                values = [
+                    json.dumps({"id": f"b-{run}-{i}", "text": t}).encode()
+                    for i, t in enumerate(workload(texts, n, frac, run))
+                ]
+                async with StreamWorker(s, engine) as w:
+                    # Produce only once the group has assigned partitions, so that the (seconds-long)
+                    # group join is not counted as stream time.
+                    deadline = time.monotonic() + 30
+                    while not w.assigned() and time.monotonic() < deadline:
+                        await asyncio.sleep(0.05)
+                    await produce_values(s.kafka, s.topics.texts_topic, values)
+                    await w.run()
+                lat, span_s = await _output_latencies(broker.bootstrap_servers, s, n)
+                eps = n / span_s if span_s > 0 else 0.0
+                row = {
+                    "in_flight": limit,
+                    "repeat_fraction": frac,
+                    "events": n,
+                    "outputs": len(lat),
+                    "events_per_s": round(eps, 1),
+                    "vs_raw_backend": round(eps / raw_eps, 3) if raw_eps else None,
+                    "latency_p50_s": round(percentile(lat, 0.5), 4),
+                    "latency_p99_s": round(percentile(lat, 0.99), 4),
+                    "latency_mean_s": round(statistics.fmean(lat), 4) if lat else None,
+                }
+                results.append(row)
+                if console is not None:
+                    console.print(f"stream bench: {row}")
+    return {"mode": "stream", "raw_backend_events_per_s": round(raw_eps, 1), "runs": results}

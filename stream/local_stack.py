@@ -1,0 +1,114 @@
+"""`emostream up`: the whole service on one machine - embedded broker, Redis, workers, sample input.
+
+Redis: the configured URL or 127.0.0.1:6379 when it answers, else a `redis-server`
+started on a free port, else the in-process cache. Workers use the configured
+backend (`local` by default) and exit once the input is drained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from schemas.annotation import AnnotatedEvent
+from stream.broker import TansuBroker, free_port
+from stream.settings import Settings
+from stream.tools import produce_file, read_from_start
+from stream.worker import StreamWorker
+
+
+def _redis_ok(url: str) -> bool:
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_timeout=0.3, socket_connect_timeout=0.3) as r:
+            return bool(r.ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+@asynccontextmanager
+async def local_redis(settings: Settings) -> AsyncIterator[str | None]:
+    """A reachable Redis URL (existing or started here), or None for the in-process cache."""
+    configured = settings.cache.redis_url.get_secret_value() if settings.cache.redis_url else None
+    for url in filter(None, [configured, "redis://127.0.0.1:6379/0"]):
+        if await asyncio.to_thread(_redis_ok, url):
+            yield url
+            return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="emostream-up-redis-") as d:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", d],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"redis://127.0.0.1:{port}/0"
+            deadline = time.monotonic() + 10
+            while not await asyncio.to_thread(_redis_ok, url):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    url = ""
+                    break
+                await asyncio.sleep(0.1)
+            yield url or None
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+async def up(
+    settings: Settings, input_file: Path, *, workers: int = 1, emit: Callable[[AnnotatedEvent], None] | None = None
+) -> dict[str, Any]:
+    """Run the local stack over `input_file`; returns a summary (and emits each annotated event)."""
+    async with AsyncExitStack() as stack:
+        broker = await stack.enter_async_context(TansuBroker())
+        redis_url = await stack.enter_async_context(local_redis(settings))
+        s = settings.model_copy(deep=True)
+        s.kafka.bootstrap_servers = broker.bootstrap_servers
+        s.cache.kind = "redis" if redis_url else "memory"
+        s.cache.redis_url = SecretStr(redis_url) if redis_url else None
+        s.stream.exit_when_idle_s = s.stream.exit_when_idle_s or 3.0
+        s.http_port = 0
+        t0 = time.monotonic()
+        ws = []
+        for i in range(workers):
+            ws.append(await stack.enter_async_context(StreamWorker(s.model_copy(update={"worker_id": f"up-{i}"}))))
+        sent = await produce_file(s, input_file)
+        await asyncio.gather(*(w.run() for w in ws))
+        elapsed = time.monotonic() - t0
+        outs: list[AnnotatedEvent] = []
+        async for v in read_from_start(s.kafka, s.topics.annotations_topic, idle_s=1.0):
+            ev = AnnotatedEvent.model_validate_json(v)
+            outs.append(ev)
+            if emit is not None:
+                emit(ev)
+        dead: Counter[str] = Counter()
+        async for v in read_from_start(s.kafka, s.topics.dead_letters_topic, idle_s=0.5):
+            import json
+
+            dead[json.loads(v)["reason"]] += 1
+        return {
+            "broker": broker.bootstrap_servers,
+            "cache": "redis" if redis_url else "memory",
+            "workers": workers,
+            "sent": sent,
+            "annotated": len({o.event.id for o in outs}),
+            "cached": sum(o.provenance.cached for o in outs),
+            "dead_letters": dict(dead),
+            "elapsed_s": round(elapsed, 2),
+            "model_version": outs[0].provenance.model_version if outs else None,
+        }

@@ -1,0 +1,109 @@
+"""Client-side tools behind the CLI: produce a file, tail annotated events, replay dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from schemas.annotation import AnnotatedEvent
+from schemas.deadletter import DeadLetter
+from schemas.errors import RejectReason
+from stream.kafka_config import common_kwargs
+from stream.settings import KafkaSettings, Settings
+
+
+def lines_to_values(lines: Iterable[str], *, id_prefix: str = "line") -> list[bytes]:
+    """JSONL lines pass through untouched (bad ones too: the service dead-letters them);
+    plain lines become `{"id": "<prefix>-<n>", "text": line}`. Blank lines are skipped."""
+    out: list[bytes] = []
+    for n, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            out.append(line.encode("utf-8"))
+        else:
+            out.append(json.dumps({"id": f"{id_prefix}-{n}", "text": line}).encode("utf-8"))
+    return out
+
+
+async def produce_values(kafka: KafkaSettings, topic: str, values: Iterable[bytes]) -> int:
+    """Send values to `topic`, waiting for every acknowledgement; returns how many were sent."""
+    p = AIOKafkaProducer(**common_kwargs(kafka), acks="all", linger_ms=5)
+    await p.start()
+    try:
+        futs = [await p.send(topic, v) for v in values]
+        await asyncio.gather(*futs)
+        return len(futs)
+    finally:
+        await p.stop()
+
+
+async def produce_file(settings: Settings, path: Path) -> int:
+    """Send a JSONL or plain-text file to the input topic."""
+    with path.open(encoding="utf-8") as f:
+        values = lines_to_values(f, id_prefix=path.stem)
+    return await produce_values(settings.kafka, settings.topics.texts_topic, values)
+
+
+async def read_from_start(
+    kafka: KafkaSettings, topic: str, *, idle_s: float = 2.0, follow: bool = False
+) -> AsyncIterator[bytes]:
+    """Values on `topic` from the beginning (no consumer group); stops after `idle_s` quiet unless following."""
+    c = AIOKafkaConsumer(**common_kwargs(kafka), enable_auto_commit=False)
+    await c.start()
+    try:
+        await c.topics()
+        parts = c.partitions_for_topic(topic) or set()
+        if not parts:
+            return
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        c.assign(tps)
+        await c.seek_to_beginning(*tps)
+        last = time.monotonic()
+        while follow or time.monotonic() - last < idle_s:
+            got = await c.getmany(timeout_ms=200)
+            for msgs in got.values():
+                for m in msgs:
+                    last = time.monotonic()
+                    if m.value is not None:
+                        yield m.value
+    finally:
+        await c.stop()
+
+
+async def tail_annotations(
+    settings: Settings, emit: Callable[[AnnotatedEvent], None], *, follow: bool = True, idle_s: float = 2.0
+) -> int:
+    """Print annotated events as they arrive; returns how many were seen."""
+    n = 0
+    async for v in read_from_start(settings.kafka, settings.topics.annotations_topic, follow=follow, idle_s=idle_s):
+        emit(AnnotatedEvent.model_validate_json(v))
+        n += 1
+    return n
+
+
+async def replay_dead_letters(
+    settings: Settings,
+    *,
+    reasons: set[RejectReason] | None = None,
+    event_ids: set[str] | None = None,
+    dry_run: bool = False,
+) -> list[DeadLetter]:
+    """Re-send chosen dead letters' original bytes to the input topic; returns the chosen ones."""
+    chosen: list[DeadLetter] = []
+    async for v in read_from_start(settings.kafka, settings.topics.dead_letters_topic):
+        dl = DeadLetter.model_validate_json(v)
+        if reasons and dl.reason not in reasons:
+            continue
+        if event_ids and dl.event_id not in event_ids:
+            continue
+        chosen.append(dl)
+    if chosen and not dry_run:
+        await produce_values(settings.kafka, settings.topics.texts_topic, [dl.original for dl in chosen])
+    return chosen

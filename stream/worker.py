@@ -1,0 +1,361 @@
+"""The stream worker: consume `TextEvent`s, annotate batches concurrently, produce, commit at-least-once.
+
+Why aiokafka directly and not a faust agent: faust-streaming's commit path
+acks events itself and commits the contiguous acked prefix from its own
+bookkeeping, which has open upstream bugs exactly where this service must be
+exact - a race in recovery leaves unrecoverable gaps in the acked offsets and
+blocks commits (faust-streaming#596, open), and events are processed again
+after a rebalance (faust-streaming#502, open; #216, #221 were earlier cases).
+faust would also need its own internal topics, which Tansu does not create on
+demand. So this worker owns the commit path: `OffsetTracker` commits a
+partition's offset only past records whose output or dead letter the broker
+acknowledged (acks=all), and a rebalance listener drains and commits revoked
+partitions before giving them up. Everything else (batching with a size and a
+time bound, bounded in-flight batches) is a few dozen lines on aiokafka.
+
+Memory is bounded: the fetch loop takes a semaphore slot before fetching, so
+at most `max_in_flight_batches` batches exist; aiokafka's prefetch is bounded
+by its fetch sizes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Self
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from schemas.events import EventLimits
+from stream import metrics
+from stream.http import HealthServer
+from stream.kafka_config import common_kwargs
+from stream.offsets import TP, OffsetTracker
+from stream.processor import Annotator, BackendGate, BatchConfig, process_batch
+from stream.records import InRecord, OutRecord
+from stream.settings import Settings
+from stream.topics import ensure_service_topics
+from workers.retry import CircuitBreaker, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+class KafkaSink:
+    """Produces a batch's records and waits for every acknowledgement (acks=all)."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def produce(self, records: Sequence[OutRecord]) -> None:
+        futures = [await self._producer.send(r.topic, r.value, key=r.key) for r in records]
+        await asyncio.gather(*futures)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, worker: StreamWorker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._worker._on_revoked([TP(tp.topic, tp.partition) for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info(
+            "partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)}
+        )
+
+
+class StreamWorker:
+    """One worker process's stream loop; `async with` it, then `await run()`; `stop()` drains and exits.
+
+    `annotator` defaults to the engine built from `settings` (entered with the worker).
+    """
+
+    def __init__(self, settings: Settings, annotator: Annotator | None = None) -> None:
+        self.settings = settings
+        self._annotator = annotator
+        self._stack = AsyncExitStack()
+        self._tracker = OffsetTracker()
+        self._committed: dict[TP, int] = {}
+        self._commit_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(settings.stream.max_in_flight_batches)
+        st = settings.stream
+        self._gate = BackendGate(CircuitBreaker(st.breaker_failure_threshold, st.breaker_reset_after_s))
+        self._cfg = BatchConfig(
+            output_topic=settings.topics.annotations_topic,
+            dead_letter_topic=settings.topics.dead_letters_topic,
+            worker=settings.worker_id,
+            policy=RetryPolicy(st.max_attempts, st.retry_base_delay_s, st.retry_max_delay_s),
+            limits=EventLimits(settings.engine.max_text_chars, settings.engine.max_text_bytes),
+        )
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._sink: KafkaSink | None = None
+        self.http: HealthServer | None = None
+        self.processed = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self._stack.__aenter__()
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        s = self.settings
+        log.info("worker starting", extra={"settings": s.redacted()})
+        await ensure_service_topics(s.kafka, s.topics)
+        if self._annotator is None:
+            from workers.factory import build_engine
+
+            self._annotator = await self._stack.enter_async_context(
+                build_engine(s.engine, s.cache, s.backend)
+            )
+        kw = common_kwargs(s.kafka)
+        self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
+        await self._producer.start()
+        self._stack.push_async_callback(self._producer.stop)
+        self._sink = KafkaSink(self._producer)
+        self._consumer = AIOKafkaConsumer(
+            **kw,
+            group_id=s.kafka.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=s.kafka.auto_offset_reset,
+            session_timeout_ms=s.kafka.session_timeout_ms,
+            heartbeat_interval_ms=max(100, s.kafka.session_timeout_ms // 10),
+            max_poll_interval_ms=s.kafka.max_poll_interval_ms,
+            rebalance_timeout_ms=s.kafka.session_timeout_ms,
+        )
+        self._consumer.subscribe([s.topics.texts_topic], listener=_Rebalance(self))
+        await self._consumer.start()
+        self._stack.push_async_callback(self._consumer.stop)
+        if s.http_enabled:
+            self.http = await self._stack.enter_async_context(
+                HealthServer(s.http_host, s.http_port, ready=self.ready)
+            )
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stopping.set()
+        await self._drain()
+        await self._stack.__aexit__(exc_type, exc, tb)
+
+    def stop(self) -> None:
+        """Stop fetching; `run()` then finishes in-flight batches, commits and returns."""
+        self._stopping.set()
+
+    def assigned(self) -> bool:
+        """Whether the consumer group has given this worker partitions yet."""
+        return self._consumer is not None and bool(self._consumer.assignment())
+
+    async def ready(self) -> bool:
+        """Broker reachable (partitions or a live group), and the engine's model loaded."""
+        if self._consumer is None or self._stopping.is_set():
+            return False
+        engine_ready = getattr(self._annotator, "ready", None)
+        if engine_ready is not None and not await engine_ready():
+            return False
+        return bool(await self._broker_ok())
+
+    async def _broker_ok(self) -> bool:
+        assert self._consumer is not None
+        try:
+            await asyncio.wait_for(self._consumer.topics(), timeout=2.0)
+            return True
+        except (KafkaError, TimeoutError):
+            return False
+
+    # -- main loop -------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Fetch batches until stopped (or idle for `exit_when_idle_s`), then drain and commit."""
+        assert self._consumer is not None
+        st = self.settings.stream
+        commit_task = asyncio.create_task(self._commit_loop())
+        last_data = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                await self._slots.acquire()
+                try:
+                    records = await self._fetch_batch()
+                except BaseException:
+                    self._slots.release()
+                    raise
+                if not records:
+                    self._slots.release()
+                    idle = time.monotonic() - last_data
+                    if (
+                        st.exit_when_idle_s is not None
+                        and idle >= st.exit_when_idle_s
+                        and not self._tasks
+                        and await self._drained()
+                    ):
+                        log.info("input drained, exiting", extra={"processed": self.processed})
+                        break
+                    continue
+                last_data = time.monotonic()
+                task = asyncio.create_task(self._run_batch(records))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        finally:
+            self._stopping.set()
+            await self._drain()
+            commit_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await commit_task
+            await asyncio.shield(self._commit())
+
+    async def _drained(self) -> bool:
+        """Assigned partitions exist and are read to their end (not mid-rebalance, no lag).
+
+        The end is the high watermark of the last fetch response, not a ListOffsets request:
+        Tansu 0.6.0 answers ListOffsets(latest) with the last record batch's base offset + 1,
+        which is too low whenever a producer batched several records.
+        """
+        assert self._consumer is not None
+        assignment = list(self._consumer.assignment())
+        if not assignment:
+            return False
+        try:
+            for tp in assignment:
+                hw = self._consumer.highwater(tp)
+                if hw is None or await self._consumer.position(tp) < hw:
+                    return False
+        except (KafkaError, AssertionError, IllegalStateError):  # partition revoked meanwhile
+            return False
+        return True
+
+    async def _fetch_batch(self) -> list[InRecord]:
+        """Up to `engine.max_batch_size` records, waiting at most `max_batch_wait_ms` to fill the batch."""
+        assert self._consumer is not None
+        size = self.settings.engine.max_batch_size
+        wait_s = self.settings.stream.max_batch_wait_ms / 1000.0
+        out: list[InRecord] = []
+        deadline: float | None = None
+        while len(out) < size and not self._stopping.is_set():
+            if deadline is None:
+                timeout_ms = 200  # nothing yet: poll, and check stopping between polls
+            else:
+                timeout_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+            got = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=size - len(out))
+            for tp, msgs in got.items():
+                key = TP(tp.topic, tp.partition)
+                self._tracker.track(key, (m.offset for m in msgs))
+                out.extend(InRecord(m.topic, m.partition, m.offset, m.key, m.value) for m in msgs)
+                if msgs:
+                    hw = self._consumer.highwater(tp)
+                    if hw is not None:
+                        metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(hw - msgs[-1].offset - 1)
+            if deadline is None:
+                if not out:
+                    return out
+                deadline = time.monotonic() + wait_s
+            if time.monotonic() >= deadline:
+                break
+        return out
+
+    async def _run_batch(self, records: list[InRecord]) -> None:
+        assert self._annotator is not None and self._sink is not None
+        worker = self.settings.worker_id
+        metrics.IN_FLIGHT_BATCHES.labels(worker).inc()
+        metrics.BATCH_SIZE.observe(len(records))
+        metrics.EVENTS_IN.labels(topic=self.settings.topics.texts_topic).inc(len(records))
+        t0 = time.monotonic()
+        try:
+            while True:
+                try:
+                    await process_batch(records, self._annotator, self._sink, self._gate, self._cfg)
+                    break
+                except KafkaError as e:
+                    # Producing failed (broker away): nothing of this batch is done; try again.
+                    log.warning("produce failed, retrying batch", extra={"error": str(e)})
+                    await asyncio.sleep(1.0)
+            by_tp: dict[TP, list[int]] = {}
+            for r in records:
+                by_tp.setdefault(TP(r.topic, r.partition), []).append(r.offset)
+            for tp, offs in by_tp.items():
+                self._tracker.finish(tp, offs)
+            self.processed += len(records)
+            elapsed = time.monotonic() - t0
+            for _ in records:
+                metrics.EVENT_LATENCY.observe(elapsed)
+        except Exception:
+            # A bug, not an input problem: leave the offsets uncommitted (re-read after restart) and go on.
+            log.exception("batch failed; its offsets stay uncommitted")
+        finally:
+            metrics.IN_FLIGHT_BATCHES.labels(worker).dec()
+            self._slots.release()
+
+    async def _drain(self) -> None:
+        """Let in-flight batches finish within the grace period; cancel (and so not commit) the rest."""
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(set(self._tasks), timeout=self.settings.shutdown_grace_s)
+        for t in pending:
+            t.cancel()
+        if pending:
+            log.warning("grace period over; abandoning batches", extra={"batches": len(pending)})
+            await asyncio.wait(pending, timeout=5.0)
+
+    # -- commits ---------------------------------------------------------------------------------------
+
+    async def _commit_loop(self) -> None:
+        interval = self.settings.stream.commit_interval_ms / 1000.0
+        while True:
+            await asyncio.sleep(interval)
+            await self._commit()
+
+    async def _commit(self, only: Sequence[TP] | None = None) -> None:
+        """Commit each partition's acknowledged prefix, if it moved since the last commit."""
+        assert self._consumer is not None
+        async with self._commit_lock:
+            assigned = {TP(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+            todo: dict[TopicPartition, int] = {}
+            for tp, off in self._tracker.committable().items():
+                if (only is not None and tp not in only) or tp not in assigned:
+                    continue
+                if self._committed.get(tp) != off:
+                    todo[TopicPartition(tp.topic, tp.partition)] = off
+            if not todo:
+                return
+            try:
+                await self._consumer.commit(todo)
+            except (CommitFailedError, KafkaError) as e:
+                metrics.COMMITS.labels("failed").inc()
+                log.warning("commit failed (will be retried or re-read)", extra={"error": str(e)})
+                return
+            metrics.COMMITS.labels("ok").inc()
+            for tp, off in todo.items():
+                self._committed[TP(tp.topic, tp.partition)] = off
+
+    async def _on_revoked(self, revoked: list[TP]) -> None:
+        """Before giving partitions up: wait (bounded) for their batches, commit, forget them."""
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        while any(self._tracker.in_flight(tp) for tp in revoked) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await self._commit(only=revoked)
+        self._tracker.forget(revoked)
+        for tp in revoked:
+            self._committed.pop(tp, None)
+        log.info(
+            "partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)}
+        )
+
+
+async def run_worker(settings: Settings, annotator: Annotator | None = None, **kw: Any) -> int:
+    """Run one worker until stopped; returns how many records it processed."""
+    async with StreamWorker(settings, annotator, **kw) as w:
+        await w.run()
+        return w.processed
