@@ -52,7 +52,7 @@ unit: $(STAMP) $(CHECKOV_STAMP) redis-bin
 test: lint unit
 
 run: $(STAMP)
-	COLUMNS=$${COLUMNS:-120} $(BIN)/emostream annotate examples/sample.jsonl --format table
+	COLUMNS=$${COLUMNS:-120} $(BIN)/emostream up examples/sample.jsonl
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -83,6 +83,8 @@ async def up(
         s.cache.redis_url = SecretStr(redis_url) if redis_url else None
         s.stream.exit_when_idle_s = s.stream.exit_when_idle_s or 3.0
         s.http_port = 0
+        # One machine, one short-lived group: a short session makes Tansu's group join take seconds, not ~15 s.
+        s.kafka.session_timeout_ms = min(s.kafka.session_timeout_ms, 6000)
         t0 = time.monotonic()
         ws = []
         for i in range(workers):

@@ -19,6 +19,17 @@ from schemas.errors import RejectReason
 from stream.settings import Settings
 
 
+def _input_positions(file: Path) -> dict[str, int]:
+    """Event id -> line index in `file` (JSON lines by their id, plain lines as `line-N`)."""
+    out: dict[str, int] = {}
+    for i, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines()):
+        try:
+            out.setdefault(str(json.loads(line)["id"]), i)
+        except (ValueError, KeyError, TypeError):
+            out.setdefault(f"line-{i + 1}", i)
+    return out
+
+
 def _emit(ev: AnnotatedEvent) -> None:
     sys.stdout.write(ev.model_dump_json() + "\n")
     sys.stdout.flush()
@@ -76,14 +87,27 @@ def dlq_replay(
 def up(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = Path("examples/sample.jsonl"),
     workers: Annotated[int, typer.Option(min=1, help="Workers in the consumer group.")] = 1,
+    format: Annotated[str, typer.Option("--format", help="table (readable) or jsonl (AnnotatedEvents).")] = "table",
 ) -> None:
     """Local stack: embedded Tansu broker, Redis (found, started or in-process), workers; stream FILE through it."""
+    from rich.console import Console
+
     from stream.local_stack import up as run_up
     from stream.logs import setup_logging
+    from stream.table import annotation_table
 
+    if format not in ("table", "jsonl"):
+        raise typer.BadParameter("table or jsonl", param_hint="--format")
     settings = Settings()
     setup_logging("WARNING", json_logs=False)
-    summary = asyncio.run(run_up(settings, file, workers=workers, emit=_emit))
+    events: list[AnnotatedEvent] = []
+    summary = asyncio.run(run_up(settings, file, workers=workers, emit=_emit if format == "jsonl" else events.append))
+    if format == "table":
+        # Show events in input order (the output topic interleaves partitions).
+        position = _input_positions(file)
+        events.sort(key=lambda ev: position.get(ev.event.id, len(position)))
+        texts = {ev.event.id: ev.event.text for ev in events}
+        Console().print(annotation_table([ev.annotation for ev in events], texts))
     typer.echo(json.dumps(summary, indent=2), err=True)
 
 

@@ -80,6 +80,10 @@ class StreamSettings(BaseModel):
     commit_interval_ms: int = Field(default=200, ge=10)
     #: Exit once no input came for this long and nothing is in flight (tests, `up`); None: run forever.
     exit_when_idle_s: float | None = Field(default=None, gt=0)
+    #: Follow the trainer registry's `champion` alias in Redis and hot-swap the model when it moves.
+    follow_champion: bool = False
+    registry_prefix: str = "emostream:registry:"
+    champion_poll_s: float = Field(default=5.0, gt=0)
 
 
 class Settings(BaseSettings):

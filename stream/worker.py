@@ -103,6 +103,48 @@ class StreamWorker:
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
+    @property
+    def annotator(self) -> Annotator | None:
+        return self._annotator
+
+    async def _follow_champion(self) -> None:
+        """Hot-swap the engine's model whenever the trainer moves the registry's champion alias.
+
+        The watch reads the registry in Redis (the trainer owns its format, so it is imported
+        here, at the composition edge). Cache keys carry the model version, so nothing the old
+        model annotated is served after the swap.
+        """
+        import redis.asyncio as aioredis
+
+        from trainer.registry import backend_settings_for, follow_champion
+        from workers.factory import build_backend
+
+        s = self.settings
+        engine = self._annotator
+        if s.cache.redis_url is None or not hasattr(engine, "swap_backend"):
+            log.warning("follow_champion needs EMOSTREAM_CACHE__REDIS_URL and the built-in engine; not following")
+            return
+        client = aioredis.Redis.from_url(s.cache.redis_url.get_secret_value())
+        self._stack.push_async_callback(client.aclose)
+        task = asyncio.create_task(
+            follow_champion(
+                engine,  # type: ignore[arg-type]
+                client,
+                lambda v: build_backend(backend_settings_for(v, s.backend)),
+                prefix=s.stream.registry_prefix,
+                poll_interval_s=s.stream.champion_poll_s,
+                on_swap=lambda v: log.info("now serving champion", extra={"model_version": v.version}),
+            ),
+            name="follow-champion",
+        )
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._stack.push_async_callback(stop)
+
     async def __aenter__(self) -> Self:
         await self._stack.__aenter__()
         try:
@@ -122,6 +164,8 @@ class StreamWorker:
             self._annotator = await self._stack.enter_async_context(
                 build_engine(s.engine, s.cache, s.backend)
             )
+        if s.stream.follow_champion:
+            await self._follow_champion()
         kw = common_kwargs(s.kafka)
         self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
         await self._producer.start()
