@@ -237,29 +237,18 @@ def bench(
         json_out.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def _register_optional() -> None:
-    """Service and trainer commands; each module is optional so a partial install still annotates."""
-    try:
-        from . import service_cli
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        service_cli.register(app)
-    try:
-        from . import feedback_cli
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        feedback_cli.register(app)
-    try:
-        from trainer.cli import app as trainer_app
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        app.add_typer(trainer_app, name="trainer", help="Build data, fine-tune, evaluate on AEB, gate and promote.")
+def _register_commands() -> None:
+    """The service, feedback and trainer commands (their heavy imports happen inside each command)."""
+    from trainer.cli import app as trainer_app
+
+    from . import feedback_cli, service_cli
+
+    service_cli.register(app)
+    feedback_cli.register(app)
+    app.add_typer(trainer_app, name="trainer", help="Build data, fine-tune, evaluate on AEB, gate and promote.")
 
 
-_register_optional()
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover
