@@ -49,11 +49,22 @@ def run_cmd(
     max_eval: Annotated[int | None, typer.Option(help="Evaluate on at most N items per task.")] = None,
     model: Annotated[str | None, typer.Option(help="local (encoder heads) or lora (causal LM adapter).")] = None,
     max_train: Annotated[int | None, typer.Option(help="LoRA: at most N training examples per task file.")] = None,
+    feedback: Annotated[
+        bool | None, typer.Option(help="Train on curated feedback from Redis (default: when a Redis URL is set).")
+    ] = None,
+    min_votes: Annotated[
+        int | None, typer.Option(min=1, help="Feedback classes need this many agreeing annotators.")
+    ] = None,
 ) -> None:
-    """Data, train, evaluate (AEB), gate and promote once; with --every, repeat."""
+    """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
     from trainer.run import parse_duration, run_every, run_once, train_local_candidate, train_lora_candidate
 
     settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
+    fb_updates = {"enabled": feedback, "min_agreeing_votes": min_votes}
+    fb_updates = {k: v for k, v in fb_updates.items() if v is not None}
+    if fb_updates:
+        section = settings.trainer.feedback.model_copy(update=fb_updates)
+        settings = settings.model_copy(update={"trainer": settings.trainer.model_copy(update={"feedback": section})})
     trainer = train_lora_candidate if settings.trainer.model == "lora" else train_local_candidate
     try:
         settings.resolved_dirs()

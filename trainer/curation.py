@@ -25,6 +25,7 @@ from schemas.tasks import EC_LABELS, TaskFamily
 from schemas.text import normalise_text, text_sha256
 
 from .aaid import AAIDExample, Label, RecordFormat, to_record
+from .semeval import SemEvalExample
 from .wordings import WORDINGS, wording
 
 
@@ -146,3 +147,23 @@ def export_records(
         )
         for i, it in enumerate(items)
     ]
+
+
+def to_semeval_examples(items: Iterable[CuratedItem]) -> dict[tuple[TaskFamily, str], list[SemEvalExample]]:
+    """Curated items in the shape the encoder trainer reads (as if from SemEval files), ids `feedback-<n>`."""
+    out: dict[tuple[TaskFamily, str], list[SemEvalExample]] = defaultdict(list)
+    for i, it in enumerate(items):
+        out[(it.task, it.dimension)].append(SemEvalExample(f"feedback-{i}", it.text, it.task, it.dimension, it.label))
+    return dict(out)
+
+
+def summary(result: CurationResult, invalid_stored: int = 0) -> dict[str, int]:
+    """Counts for a model's manifest: what feedback was used, held out, rejected or left unresolved."""
+    return {
+        "used": len(result.training),
+        "held_out": len(result.golden),
+        "rejected": len(result.rejected),
+        "unresolved": len(result.unresolved),
+        "duplicates": result.duplicates,
+        "invalid_stored": invalid_stored,
+    }

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,16 +281,29 @@ def fit(
 
 
 def train_local_model(
-    train_dir: Path, dev_dir: Path | None, out_dir: Path, config: LocalTrainConfig | None = None
+    train_dir: Path,
+    dev_dir: Path | None,
+    out_dir: Path,
+    config: LocalTrainConfig | None = None,
+    extra_examples: Mapping[tuple[TaskFamily, str], Sequence[SemEvalExample]] | None = None,
 ) -> Path:
-    """Train heads on `train_dir`'s train split, evaluate on `dev_dir`'s dev split, write `out_dir`."""
+    """Train heads on `train_dir`'s train split, evaluate on `dev_dir`'s dev split, write `out_dir`.
+
+    `extra_examples` (e.g. curated feedback) are added to the train split; they come after the files,
+    so a feedback label on a text the files also label replaces the file's label (it is a correction).
+    """
     from safetensors.torch import save_file
 
     from workers.backends.local_model import LocalModelConfig
 
     cfg = config or LocalTrainConfig()
     t0 = time.perf_counter()
-    train_all = build_targets(read_semeval_dir(train_dir, "train"))
+    train_data = read_semeval_dir(train_dir, "train")
+    n_extra = 0
+    for key, examples in (extra_examples or {}).items():
+        train_data[key] = [*train_data.get(key, []), *examples]
+        n_extra += len(examples)
+    train_all = build_targets(train_data)
     rng = np.random.default_rng(cfg.seed)
     perm = rng.permutation(len(train_all.texts))
     n_hold = int(len(perm) * cfg.holdout_fraction)
@@ -306,6 +320,7 @@ def train_local_model(
     data_manifest: dict[str, Any] = {
         "train": manifest(train_dir, "train"),
         "train_texts": len(train_all.texts),
+        "extra_examples": n_extra,
         "holdout_texts": n_hold,
     }
     if dev_dir is not None:

@@ -4,25 +4,40 @@
 training and evaluation steps are parameters (`CandidateTrainer`, `Evaluator`)
 so the cycle is the same for the CPU encoder and for LoRA adapters, and tests
 can drive it with small stand-ins.
+
+Curated human feedback (Redis store -> `trainer.curation`) joins the training data of trainers that take
+a `feedback` keyword; its golden slice is scored for candidate and champion alike under `golden.*` keys,
+which the gate can name like any other metric.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from schemas.tasks import CATALOG
+from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
 from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import PromotionOutcome, promote_candidate
 from trainer.registry import ModelVersion, Registry, UnknownVersion, backend_settings_for, open_registry
 from trainer.settings import TrainerSettings
 
+if TYPE_CHECKING:
+    from trainer.aeb import AEBDataset
+
 log = logging.getLogger(__name__)
+
+#: Metric keys of the golden feedback slice start with this.
+GOLDEN_PREFIX = "golden."
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +51,21 @@ class Evaluation:
 
 #: Trains a candidate into `out_dir` and describes it: (settings, version, out_dir, parent) -> ModelVersion.
 CandidateTrainer = Callable[[TrainerSettings, str, Path, str | None], ModelVersion]
+#: A `CandidateTrainer` that also takes curated feedback: (..., feedback=items) -> ModelVersion.
+FeedbackTrainer = Callable[[TrainerSettings, str, Path, str | None, Sequence[CuratedItem]], ModelVersion]
 #: Scores a model on the configured evaluation data.
 Evaluator = Callable[[TrainerSettings, ModelVersion], Awaitable[Evaluation]]
+#: Scores a model on a given dataset (the golden feedback slice).
+DatasetEvaluator = Callable[[TrainerSettings, ModelVersion, "AEBDataset"], Awaitable[Evaluation]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSet:
+    """One cycle's curated feedback: items to train on, the held-out golden slice, counts for the manifest."""
+
+    training: tuple[CuratedItem, ...] = ()
+    golden: tuple[CuratedItem, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,32 +84,48 @@ def new_version_name(kind: str, now: datetime) -> str:
 
 def format_metrics_table(candidate: Mapping[str, float], champion: Mapping[str, float] | None) -> str:
     """The AEB table: every metric of the candidate, with the champion's score and the difference."""
-    rows = [f"{'metric':<28} {'candidate':>9} {'champion':>9} {'delta':>8}"]
-    for key in sorted(set(candidate) | set(champion or {})):
+    keys = sorted(set(candidate) | set(champion or {}))
+    w = max([28, *(len(k) for k in keys)])  # golden.* keys are longer than the plain ones
+    rows = [f"{'metric':<{w}} {'candidate':>9} {'champion':>9} {'delta':>8}"]
+    for key in keys:
         c = candidate.get(key)
         p = champion.get(key) if champion else None
         delta = f"{c - p:+.4f}" if c is not None and p is not None else "-"
         cs, ps = "-" if c is None else f"{c:.4f}", "-" if p is None else f"{p:.4f}"
-        rows.append(f"{key:<28} {cs:>9} {ps:>9} {delta:>8}")
+        rows.append(f"{key:<{w}} {cs:>9} {ps:>9} {delta:>8}")
     return "\n".join(rows)
 
 
 # --- the encoder path -------------------------------------------------------------------------------
 
 
-def train_local_candidate(settings: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
-    """Train the local encoder's heads on the train split; the model dir carries config, manifest, metrics."""
+def train_local_candidate(
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    feedback: Sequence[CuratedItem] = (),
+) -> ModelVersion:
+    """Train the local encoder's heads on the train split plus curated feedback; the model dir carries
+    config, manifest, metrics."""
     from trainer.local_heads import LocalTrainConfig, train_local_model
 
     train_dir, _ = settings.resolved_dirs()
     # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
-    path = train_local_model(train_dir, None, out_dir, LocalTrainConfig(version=version))
+    extra = to_semeval_examples(feedback) if feedback else None
+    path = train_local_model(train_dir, None, out_dir, LocalTrainConfig(version=version), extra_examples=extra)
     manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").exists() else {}
     return ModelVersion(version=version, kind="local", location=str(path), manifest=manifest, parent=parent)
 
 
-def train_lora_candidate(settings: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
-    """LoRA on the causal LM `backend.hf.model` with AAID records built from the train split."""
+def train_lora_candidate(
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    feedback: Sequence[CuratedItem] = (),
+) -> ModelVersion:
+    """LoRA on the causal LM `backend.hf.model` with AAID records from the train split and curated feedback."""
     from trainer.build_aaid import semeval_to_records
     from trainer.finetune_lora import LoraTrainConfig, finetune_lora, merge_adapter
     from trainer.semeval import read_semeval_dir
@@ -91,6 +135,7 @@ def train_lora_candidate(settings: TrainerSettings, version: str, out_dir: Path,
     records: list[dict[str, Any]] = []
     for (_fam, _dim), exs in sorted(read_semeval_dir(train_dir, "train").items()):
         records.extend(semeval_to_records(exs[:cap] if cap else exs, variants=lo.variants, seed=13))
+    records.extend(export_records(feedback, seed=13))
     hf_model = settings.backend.hf.model
     base = None if hf_model in ("", "smollm2") else hf_model
     cfg = LoraTrainConfig(
@@ -122,8 +167,7 @@ def train_lora_candidate(settings: TrainerSettings, version: str, out_dir: Path,
 
 async def evaluate_with_aeb(settings: TrainerSettings, model: ModelVersion) -> Evaluation:
     """Serve `model` with its backend and score it on AEB-1 from the evaluation split."""
-    from trainer.aeb import AEBDataset, evaluate_backend, load_semeval_dataset
-    from workers.factory import build_backend
+    from trainer.aeb import AEBDataset, load_semeval_dataset
 
     _, eval_dir = settings.resolved_dirs()
     dataset = load_semeval_dataset(eval_dir, settings.trainer.eval_split)
@@ -137,11 +181,107 @@ async def evaluate_with_aeb(settings: TrainerSettings, model: ModelVersion) -> E
                 kept[(it.task, it.dimension)] = n + 1
                 items.append(it)
         dataset = AEBDataset(f"{dataset.name}-first{cap}", items, dataset.manifest)
+    return await evaluate_dataset(settings, model, dataset)
+
+
+async def evaluate_dataset(settings: TrainerSettings, model: ModelVersion, dataset: AEBDataset) -> Evaluation:
+    """Serve `model` with its backend and score it on `dataset` with the AEB metrics."""
+    from trainer.aeb import evaluate_backend
+    from workers.factory import build_backend
+
     backend = build_backend(backend_settings_for(model, settings.backend))
     async with backend:
         report = await evaluate_backend(backend, dataset, show_progress=False)
     dataset_id = json.dumps([dataset.name, [f.sha256 for f in dataset.manifest.files]])
     return Evaluation(dict(report.metrics), dataset_id, report.model_dump(mode="json"))
+
+
+# --- feedback -----------------------------------------------------------------------------------------
+
+
+def read_event_texts(path: Path) -> dict[str, str]:
+    """Event id -> text from a JSONL file of events (`{"id", "text", ...}`); other lines are skipped."""
+    out: dict[str, str] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("text"), str):
+                out[obj["id"]] = obj["text"]
+    return out
+
+
+async def load_feedback(settings: TrainerSettings) -> FeedbackSet:
+    """Curate everything in the feedback store (empty when disabled or no Redis URL is configured)."""
+    fs = settings.trainer.feedback
+    url = settings.redis_url
+    if not fs.enabled or url is None:
+        return FeedbackSet()
+    from trainer.feedback_store import RedisFeedbackStore
+
+    async with RedisFeedbackStore(url, key_prefix=fs.key_prefix) as store:
+        items, broken = await store.load()
+    for fid, why in broken:
+        log.warning("stored feedback %s no longer validates: %s", fid, why)
+    texts = read_event_texts(fs.texts_file) if fs.texts_file is not None else {}
+    result = curate(items, texts, CurationConfig(fs.min_agreeing_votes, fs.golden_fraction))
+    for fb, why in result.rejected:
+        log.info("feedback from %s on %s rejected: %s", fb.annotator, fb.task.value, why)
+    for _text, task, dim, why in result.unresolved:
+        log.info("feedback on %s %s unresolved: %s", task.value, dim, why)
+    return FeedbackSet(tuple(result.training), tuple(result.golden), summary(result, len(broken)))
+
+
+def golden_dataset(items: Sequence[CuratedItem], min_items: int) -> AEBDataset | None:
+    """The golden slice as an AEB dataset, keeping only tasks with at least `min_items` items (else None).
+
+    Its identity is a digest of its content, so a report says exactly which slice it scored.
+    """
+    from trainer.aeb import AEBDataset, AEBItem, DatasetFile, DatasetManifest
+
+    sizes = Counter((it.task, it.dimension) for it in items)
+    kept = sorted(
+        (it for it in items if sizes[(it.task, it.dimension)] >= min_items),
+        key=lambda it: (it.task.value, it.dimension, it.text),
+    )
+    if not kept:
+        return None
+    aeb_items = [AEBItem(it.task.value, it.dimension, it.text, it.label, CATALOG[it.task].scale) for it in kept]
+    digest = hashlib.sha256(
+        json.dumps([[it.task, it.dimension, it.text, it.gold] for it in aeb_items]).encode("utf-8")
+    ).hexdigest()
+    name = "feedback-golden"
+    manifest = DatasetManifest(name=name, files=[DatasetFile(name=name, sha256=digest, count=len(kept))])
+    return AEBDataset(name, aeb_items, manifest)
+
+
+def _train(
+    trainer: CandidateTrainer,
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    feedback: Sequence[CuratedItem],
+) -> tuple[ModelVersion, bool]:
+    """Train, handing over feedback when the trainer takes it; returns (model, whether feedback was used)."""
+    if feedback and "feedback" in inspect.signature(trainer).parameters:
+        return cast(FeedbackTrainer, trainer)(settings, version, out_dir, parent, feedback), True
+    return trainer(settings, version, out_dir, parent), False
+
+
+def _record_feedback_manifest(out_dir: Path, entry: Mapping[str, Any]) -> None:
+    """Add the feedback counts to the model directory's manifest.json (created if the trainer wrote none)."""
+    if not out_dir.is_dir():
+        return
+    path = out_dir / "manifest.json"
+    current = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**current, "feedback": dict(entry)}, indent=2) + "\n")
+
+
+def _golden_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    return {f"{GOLDEN_PREFIX}{k}": v for k, v in metrics.items()}
 
 
 # --- the cycle --------------------------------------------------------------------------------------
@@ -154,7 +294,7 @@ async def _champion_metrics(
     if champion is None:
         return None
     if champion.manifest.get("eval_dataset") == evaluation.dataset_id:
-        return dict(champion.metrics)
+        return dict(champion.metrics)  # golden.* keys are replaced by the caller
     log.info("champion %s was scored on other data; re-evaluating it", champion.version)
     try:
         return (await evaluator(settings, champion)).metrics
@@ -176,16 +316,38 @@ async def run_once(
     *,
     trainer: CandidateTrainer = train_local_candidate,
     evaluator: Evaluator = evaluate_with_aeb,
+    golden_evaluator: DatasetEvaluator = evaluate_dataset,
     registry: Registry | None = None,
+    feedback: FeedbackSet | None = None,
     echo: Callable[[str], None] = print,
     now: datetime | None = None,
 ) -> RunResult:
-    """Train, evaluate, gate, register and (if the gate passes) promote one candidate."""
+    """Train, evaluate, gate, register and (if the gate passes) promote one candidate.
+
+    `feedback` defaults to what `load_feedback` curates from the store.
+    """
     if registry is None:
         async with open_registry(
             settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
         ) as reg:
-            return await run_once(settings, trainer=trainer, evaluator=evaluator, registry=reg, echo=echo, now=now)
+            return await run_once(
+                settings,
+                trainer=trainer,
+                evaluator=evaluator,
+                golden_evaluator=golden_evaluator,
+                registry=reg,
+                feedback=feedback,
+                echo=echo,
+                now=now,
+            )
+    if feedback is None:
+        feedback = await load_feedback(settings)
+    if feedback.counts:
+        c = feedback.counts
+        echo(
+            f"feedback: {c.get('used', 0)} items to train on, {c.get('held_out', 0)} held out (golden), "
+            f"{c.get('rejected', 0)} rejected, {c.get('unresolved', 0)} unresolved"
+        )
 
     now = now or datetime.now(UTC)
     champion = await registry.champion()
@@ -196,22 +358,47 @@ async def run_once(
         version = f"{new_version_name(settings.trainer.model, now)}.{n}"
     out_dir = (settings.trainer.models_dir / version).resolve()
     echo(f"training {version} (parent: {champion.version if champion else 'none'}) into {out_dir}")
-    candidate = await asyncio.to_thread(trainer, settings, version, out_dir, champion.version if champion else None)
+    candidate, used = await asyncio.to_thread(
+        _train, trainer, settings, version, out_dir, champion.version if champion else None, feedback.training
+    )
+    fb_entry: dict[str, Any] = dict(feedback.counts) or {"used": 0, "held_out": 0, "rejected": 0, "source": "none"}
+    if feedback.training and not used:
+        log.warning("trainer %s takes no feedback; %d items left out", trainer, len(feedback.training))
+        fb_entry["used"], fb_entry["not_taken_by_trainer"] = 0, len(feedback.training)
+    golden = golden_dataset(feedback.golden, settings.trainer.feedback.min_golden_items)
+    fb_entry["golden_dataset"] = golden.manifest.files[0].sha256 if golden is not None else None
+    _record_feedback_manifest(out_dir, fb_entry)
 
     echo(f"evaluating {version}")
     evaluation = await evaluator(settings, candidate)
     report_path = out_dir / "aeb.json" if out_dir.is_dir() else None
     if report_path is not None:
         report_path.write_text(json.dumps(evaluation.report, indent=2, sort_keys=True) + "\n")
+    metrics = dict(evaluation.metrics)
+    if golden is not None:
+        echo(f"evaluating {version} on the golden feedback slice ({len(golden.items)} items)")
+        cand_golden = await golden_evaluator(settings, candidate, golden)
+        metrics.update(_golden_metrics(cand_golden.metrics))
+        if out_dir.is_dir():
+            (out_dir / "aeb-golden.json").write_text(json.dumps(cand_golden.report, indent=2, sort_keys=True) + "\n")
+    evaluation = Evaluation(metrics, evaluation.dataset_id, evaluation.report)
     candidate = candidate.model_copy(
         update={
-            "metrics": evaluation.metrics,
+            "metrics": metrics,
             "aeb_report": str(report_path) if report_path else None,
-            "manifest": {**candidate.manifest, "eval_dataset": evaluation.dataset_id},
+            "manifest": {**candidate.manifest, "eval_dataset": evaluation.dataset_id, "feedback": fb_entry},
         }
     )
     champion_metrics = await _champion_metrics(settings, champion, evaluation, evaluator)
-    echo(format_metrics_table(evaluation.metrics, champion_metrics))
+    if champion_metrics is not None:
+        # A champion's recorded golden scores were on an older slice: only today's slice compares.
+        champion_metrics = {k: v for k, v in champion_metrics.items() if not k.startswith(GOLDEN_PREFIX)}
+        if golden is not None and champion is not None:
+            try:
+                champion_metrics.update(_golden_metrics((await golden_evaluator(settings, champion, golden)).metrics))
+            except Exception as e:  # as in `_champion_metrics`: a lost artefact must not block every candidate
+                log.warning("cannot score champion %s on the golden slice (%s)", champion.version, e)
+    echo(format_metrics_table(metrics, champion_metrics))
 
     decision = decide(
         evaluation.metrics,
@@ -234,6 +421,7 @@ async def run_every(
     *,
     trainer: CandidateTrainer = train_local_candidate,
     evaluator: Evaluator = evaluate_with_aeb,
+    golden_evaluator: DatasetEvaluator = evaluate_dataset,
     echo: Callable[[str], None] = print,
     max_runs: int | None = None,
 ) -> list[RunResult]:
@@ -245,7 +433,11 @@ async def run_every(
         started = loop.time()
         runs += 1
         try:
-            results.append(await run_once(settings, trainer=trainer, evaluator=evaluator, echo=echo))
+            results.append(
+                await run_once(
+                    settings, trainer=trainer, evaluator=evaluator, golden_evaluator=golden_evaluator, echo=echo
+                )
+            )
         except Exception:
             log.exception("trainer cycle %d failed; trying again in %.0fs", runs, every_s)
         if max_runs is not None and runs >= max_runs:

@@ -42,6 +42,22 @@ class LoraSection(BaseModel):
     merge: bool = False
 
 
+class FeedbackSection(BaseModel):
+    """Curated human feedback in training (read from the Redis store when `cache.redis_url` is set)."""
+
+    enabled: bool = True
+    #: The store's key prefix (`trainer.feedback_store.RedisFeedbackStore`).
+    key_prefix: str = "emostream:feedback:"
+    #: Classes and E-c label sets need this many agreeing annotators; scores are averaged.
+    min_agreeing_votes: int = Field(default=1, ge=1)
+    #: Share of curated items held out (stably, by item hash) as the golden evaluation slice.
+    golden_fraction: float = Field(default=0.1, ge=0.0, le=1.0)
+    #: Score the golden slice per task only where it has at least this many items ("golden.<metric>" keys).
+    min_golden_items: int = Field(default=10, ge=2)
+    #: JSONL of `{"id", "text"}` events giving the text of feedback that names only an `event_id`.
+    texts_file: Path | None = None
+
+
 class TrainerSection(BaseModel):
     #: Root of the SemEval-2018-style files; train and eval default to it (the split is in the file names).
     data_dir: Path | None = None
@@ -62,6 +78,7 @@ class TrainerSection(BaseModel):
     registry_prefix: str = "emostream:registry:"
     k8s: K8sSettings = K8sSettings()
     lora: LoraSection = LoraSection()
+    feedback: FeedbackSection = FeedbackSection()
 
 
 class TrainerSettings(BaseSettings):
