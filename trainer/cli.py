@@ -157,3 +157,30 @@ except ImportError:  # pragma: no cover - until that module exists
     pass
 else:
     _register_eval(app)
+
+
+@app.command("gate")
+def gate_cmd(
+    candidate: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The candidate's AEB report (JSON).")],
+    champion: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The champion's AEB report (JSON).")],
+    out: Annotated[Path | None, typer.Option(help="Write the decision here as JSON.")] = None,
+) -> None:
+    """Apply the configured gate to two AEB reports and print the decision with per-metric reasons.
+
+    Exits 0 when the candidate would be promoted, 1 when it is rejected.
+    """
+    from trainer.gate import decide, format_decision
+
+    settings = TrainerSettings()
+    cand, champ = json.loads(candidate.read_text()), json.loads(champion.read_text())
+    decision = decide(
+        cand["metrics"],
+        champ["metrics"],
+        settings.trainer.gate,
+        candidate_version=str(cand.get("model_version", candidate.stem)),
+        champion_version=str(champ.get("model_version", champion.stem)),
+    )
+    _echo(format_decision(decision))
+    if out is not None:
+        out.write_text(decision.model_dump_json(indent=2) + "\n")
+    raise typer.Exit(0 if decision.promote else 1)
