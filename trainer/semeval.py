@@ -20,7 +20,9 @@ Split = Literal["train", "dev", "test"]
 Label = float | int | tuple[str, ...]
 
 # File names of the official release, e.g. EI-reg-En-anger-train.txt, Valence-oc-En-dev.txt, E-c-En-train.txt
-_NAME = re.compile(r"^(EI-reg|EI-oc|Valence-reg|Valence-oc|V-reg|V-oc|E-c)-En-(?:(anger|fear|joy|sadness)-)?(\w+)\.txt$")
+_NAME = re.compile(
+    r"^(EI-reg|EI-oc|Valence-reg|Valence-oc|V-reg|V-oc|E-c)-En-(?:(anger|fear|joy|sadness)-)?(\w+)\.txt$"
+)
 _FAMILY = {
     "EI-reg": TaskFamily.EI_REG,
     "EI-oc": TaskFamily.EI_OC,
@@ -73,7 +75,9 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
                 yield lineno, row
 
 
-def read_semeval_file(path: Path, family: TaskFamily | None = None, dimension: str | None = None) -> list[SemEvalExample]:
+def read_semeval_file(
+    path: Path, family: TaskFamily | None = None, dimension: str | None = None
+) -> list[SemEvalExample]:
     """Read one file; the family and dimension come from the official file name unless given."""
     meta = classify_file(path)
     if family is None or dimension is None:
