@@ -117,8 +117,8 @@ async def bench_generative(
 def format_markdown(report: dict[str, Any]) -> str:
     """The report as a Markdown table (for BENCHMARKS.md)."""
     cols = [
-        "in_flight", "texts", "texts_per_s", "requests_per_text", "prompt_tokens_per_text",
-        "generated_tokens_per_text", "parse_success", "texts_fully_parsed",
+        "in_flight", "texts", "wall_s", "texts_per_s", "requests_per_text", "prompt_tokens_per_text",
+        "generated_tokens_per_text", "parse_success", "texts_fully_parsed", "retries",
     ]
     lines = [
         f"backend `{report['backend']}`, model `{report.get('model', '?')}`, tasks `{report['tasks']}`",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,3 +143,91 @@ def test_assemble_rejects_a_fan_out_missing_a_task() -> None:
     with pytest.raises(ValueError, match="valence"):
         assemble([], frozenset({TaskFamily.V_REG}))
     assert fan_out(TEXT, frozenset()) == []
+
+
+# LoRA adapters ---------------------------------------------------------------------------------------
+
+
+def _random_lora(base: Any, out_dir: Path, seed: int) -> Path:
+    """Save a peft LoRA adapter with random (non-zero) weights: it changes the model, no training needed."""
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM", init_lora_weights=False
+    )
+    model = get_peft_model(copy.deepcopy(base), config)
+    model.save_pretrained(str(out_dir))
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def lora_adapters(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two random adapters on the SmolLM2 checkpoint, saved the way `trainer.finetune_lora` saves them."""
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(str(smollm2_checkpoint()))
+    root = tmp_path_factory.mktemp("lora")
+    return _random_lora(base, root / "adapter-a", 1), _random_lora(base, root / "adapter-b", 2)
+
+
+async def test_hf_backend_applies_a_lora_adapter_and_versions_annotations_by_it(
+    smollm_engine: CausalLMEngine, lora_adapters: tuple[Path, Path]
+) -> None:
+    from schemas.events import TextEvent
+    from workers.cache import MemoryCache
+    from workers.engine import AnnotationEngine
+
+    adapter_a, adapter_b = lora_adapters
+    base = HFBackend(HFBackendSettings(model="smollm2"), engine=smollm_engine)
+    # no model set: the base comes from the adapter's own config (base_model_name_or_path)
+    tuned = HFBackend(HFBackendSettings(adapter=adapter_a))
+    other = HFBackend(HFBackendSettings(model=str(smollm2_checkpoint()), adapter=adapter_b))
+    versions = {base.model_version, tuned.model_version, other.model_version}
+    assert len(versions) == 3
+    base_hash = base.model_version.split("+")[0]
+    assert tuned.model_version.startswith(f"{base_hash}.lora-") and other.model_version.startswith(base_hash)
+    assert tuned.model_name == f"hf:{smollm2_checkpoint().name}+adapter-a"
+
+    engine = AnnotationEngine(tuned, MemoryCache(max_entries=10, ttl_s=60))
+    async with engine:
+        [ann] = await engine.annotate([TextEvent(id="t1", text=TEXT, tasks=[TaskFamily.V_OC, TaskFamily.E_C])])
+    assert ann.model_version == tuned.model_version and ann.model == tuned.model_name
+    assert ann.valence_class is not None and ann.emotions is not None
+    assert ann.tasks_present() == {TaskFamily.V_OC, TaskFamily.E_C}
+
+    # the adapter is really in the weights: the same prompt scores differently than on the base
+    prompt, d = build_prompt(TEXT, TaskFamily.V_REG), Decoding(max_new_tokens=1)
+    assert tuned.engine.generate(prompt, d).prompt_logprobs != smollm_engine.generate(prompt, d).prompt_logprobs
+
+
+def test_an_adapter_version_changes_with_its_weights_and_not_with_its_location(
+    lora_adapters: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from workers.backends.hf import adapter_version
+
+    a, b = lora_adapters
+    moved = shutil.copytree(a, tmp_path / "moved")
+    assert adapter_version(a) == adapter_version(moved) != adapter_version(b)
+
+
+@pytest.mark.parametrize("make", ["missing", "not-an-adapter"])
+async def test_hf_backend_with_an_unusable_adapter_fails_with_model_load_error(make: str, tmp_path: Path) -> None:
+    adapter = tmp_path / "adapter"
+    if make == "not-an-adapter":
+        adapter.mkdir()
+        (adapter / "config.json").write_text("{}")
+    with pytest.raises(ModelLoadError, match="adapter"):
+        async with HFBackend(HFBackendSettings(model=str(smollm2_checkpoint()), adapter=adapter)):
+            pass
+
+
+def test_an_adapter_whose_base_is_not_local_needs_the_model_setting(tmp_path: Path) -> None:
+    (tmp_path / "adapter_config.json").write_text('{"base_model_name_or_path": "lzw1008/Emollama-chat-7b"}')
+    with pytest.raises(ModelLoadError, match="not a local directory"):
+        _ = HFBackend(HFBackendSettings(adapter=tmp_path)).model_version

@@ -8,6 +8,11 @@ Constrained decoding is a token-level prefix check: a candidate token is allowed
 only if the text so far plus the token can still be extended to a match of the
 task's answer regex (`regex` module's partial matching); end-of-sequence is
 allowed only once the text is a complete match.
+
+A LoRA adapter (a peft directory, as `trainer/finetune_lora.py` writes) is
+loaded on the base and merged into its weights once at load time, so
+generation costs the same as with the base; the adapter's content hash is part
+of the version, so a new adapter never reads annotations cached for another.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +36,32 @@ from .generative import Generation, GenerativeBackendBase
 #: Candidates checked against the grammar before scanning the whole vocabulary.
 _GRAMMAR_TOP_K = 256
 _SAMPLE_ALLOWED = 32
+#: Files of a peft adapter that determine what it computes (config and weights, either format).
+_ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
+
+
+def adapter_version(adapter_dir: Path) -> str:
+    """A short content hash of a peft adapter's config and weights; raises `ModelLoadError` if it is none."""
+    adapter_dir = Path(adapter_dir)
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise ModelLoadError(f"{adapter_dir} is not a peft adapter (no adapter_config.json)")
+    h = hashlib.sha256()
+    for name in _ADAPTER_FILES:
+        path = adapter_dir / name
+        if path.is_file():
+            h.update(name.encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:12]
+
+
+def adapter_base(adapter_dir: Path) -> str | None:
+    """The base checkpoint an adapter was trained on (`base_model_name_or_path`), if it says."""
+    try:
+        config = json.loads((Path(adapter_dir) / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"cannot read the adapter config in {adapter_dir}: {e}") from e
+    base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
+    return str(base) if base else None
 
 
 @functools.lru_cache(maxsize=64)
@@ -58,10 +90,17 @@ class CausalLMEngine:
     """A causal LM with a tokenizer and a generation loop; thread-safe (one generation at a time)."""
 
     def __init__(
-        self, model: str | Path, *, gguf_file: str | None = None, device: str = "cpu", num_threads: int = 0
+        self,
+        model: str | Path,
+        *,
+        gguf_file: str | None = None,
+        device: str = "cpu",
+        num_threads: int = 0,
+        adapter: str | Path | None = None,
     ) -> None:
         self.model_path = Path(model)
         self.gguf_file = gguf_file
+        self.adapter = Path(adapter) if adapter is not None else None
         self.device = device
         self.num_threads = num_threads
         self._lock = threading.Lock()
@@ -72,7 +111,8 @@ class CausalLMEngine:
 
     @property
     def model_id(self) -> str:
-        return self.model_path.name if self.gguf_file is None else Path(self.gguf_file).stem
+        base = self.model_path.name if self.gguf_file is None else Path(self.gguf_file).stem
+        return base if self.adapter is None else f"{base}+{self.adapter.name}"
 
     @property
     def loaded(self) -> bool:
@@ -96,6 +136,8 @@ class CausalLMEngine:
                 model = AutoModelForCausalLM.from_pretrained(str(self.model_path), **kw)
             except (OSError, ValueError) as e:
                 raise ModelLoadError(f"cannot load {self.model_path}: {e}") from e
+            if self.adapter is not None:
+                model = self._with_adapter(model, self.adapter)
             model = model.to(self.device).eval()  # type: ignore[arg-type]
             eos: set[int] = set()
             gen_eos = getattr(model.generation_config, "eos_token_id", None)
@@ -107,15 +149,32 @@ class CausalLMEngine:
             self.eos_ids = frozenset(eos)
             self._tok, self._model = tok, model
 
+    @staticmethod
+    def _with_adapter(model: Any, adapter: Path) -> Any:
+        """The base with a peft LoRA adapter merged in (inference only: no per-step adapter cost)."""
+        adapter_version(adapter)  # a clear error for a directory that is not an adapter
+        try:
+            from peft import PeftModel
+        except ImportError as e:
+            raise ModelLoadError("loading a LoRA adapter needs peft: pip install peft") from e
+        try:
+            return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        except (OSError, ValueError, KeyError, RuntimeError) as e:  # missing weights, shape mismatch
+            raise ModelLoadError(f"cannot apply adapter {adapter} to {type(model).__name__}: {e}") from e
+
     def version(self) -> str:
-        """A short content hash of the checkpoint's config and weight file sizes (cache-key material)."""
+        """A short content hash of the checkpoint's config and weight file sizes, and of the adapter.
+
+        Cache-key material: base and adapter each change it.
+        """
         h = hashlib.sha256()
         target = self.model_path / self.gguf_file if self.gguf_file else self.model_path
         files = [target] if target.is_file() else sorted(p for p in target.glob("*") if p.is_file())
         for p in files:
             h.update(p.name.encode())
             h.update(p.read_bytes() if p.suffix == ".json" else str(p.stat().st_size).encode())
-        return h.hexdigest()[:12]
+        base = h.hexdigest()[:12]
+        return base if self.adapter is None else f"{base}.lora-{adapter_version(self.adapter)}"
 
     def count_tokens(self, text: str) -> int:
         self.load()
@@ -231,7 +290,15 @@ class HFBackend(GenerativeBackendBase):
 
     def _resolve(self) -> CausalLMEngine:
         if self._engine is None:
+            adapter = self.settings.adapter
             model = self.settings.model
+            if model == "" and adapter is not None:  # the adapter names its base
+                model = adapter_base(adapter) or ""
+                if model and not Path(model).exists():
+                    raise ModelLoadError(
+                        f"adapter {adapter} names base {model!r}, which is not a local directory; "
+                        "set backend.hf.model to the base checkpoint"
+                    )
             if model == "":
                 raise ModelLoadError("set backend.hf.model to a checkpoint directory (or 'smollm2', a demo)")
             if model == "smollm2":
@@ -240,9 +307,14 @@ class HFBackend(GenerativeBackendBase):
                 model = str(smollm2_checkpoint())
             self._engine = CausalLMEngine(
                 model, gguf_file=self.settings.gguf_file, device=self.settings.device,
-                num_threads=self.settings.num_threads,
+                num_threads=self.settings.num_threads, adapter=adapter,
             )
         return self._engine
+
+    @property
+    def engine(self) -> CausalLMEngine:
+        """The generation engine (base plus adapter); loaded by `async with`."""
+        return self._resolve()
 
     @property
     def model_name(self) -> str:
@@ -255,8 +327,6 @@ class HFBackend(GenerativeBackendBase):
         return self._version
 
     async def __aenter__(self) -> Self:
-        if self.settings.adapter is not None:
-            raise ModelLoadError("hf backend: LoRA adapters are not supported yet; merge the adapter first")
         await asyncio.to_thread(self._resolve().load)
         return self
 
