@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from schemas.tasks import ALL_TASKS
+from schemas.tasks import ALL_TASKS, TaskFamily
 from workers.factory import build_backend, build_engine
 
 from .annotate import run_annotate
@@ -185,7 +185,6 @@ async def bench_model(settings: Settings, n: int, console: Console) -> dict[str,
     import subprocess
     import sys
 
-    from schemas.tasks import ALL_TASKS
     from workers.backends.local import LocalBackend
 
     texts = synthetic_texts(n, seed=21)
@@ -237,7 +236,16 @@ async def bench_model(settings: Settings, n: int, console: Console) -> dict[str,
     return result
 
 
-async def run(mode: str, settings: Settings, *, n: int, in_flight: list[int], console: Console) -> dict[str, Any]:
+async def run(
+    mode: str,
+    settings: Settings,
+    *,
+    n: int,
+    in_flight: list[int],
+    console: Console,
+    tasks: frozenset[TaskFamily] = ALL_TASKS,
+    paper_max_texts: int | None = None,
+) -> dict[str, Any]:
     """Dispatch one benchmark mode and return its results as a JSON-able dict."""
     if mode == "engine":
         return await bench_engine(settings, n, console)
@@ -250,5 +258,7 @@ async def run(mode: str, settings: Settings, *, n: int, in_flight: list[int], co
     if mode == "llm":
         from workers.bench_llm import bench_generative
 
-        return await bench_generative(settings.backend, synthetic_texts(n, seed=13), in_flight)
+        return await bench_generative(
+            settings.backend, synthetic_texts(n, seed=13), in_flight, tasks=tasks, paper_max_texts=paper_max_texts
+        )
     raise ValueError(f"unknown bench mode {mode!r} (engine, model, stream, llm)")

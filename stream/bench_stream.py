@@ -5,7 +5,12 @@ while a worker (sharing one loaded engine across runs) consumes them, and reads
 back broker timestamps: latency is output append time minus input append time
 per event (queueing included), throughput is N over first-input-to-last-output.
 The raw backend figure (the backend alone on the same texts in engine-sized
-batches) is measured alongside so the ratio can be read directly.
+batches, one call at a time) is measured alongside so the ratio can be read directly.
+
+`delay_ms` wraps the backend in `FixedDelayBackend`: every call waits that long
+first, like a round trip to a remote model server. Calls then overlap, so the
+stream's throughput grows with the in-flight limit until the backend saturates.
+Run it directly for the latency-bound sweep: `python -m stream.bench_stream --delay-ms 100`.
 """
 
 from __future__ import annotations
@@ -17,16 +22,51 @@ import statistics
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.tasks import ALL_TASKS
+from schemas.annotation import AffectScores
+from schemas.tasks import ALL_TASKS, TaskFamily
 from stream.broker import TansuBroker
 from stream.processor import Annotator
 from stream.settings import Settings
 from stream.tools import produce_values
 from stream.worker import StreamWorker
+from workers.backend import Backend
+
+
+class FixedDelayBackend:
+    """A backend plus a fixed wait per call (a remote server's latency); calls may overlap while waiting."""
+
+    def __init__(self, inner: Backend, delay_s: float) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    @property
+    def model_version(self) -> str:
+        return self.inner.model_version
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.inner.__aexit__(exc_type, exc, tb)
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.annotate(texts, tasks)
+
+    async def ready(self) -> bool:
+        return await self.inner.ready()
 
 
 def workload(texts: Sequence[str], n: int, repeat_fraction: float, run: str, seed: int = 7) -> list[str]:
@@ -111,9 +151,13 @@ async def run_stream_bench(
     repeat_fractions: Sequence[float] = (0.0, 0.5),
     in_flight: Sequence[int] = (4,),
     annotator: Annotator | None = None,
+    delay_ms: float = 0.0,
     console: Any = None,
 ) -> dict[str, Any]:
-    """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict."""
+    """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict.
+
+    `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only).
+    """
     from contextlib import AsyncExitStack
 
     from workers.factory import build_engine
@@ -122,9 +166,12 @@ async def run_stream_bench(
     results: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
         broker = await stack.enter_async_context(TansuBroker())
-        engine: Any = annotator or await stack.enter_async_context(
-            build_engine(settings.engine, settings.cache, settings.backend)
-        )
+        engine: Any = annotator
+        if engine is None:
+            engine = build_engine(settings.engine, settings.cache, settings.backend)
+            if delay_ms > 0:
+                engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
+            await stack.enter_async_context(engine)
         raw_eps = await _raw_backend(engine, workload(texts, n, 0.0, "raw"), settings.engine.max_batch_size)
         for limit in in_flight:
             for frac in repeat_fractions:
@@ -164,4 +211,56 @@ async def run_stream_bench(
                 results.append(row)
                 if console is not None:
                     console.print(f"stream bench: {row}")
-    return {"mode": "stream", "raw_backend_events_per_s": round(raw_eps, 1), "runs": results}
+    return {
+        "mode": "stream",
+        "backend_delay_ms": delay_ms,
+        "batch_size": settings.engine.max_batch_size,
+        "raw_backend_events_per_s": round(raw_eps, 1),
+        "runs": results,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m stream.bench_stream`: the stream bench with options `emostream bench` does not expose."""
+    import argparse
+    from pathlib import Path
+
+    from pydantic import SecretStr
+
+    from stream.bench import synthetic_texts
+    from stream.logs import setup_logging
+
+    ap = argparse.ArgumentParser(prog="python -m stream.bench_stream", description=__doc__)
+    ap.add_argument("--n", type=int, default=400, help="events per run")
+    ap.add_argument("--in-flight", default="1,4", help="in-flight batch limits to sweep")
+    ap.add_argument("--repeats", default="0,0.5", help="repeat fractions to sweep")
+    ap.add_argument("--delay-ms", type=float, default=0.0, help="fixed latency added to every backend call")
+    ap.add_argument("--batch-size", type=int, default=None, help="engine batch size (texts per backend call)")
+    ap.add_argument("--redis-url", default=None, help="use this Redis as the cache (else in-process)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the result here")
+    args = ap.parse_args(argv)
+    setup_logging("WARNING", json_logs=False)
+    settings = Settings()
+    if args.batch_size:
+        settings.engine.max_batch_size = args.batch_size
+    if args.redis_url:
+        settings.cache.kind = "redis"
+        settings.cache.redis_url = SecretStr(args.redis_url)
+        settings.cache.key_prefix = f"emostream:bench:{uuid.uuid4().hex[:8]}:"
+    result = asyncio.run(
+        run_stream_bench(
+            settings,
+            synthetic_texts(args.n, seed=11),
+            repeat_fractions=[float(x) for x in args.repeats.split(",") if x.strip()],
+            in_flight=[int(x) for x in args.in_flight.split(",") if x.strip()],
+            delay_ms=args.delay_ms,
+        )
+    )
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -217,6 +217,8 @@ def bench(
     in_flight: Annotated[str, typer.Option(help="In-flight limits to sweep (llm and stream modes).")] = "1,4,16",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON.")] = None,
     model_dir: Annotated[Path | None, typer.Option(help="Local model directory (default: the shipped one).")] = None,
+    tasks: Annotated[str, typer.Option(help="Task families to annotate (llm mode).")] = "all",
+    paper_max_texts: Annotated[int | None, typer.Option(min=1, help="Texts for the paper-decoding run (llm).")] = None,
 ) -> None:
     """Measure throughput: raw backend vs `annotate` end to end at 0%/50% repeats, cache hits vs misses."""
     from . import bench as benchmod
@@ -231,7 +233,15 @@ def bench(
         model_dir=model_dir,
     )
     limits = [int(x) for x in in_flight.split(",") if x.strip()]
-    result = asyncio.run(benchmod.run(mode, settings, n=n, in_flight=limits, console=err))
+    try:
+        task_set = parse_tasks(tasks)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--tasks") from e
+    result = asyncio.run(
+        benchmod.run(
+            mode, settings, n=n, in_flight=limits, console=err, tasks=task_set, paper_max_texts=paper_max_texts
+        )
+    )
     typer.echo(json.dumps(result, indent=2))
     if json_out:
         json_out.write_text(json.dumps(result, indent=2) + "\n")

@@ -14,6 +14,10 @@ Failure policy:
   waits, uncommitted. A batch that exhausts its attempts while the backend
   answers other calls is split; a single event that does so is a poison event
   (e.g. a text that always times out) and is dead-lettered.
+- any other exception (a bug, an unclassified failure) -> `process_batch_guarded`
+  retries the whole batch a bounded number of times, then processes each record
+  alone and dead-letters (`annotation_failed`, detail naming the exception) the
+  ones that still fail, so one bad event can never hold a partition's commit point.
 """
 
 from __future__ import annotations
@@ -66,6 +70,8 @@ class BatchConfig:
     limits: EventLimits = DEFAULT_LIMITS
     #: Pause between outage rounds once a round of retries is exhausted.
     outage_pause_s: float = 1.0
+    #: Whole-batch attempts on an unexpected exception before records are isolated one by one.
+    unexpected_attempts: int = 3
 
 
 @dataclass(slots=True)
@@ -225,4 +231,72 @@ async def process_batch(
         metrics.DEAD_LETTERS.labels(reason=reason.value).inc(n)
     if result.outputs:
         metrics.EVENTS_OUT.labels(topic=cfg.output_topic).inc(result.outputs)
+    return result
+
+
+def _event_id(rec: InRecord, limits: EventLimits) -> str | None:
+    try:
+        return decode_record(rec, limits).id
+    except Exception:
+        return None
+
+
+async def process_batch_guarded(
+    records: Sequence[InRecord],
+    annotator: Annotator,
+    sink: Sink,
+    gate: BackendGate,
+    cfg: BatchConfig,
+    *,
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> BatchResult:
+    """`process_batch` that an unexpected exception cannot leave stuck (and so block its partitions).
+
+    The batch is tried `cfg.unexpected_attempts` times (the error may be transient); then each record
+    is processed alone, and one that still fails is dead-lettered with reason `annotation_failed` and
+    the exception in its detail. Exceptions of a `passthrough` type (the sink's broker errors: nothing
+    was produced, the caller retries the batch) propagate untouched.
+    """
+    last: Exception | None = None
+    for attempt in range(1, cfg.unexpected_attempts + 1):
+        try:
+            return await process_batch(records, annotator, sink, gate, cfg)
+        except passthrough:
+            raise
+        except Exception as e:
+            last = e
+            log.warning(
+                "batch failed unexpectedly",
+                exc_info=True,
+                extra={"attempt": attempt, "records": len(records), "error": f"{type(e).__name__}: {e}"},
+            )
+            if attempt < cfg.unexpected_attempts:
+                await asyncio.sleep(min(cfg.policy.max_delay_s, cfg.policy.base_delay_s * 2 ** (attempt - 1)))
+    log.error(
+        "batch keeps failing; processing its records one by one",
+        extra={"records": len(records), "error": f"{type(last).__name__}: {last}"},
+    )
+    result = BatchResult()
+    for rec in records:
+        try:
+            one = await process_batch([rec], annotator, sink, gate, cfg)
+        except passthrough:
+            raise
+        except Exception as e:
+            detail = f"unexpected {type(e).__name__}: {e}"
+            dl = dead_letter(
+                rec,
+                RejectReason.ANNOTATION_FAILED,
+                detail,
+                event_id=_event_id(rec, cfg.limits),
+                attempts=cfg.unexpected_attempts + 1,
+                worker=cfg.worker,
+            )
+            await sink.produce([dead_letter_record(cfg.dead_letter_topic, dl)])
+            metrics.DEAD_LETTERS.labels(reason=RejectReason.ANNOTATION_FAILED.value).inc()
+            result.dead_letters[RejectReason.ANNOTATION_FAILED] += 1
+            continue
+        result.outputs += one.outputs
+        result.cached += one.cached
+        result.dead_letters.update(one.dead_letters)
     return result

@@ -3,9 +3,11 @@
 Why aiokafka directly and not a faust agent: faust-streaming's commit path
 acks events itself and commits the contiguous acked prefix from its own
 bookkeeping, which has open upstream bugs exactly where this service must be
-exact - a race in recovery leaves unrecoverable gaps in the acked offsets and
-blocks commits (faust-streaming#596, open), and events are processed again
-after a rebalance (faust-streaming#502, open; #216, #221 were earlier cases).
+exact - with agent concurrency it can commit past a message still in flight,
+which a crash then loses (faust-streaming#606, open; fix proposed in #707), a
+race in recovery leaves unrecoverable gaps in the acked offsets and blocks
+commits (#596, open), and events are processed again after a rebalance (#502,
+open; #216, #221 were earlier cases).
 faust would also need its own internal topics, which Tansu does not create on
 demand. So this worker owns the commit path: `OffsetTracker` commits a
 partition's offset only past records whose output or dead letter the broker
@@ -24,26 +26,39 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from redis.exceptions import RedisError
 
+from schemas.errors import EmostreamError
 from schemas.events import EventLimits
 from stream import metrics
 from stream.http import HealthServer
 from stream.kafka_config import common_kwargs
 from stream.offsets import TP, OffsetTracker
-from stream.processor import Annotator, BackendGate, BatchConfig, process_batch
+from stream.processor import Annotator, BackendGate, BatchConfig, process_batch_guarded
 from stream.records import InRecord, OutRecord
 from stream.settings import Settings
 from stream.topics import ensure_service_topics
+from workers.backend import Backend
+from workers.engine import AnnotationEngine
 from workers.retry import CircuitBreaker, RetryPolicy
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from trainer.registry import ModelVersion
+
 log = logging.getLogger(__name__)
+
+
+class WorkerCrashed(EmostreamError):
+    """A batch could be neither annotated nor dead-lettered; the worker stopped, to re-read it on restart."""
 
 
 class KafkaSink:
@@ -100,6 +115,8 @@ class StreamWorker:
         self._sink: KafkaSink | None = None
         self.http: HealthServer | None = None
         self.processed = 0
+        self._fatal: Exception | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -107,43 +124,123 @@ class StreamWorker:
     def annotator(self) -> Annotator | None:
         return self._annotator
 
-    async def _follow_champion(self) -> None:
-        """Hot-swap the engine's model whenever the trainer moves the registry's champion alias.
+    async def _open_registry(self) -> tuple[Redis, ModelVersion | None] | None:
+        """The registry's Redis client and its champion now (None if unreadable yet), or None if unusable.
 
-        The watch reads the registry in Redis (the trainer owns its format, so it is imported
-        here, at the composition edge). Cache keys carry the model version, so nothing the old
-        model annotated is served after the swap.
+        The registry's format belongs to the trainer, so it is imported here, at the composition edge.
         """
         import redis.asyncio as aioredis
 
-        from trainer.registry import backend_settings_for, follow_champion
-        from workers.factory import build_backend
+        from trainer.registry import read_champion
 
         s = self.settings
-        engine = self._annotator
-        if s.cache.redis_url is None or not hasattr(engine, "swap_backend"):
-            log.warning("follow_champion needs EMOSTREAM_CACHE__REDIS_URL and the built-in engine; not following")
-            return
-        client = aioredis.Redis.from_url(s.cache.redis_url.get_secret_value())
+        if s.cache.redis_url is None:
+            log.warning("follow_champion needs EMOSTREAM_CACHE__REDIS_URL (registry in Redis); not following")
+            return None
+        kwargs: dict[str, Any] = {}
+        if s.cache.ssl_ca_certs is not None:  # the cache's TLS settings: the registry is in the same Redis
+            kwargs["ssl_ca_certs"] = str(s.cache.ssl_ca_certs)
+        client = aioredis.Redis.from_url(s.cache.redis_url.get_secret_value(), **kwargs)
         self._stack.push_async_callback(client.aclose)
-        task = asyncio.create_task(
-            follow_champion(
-                engine,  # type: ignore[arg-type]
-                client,
-                lambda v: build_backend(backend_settings_for(v, s.backend)),
-                prefix=s.stream.registry_prefix,
-                poll_interval_s=s.stream.champion_poll_s,
-                on_swap=lambda v: log.info("now serving champion", extra={"model_version": v.version}),
-            ),
-            name="follow-champion",
-        )
+        try:
+            champion = await read_champion(client, s.stream.registry_prefix)
+        except (RedisError, OSError, ValueError) as e:
+            log.warning("cannot read the champion; serving the configured model", extra={"error": str(e)})
+            champion = None
+        return client, champion
+
+    async def _enter_engine(self, champion: ModelVersion | None) -> tuple[AnnotationEngine, str | None]:
+        """The worker's engine (and the champion it serves): the registry's champion, else the configured model.
+
+        A champion that fails to load is logged and the configured model served instead: a worker
+        that cannot start would only crash-loop, and the follow loop tries the champion once more.
+        """
+        from trainer.registry import backend_settings_for
+        from workers.factory import build_engine
+
+        s = self.settings
+        if champion is not None:
+            try:
+                engine = build_engine(s.engine, s.cache, backend_settings_for(champion, s.backend))
+                return await self._stack.enter_async_context(engine), champion.version
+            except Exception:
+                log.exception(
+                    "cannot load the champion; serving the configured model",
+                    extra={"champion": champion.version},
+                )
+        return await self._stack.enter_async_context(build_engine(s.engine, s.cache, s.backend)), None
+
+    def _follow_champion(
+        self, engine: AnnotationEngine, client: Redis, serving: str | None, owned: bool
+    ) -> None:
+        """Start hot-swapping `engine`'s model whenever the trainer moves the registry's champion alias.
+
+        Cache keys carry the model version, so nothing the old model annotated is served after the swap.
+        A swapped-out backend is closed once the batches that were in flight at the swap (the only ones
+        that can still be calling it) are done. `owned`: the worker built the engine, so on exit it also
+        closes the backend it swapped in (the engine closes only the one it was built with).
+        """
+        original = engine.backend
+        task = asyncio.create_task(self._follow(engine, client, serving), name="follow-champion")
 
         async def stop() -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if self._retiring:
+                await asyncio.wait(set(self._retiring), timeout=self.settings.shutdown_grace_s)
+            if owned and engine.backend is not original:
+                await engine.backend.__aexit__(None, None, None)
 
         self._stack.push_async_callback(stop)
+
+    async def _follow(self, engine: AnnotationEngine, client: Redis, serving: str | None) -> None:
+        from trainer.registry import backend_settings_for, watch_champion
+        from workers.factory import build_backend
+
+        st = self.settings.stream
+        while True:
+            try:
+                watch = cast(
+                    AsyncGenerator["ModelVersion", None],  # an async generator, typed as its iterator
+                    watch_champion(client, st.registry_prefix, poll_interval_s=st.champion_poll_s),
+                )
+                # aclosing: a cancel while swapping (not inside the generator) still unsubscribes at once.
+                async with contextlib.aclosing(watch):
+                    async for version in watch:
+                        if version.version == serving:
+                            continue
+                        # Not retried until the alias moves again: a broken version would fail every poll.
+                        serving = version.version
+                        try:
+                            new = build_backend(backend_settings_for(version, self.settings.backend))
+                            old = await engine.swap_backend(new)
+                        except Exception:
+                            log.exception(
+                                "cannot load the new champion; still serving the previous model",
+                                extra={"champion": version.version, "model_version": engine.model_version},
+                            )
+                            continue
+                        self._retire(old)
+                        log.info(
+                            "now serving champion",
+                            extra={"champion": version.version, "model_version": engine.model_version},
+                        )
+            except Exception as e:  # Redis away, or a malformed registry entry: keep serving, try again
+                log.warning("registry watch failed; retrying", extra={"error": f"{type(e).__name__}: {e}"})
+                await asyncio.sleep(st.champion_poll_s)
+
+    def _retire(self, old: Backend) -> None:
+        pinned = set(self._tasks)  # batches started before the swap may still be calling `old`
+
+        async def close() -> None:
+            if pinned:
+                await asyncio.wait(pinned)
+            await old.__aexit__(None, None, None)
+
+        task = asyncio.create_task(close(), name="retire-backend")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def __aenter__(self) -> Self:
         await self._stack.__aenter__()
@@ -158,14 +255,17 @@ class StreamWorker:
         s = self.settings
         log.info("worker starting", extra={"settings": s.redacted()})
         await ensure_service_topics(s.kafka, s.topics)
+        registry = await self._open_registry() if s.stream.follow_champion else None
+        owned = self._annotator is None
+        serving: str | None = None  # the registry version the engine runs, if known
         if self._annotator is None:
-            from workers.factory import build_engine
-
-            self._annotator = await self._stack.enter_async_context(
-                build_engine(s.engine, s.cache, s.backend)
-            )
-        if s.stream.follow_champion:
-            await self._follow_champion()
+            self._annotator, serving = await self._enter_engine(registry[1] if registry else None)
+        if registry is not None:
+            engine = self._annotator
+            if isinstance(engine, AnnotationEngine):
+                self._follow_champion(engine, registry[0], serving, owned)
+            else:
+                log.warning("follow_champion needs the built-in engine; not following")
         kw = common_kwargs(s.kafka)
         self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
         await self._producer.start()
@@ -260,6 +360,8 @@ class StreamWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await commit_task
             await asyncio.shield(self._commit())
+        if self._fatal is not None:
+            raise WorkerCrashed(f"a batch could not be finished: {self._fatal!r}") from self._fatal
 
     async def _drained(self) -> bool:
         """Assigned partitions exist and are read to their end (not mid-rebalance, no lag).
@@ -320,7 +422,9 @@ class StreamWorker:
         try:
             while True:
                 try:
-                    await process_batch(records, self._annotator, self._sink, self._gate, self._cfg)
+                    await process_batch_guarded(
+                        records, self._annotator, self._sink, self._gate, self._cfg, passthrough=(KafkaError,)
+                    )
                     break
                 except KafkaError as e:
                     # Producing failed (broker away): nothing of this batch is done; try again.
@@ -335,9 +439,15 @@ class StreamWorker:
             elapsed = time.monotonic() - t0
             for _ in records:
                 metrics.EVENT_LATENCY.observe(elapsed)
-        except Exception:
-            # A bug, not an input problem: leave the offsets uncommitted (re-read after restart) and go on.
-            log.exception("batch failed; its offsets stay uncommitted")
+        except Exception as e:
+            # Even dead-lettering failed (not a broker outage: a bug in the output path). The batch's
+            # offsets cannot be finished, and an unfinished offset holds its partition's commit point
+            # forever, so stop the worker: `run()` raises `WorkerCrashed`, the process exits non-zero,
+            # and the restarted worker re-reads the batch from the last commit.
+            log.critical("batch could not be finished; stopping the worker", exc_info=True)
+            if self._fatal is None:
+                self._fatal = e
+            self._stopping.set()
         finally:
             metrics.IN_FLIGHT_BATCHES.labels(worker).dec()
             self._slots.release()
