@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,10 @@ class FinetuneConfig:
     seed: int = 13
     use_lexicon: bool = True
     max_train_texts: int = 0  # 0 = all (tests use a small slice)
+    # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
+    loss_weights: dict[str, float] = field(
+        default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 1.0, "v_reg": 2.0, "v_oc": 1.0, "e_c": 4.0}
+    )
 
 
 # ---------------------------------------------------------------- model
@@ -152,7 +156,7 @@ def fit(cfg: FinetuneConfig, train: lh.Targets, hold: lh.Targets) -> tuple[Any, 
         "e_c": torch.from_numpy(train.e_c),
         "e_c_mask": torch.from_numpy(train.e_c_mask),
     }
-    weights = lh.LocalTrainConfig().loss_weights
+    weights = cfg.loss_weights
     best, best_state, best_scores = -1.0, None, {}
     default_th = np.full(len(EC_LABELS), 0.5)
     for epoch in range(cfg.epochs):
@@ -257,7 +261,7 @@ def calibrate(pred: dict[str, np.ndarray], hold: lh.Targets) -> dict[str, Any]:
     if pearson(hold.v_oc[m], apply_cutpoints(v[m], cuts, classes)) > pearson(hold.v_oc[m], pred["v_oc"][m].argmax(-1)):
         cal["v_oc_cutpoints"] = cuts
     m = hold.e_c_mask
-    cal["ec_thresholds"] = [round(float(x), 4) for x in lh.tune_thresholds(pred["e_c"][m], hold.e_c[m])]
+    cal["ec_thresholds"] = [round(float(x), 4) for x in lh.best_thresholds(pred["e_c"][m], hold.e_c[m])]
     return cal
 
 
@@ -339,6 +343,10 @@ def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: Finetune
     model, tokenizer, _ = fit(cfg, train, hold)
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    # The torch weights stay beside the run (not shipped): heads can be refit on them without retraining.
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / "torch_state.safetensors"))
     graph = export_onnx(model, tokenizer, out_dir)
     tokenizer.save_pretrained(str(out_dir / "tokenizer"))
 
