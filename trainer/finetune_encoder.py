@@ -327,10 +327,15 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
 
 def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: FinetuneConfig | None = None) -> Path:
     """Train, calibrate on the holdout, export the int8 graph, and score the exported graph on dev."""
-    from workers.backends.local_model import LocalModelConfig
-
     cfg = cfg or FinetuneConfig()
     t0 = time.perf_counter()
+    train, hold = split_data(train_dir, cfg)
+    model, tokenizer, _ = fit(cfg, train, hold)
+    return package(model, tokenizer, cfg, train, hold, train_dir, dev_dir, out_dir, t0)
+
+
+def split_data(train_dir: Path, cfg: FinetuneConfig) -> tuple[lh.Targets, lh.Targets]:
+    """(fit, holdout) from the train split: a seeded permutation, the same in every run with the same seed."""
     data = lh.build_targets(read_semeval_dir(train_dir, "train"))
     rng = np.random.default_rng(cfg.seed)
     perm = rng.permutation(len(data.texts))
@@ -339,20 +344,33 @@ def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: Finetune
     if cfg.max_train_texts:
         fit_idx = fit_idx[: cfg.max_train_texts]
         n_hold = min(n_hold, max(50, cfg.max_train_texts // 4))
-    hold, train = lh.subset(data, perm[:n_hold]), lh.subset(data, fit_idx)
-    model, tokenizer, _ = fit(cfg, train, hold)
+    return lh.subset(data, fit_idx), lh.subset(data, perm[:n_hold])
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+
+def package(
+    model: Any,
+    tokenizer: Any,
+    cfg: FinetuneConfig,
+    train: lh.Targets,
+    hold: lh.Targets,
+    train_dir: Path,
+    dev_dir: Path | None,
+    out_dir: Path,
+    t0: float,
+) -> Path:
+    """Export the int8 graph, calibrate on the holdout through it, score it on dev, write the model directory."""
     from safetensors.torch import save_file
 
+    from workers.backends.local_model import LocalModelConfig
+    from workers.backends.onnx_model import OnnxAffectModel
+
+    out_dir.mkdir(parents=True, exist_ok=True)
     # The torch weights stay beside the run (not shipped): heads can be refit on them without retraining.
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / "torch_state.safetensors"))
     graph = export_onnx(model, tokenizer, out_dir)
     tokenizer.save_pretrained(str(out_dir / "tokenizer"))
 
     # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
-    from workers.backends.onnx_model import OnnxAffectModel
-
     served = OnnxAffectModel(out_dir, graph.name, cfg.max_length, use_lexicon=cfg.use_lexicon)
     hold_pred = served.logits(hold.texts)
     cal = calibrate(hold_pred, hold)
@@ -360,7 +378,7 @@ def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: Finetune
     manifest: dict[str, Any] = {
         "train": lh.manifest(train_dir, "train"),
         "train_texts": len(train.texts),
-        "holdout_texts": n_hold,
+        "holdout_texts": len(hold.texts),
     }
     if dev_dir is not None:
         dev = lh.build_targets(read_semeval_dir(dev_dir, "dev"))
@@ -390,6 +408,60 @@ def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: Finetune
     return out_dir
 
 
+def sentence_features(model: Any, tokenizer: Any, texts: list[str], lex: np.ndarray, max_length: int) -> np.ndarray:
+    """What the heads see (pooled, normalised embedding + lexicon features), from the fine-tuned encoder."""
+    import torch
+
+    model.eval()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: np.ndarray | None = None
+    with torch.inference_mode():
+        for s in range(0, len(order), 128):
+            idx = order[s : s + 128]
+            enc = tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+            )
+            hidden = model.encoder(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+            x = torch.cat([pooled, torch.from_numpy(lex[idx])], dim=-1).numpy()
+            if out is None:
+                out = np.zeros((len(texts), x.shape[1]), dtype=np.float32)
+            out[idx] = x
+    assert out is not None
+    return out
+
+
+def refit_heads(run_dir: Path, train_dir: Path, dev_dir: Path | None, out_dir: Path, version: str) -> Path:
+    """Refit all heads on the frozen fine-tuned encoder's features, then package as usual.
+
+    Joint fine-tuning serves the intensity tasks best; a long head-only fit with
+    early stopping on the holdout recovers what E-c lost to the shared objective.
+    """
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    from workers.lexicon import lexicon_features
+
+    t0 = time.perf_counter()
+    saved = json.loads((run_dir / "config.json").read_text())["extra"]["train_config"]
+    cfg = FinetuneConfig(**{**saved, "version": version})
+    if not cfg.use_lexicon:
+        raise ValueError("refit_heads expects a run trained with lexicon features")
+    model = build_model(cfg)
+    model.load_state_dict(load_file(str(run_dir / "torch_state.safetensors")))
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "tokenizer"), local_files_only=True)
+    train, hold = split_data(train_dir, cfg)
+    f_train = sentence_features(model, tokenizer, train.texts, lexicon_features(train.texts), cfg.max_length)
+    f_hold = sentence_features(model, tokenizer, hold.texts, lexicon_features(hold.texts), cfg.max_length)
+    head_cfg = lh.LocalTrainConfig(hidden=cfg.hidden, dropout=0.2, seed=cfg.seed)
+    heads, scores = lh.fit(head_cfg, f_train, train, f_hold, hold)
+    log.info("refit heads: holdout %s", json.dumps({k: round(v, 3) for k, v in scores.items() if k.count(".") == 1}))
+    model.heads = heads
+    model.eval()
+    return package(model, tokenizer, cfg, train, hold, train_dir, dev_dir, out_dir, t0)
+
+
 def main() -> None:
     import argparse
 
@@ -401,8 +473,13 @@ def main() -> None:
     p.add_argument("--version", default=FinetuneConfig.version)
     p.add_argument("--no-lexicon", action="store_true")
     p.add_argument("--max-train-texts", type=int, default=0)
+    p.add_argument("--refit-heads", type=Path, help="a finished run directory: refit its heads instead of training")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if a.refit_heads:
+        out = refit_heads(a.refit_heads, a.train, a.dev or a.train, a.out, a.version)
+        print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
+        return
     cfg = FinetuneConfig(
         epochs=a.epochs, version=a.version, use_lexicon=not a.no_lexicon, max_train_texts=a.max_train_texts
     )
