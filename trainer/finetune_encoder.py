@@ -44,6 +44,8 @@ class FinetuneConfig:
     holdout_fraction: float = 0.1
     seed: int = 13
     use_lexicon: bool = True
+    #: Keep only the first N encoder layers (0 = all 6): fewer layers, proportionally faster inference.
+    encoder_layers: int = 0
     max_train_texts: int = 0  # 0 = all (tests use a small slice)
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(
@@ -67,7 +69,8 @@ def build_model(cfg: FinetuneConfig) -> Any:
 
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)
+            extra = {"num_hidden_layers": cfg.encoder_layers} if cfg.encoder_layers else {}
+            self.encoder = AutoModel.from_pretrained(str(packaged_encoder_dir()), local_files_only=True, **extra)
             dim = self.encoder.config.hidden_size + (N_LEXICON_FEATURES if cfg.use_lexicon else 0)
             self.heads = AffectHeads(dim=dim, hidden=cfg.hidden, dropout=cfg.dropout)
 
@@ -472,6 +475,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     p.add_argument("--version", default=FinetuneConfig.version)
     p.add_argument("--no-lexicon", action="store_true")
+    p.add_argument("--encoder-layers", type=int, default=0, help="keep only the first N encoder layers")
     p.add_argument("--max-train-texts", type=int, default=0)
     p.add_argument("--refit-heads", type=Path, help="a finished run directory: refit its heads instead of training")
     a = p.parse_args()
@@ -481,7 +485,11 @@ def main() -> None:
         print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
         return
     cfg = FinetuneConfig(
-        epochs=a.epochs, version=a.version, use_lexicon=not a.no_lexicon, max_train_texts=a.max_train_texts
+        epochs=a.epochs,
+        version=a.version,
+        use_lexicon=not a.no_lexicon,
+        max_train_texts=a.max_train_texts,
+        encoder_layers=a.encoder_layers,
     )
     out = finetune(a.train, a.dev or a.train, a.out, cfg)
     print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
