@@ -28,7 +28,7 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.annotation import AffectScores
-from schemas.tasks import ALL_TASKS, TaskFamily
+from schemas.tasks import ALL_TASKS, EI_EMOTIONS, TaskFamily
 from stream.broker import TansuBroker
 from stream.processor import Annotator
 from stream.settings import Settings
@@ -67,6 +67,37 @@ class FixedDelayBackend:
 
     async def ready(self) -> bool:
         return await self.inner.ready()
+
+
+class ConstantBackend:
+    """Neutral scores at no compute cost: with `FixedDelayBackend`, a remote model as the worker sees it.
+
+    Measures the stream's own ceiling (broker, engine, cache), with nothing competing for the CPU.
+    """
+
+    model_name = "constant"
+    model_version = "1"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        scores = AffectScores(
+            valence=0.5 if TaskFamily.V_REG in tasks else None,
+            valence_class=0 if TaskFamily.V_OC in tasks else None,
+            emotion_intensity={e: 0.5 for e in EI_EMOTIONS} if TaskFamily.EI_REG in tasks else None,
+            emotion_class={e: 0 for e in EI_EMOTIONS} if TaskFamily.EI_OC in tasks else None,
+            emotions=[] if TaskFamily.E_C in tasks else None,
+        )
+        return [scores] * len(texts)
+
+    async def ready(self) -> bool:
+        return True
 
 
 def workload(texts: Sequence[str], n: int, repeat_fraction: float, run: str, seed: int = 7) -> list[str]:
@@ -152,11 +183,13 @@ async def run_stream_bench(
     in_flight: Sequence[int] = (4,),
     annotator: Annotator | None = None,
     delay_ms: float = 0.0,
+    constant_model: bool = False,
     console: Any = None,
 ) -> dict[str, Any]:
     """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict.
 
-    `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only).
+    `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only);
+    `constant_model` replaces the model with `ConstantBackend` (what remains is the stream's own cost).
     """
     from contextlib import AsyncExitStack
 
@@ -169,6 +202,8 @@ async def run_stream_bench(
         engine: Any = annotator
         if engine is None:
             engine = build_engine(settings.engine, settings.cache, settings.backend)
+            if constant_model:
+                engine.backend = ConstantBackend()
             if delay_ms > 0:
                 engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
             await stack.enter_async_context(engine)
@@ -214,6 +249,7 @@ async def run_stream_bench(
     return {
         "mode": "stream",
         "backend_delay_ms": delay_ms,
+        "model": getattr(engine, "model_name", None),
         "batch_size": settings.engine.max_batch_size,
         "raw_backend_events_per_s": round(raw_eps, 1),
         "runs": results,
@@ -235,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--in-flight", default="1,4", help="in-flight batch limits to sweep")
     ap.add_argument("--repeats", default="0,0.5", help="repeat fractions to sweep")
     ap.add_argument("--delay-ms", type=float, default=0.0, help="fixed latency added to every backend call")
+    ap.add_argument(
+        "--constant-model", action="store_true", help="constant scores instead of the model (stream's own cost)"
+    )
     ap.add_argument("--batch-size", type=int, default=None, help="engine batch size (texts per backend call)")
     ap.add_argument("--redis-url", default=None, help="use this Redis as the cache (else in-process)")
     ap.add_argument("--json", type=Path, default=None, help="also write the result here")
@@ -254,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             repeat_fractions=[float(x) for x in args.repeats.split(",") if x.strip()],
             in_flight=[int(x) for x in args.in_flight.split(",") if x.strip()],
             delay_ms=args.delay_ms,
+            constant_model=args.constant_model,
         )
     )
     text = json.dumps(result, indent=2)

@@ -324,7 +324,11 @@ class StreamWorker:
     # -- main loop -------------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Fetch batches until stopped (or idle for `exit_when_idle_s`), then drain and commit."""
+        """Fetch batches until stopped (or idle for `exit_when_idle_s`), then drain and commit.
+
+        Raises `WorkerCrashed` (after draining and committing the rest) if a batch could be neither
+        annotated nor dead-lettered.
+        """
         assert self._consumer is not None
         st = self.settings.stream
         commit_task = asyncio.create_task(self._commit_loop())

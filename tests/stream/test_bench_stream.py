@@ -1,0 +1,90 @@
+"""The stream benchmark: its latency-bound backend wrapper and one small run end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from schemas.annotation import AffectScores
+from schemas.tasks import ALL_TASKS, TaskFamily
+from stream.bench_stream import ConstantBackend, FixedDelayBackend, percentile, run_stream_bench, workload
+from stream.settings import Settings
+from tests.stream.helpers import ScriptedAnnotator
+
+
+class CountingBackend:
+    model_name = "counting"
+    model_version = "7"
+
+    def __init__(self) -> None:
+        self.entered = self.exited = 0
+        self.texts: list[str] = []
+
+    async def __aenter__(self) -> Self:
+        self.entered += 1
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.exited += 1
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        self.texts.extend(texts)
+        return [AffectScores(valence=0.5) for _ in texts]
+
+    async def ready(self) -> bool:
+        return True
+
+
+async def test_fixed_delay_backend_overlaps_concurrent_calls_and_passes_results_through() -> None:
+    inner = CountingBackend()
+    async with FixedDelayBackend(inner, 0.2) as b:
+        assert (b.model_name, b.model_version) == ("counting", "7")
+        t0 = time.perf_counter()
+        outs = await asyncio.gather(*(b.annotate([f"t{i}"], ALL_TASKS) for i in range(5)))
+        elapsed = time.perf_counter() - t0
+    assert 0.2 <= elapsed < 0.6, "calls waited one after another instead of overlapping"
+    assert [o[0].valence for o in outs] == [0.5] * 5 and sorted(inner.texts) == [f"t{i}" for i in range(5)]
+    assert (inner.entered, inner.exited) == (1, 1)
+
+
+def test_workload_repeats_about_the_asked_fraction_and_runs_never_share_misses() -> None:
+    texts = [f"text {i}" for i in range(50)]
+    a = workload(texts, 400, 0.5, "a")
+    assert 0.4 < 1 - len(set(a)) / len(a) < 0.6
+    assert not set(workload(texts, 400, 0.0, "b")) & set(a)
+    assert len(set(workload(texts, 400, 0.0, "c"))) == 400
+
+
+def test_percentile_picks_nearest_rank() -> None:
+    assert percentile([], 0.5) == 0.0
+    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert percentile([float(i) for i in range(101)], 0.99) == 99.0
+
+
+async def test_stream_bench_reads_back_one_output_and_latency_per_event() -> None:
+    s = Settings(http_enabled=False)
+    s.kafka.session_timeout_ms = 6000
+    out = await asyncio.wait_for(
+        run_stream_bench(
+            s, [f"t {i}" for i in range(30)], repeat_fractions=(0.0,), in_flight=(2,), annotator=ScriptedAnnotator()
+        ),
+        120,
+    )
+    (row,) = out["runs"]
+    assert row["events"] == row["outputs"] == 30
+    assert row["events_per_s"] > 0 and 0 < row["latency_p50_s"] <= row["latency_p99_s"]
+
+
+async def test_constant_backend_fills_exactly_the_requested_tasks() -> None:
+    async with ConstantBackend() as b:
+        (only_v,) = await b.annotate(["x"], frozenset({TaskFamily.V_REG}))
+        both = await b.annotate(["x", "y"], ALL_TASKS)
+    assert only_v.model_dump(exclude_none=True) == {"valence": 0.5}
+    assert len(both) == 2 and all(
+        s.valence_class == 0 and s.emotions == [] and s.emotion_intensity and s.emotion_class for s in both
+    )
