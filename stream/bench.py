@@ -245,6 +245,8 @@ async def run(
     console: Console,
     tasks: frozenset[TaskFamily] = ALL_TASKS,
     paper_max_texts: int | None = None,
+    delay_ms: float = 0.0,
+    constant_model: bool = False,
 ) -> dict[str, Any]:
     """Dispatch one benchmark mode and return its results as a JSON-able dict."""
     if mode == "engine":
@@ -254,7 +256,14 @@ async def run(
     if mode == "stream":
         from .bench_stream import run_stream_bench
 
-        return await run_stream_bench(settings, synthetic_texts(n, seed=11), in_flight=in_flight, console=console)
+        return await run_stream_bench(
+            settings,
+            synthetic_texts(n, seed=11),
+            in_flight=in_flight,
+            console=console,
+            delay_ms=delay_ms,
+            constant_model=constant_model,
+        )
     if mode == "llm":
         from workers.bench_llm import bench_generative
 

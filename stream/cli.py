@@ -219,6 +219,8 @@ def bench(
     model_dir: Annotated[Path | None, typer.Option(help="Local model directory (default: the shipped one).")] = None,
     tasks: Annotated[str, typer.Option(help="Task families to annotate (llm mode).")] = "all",
     paper_max_texts: Annotated[int | None, typer.Option(min=1, help="Texts for the paper-decoding run (llm).")] = None,
+    delay_ms: Annotated[float, typer.Option(min=0, help="Fixed latency added to every backend call (stream).")] = 0.0,
+    constant_model: Annotated[bool, typer.Option(help="Constant scores instead of the model (stream).")] = False,
 ) -> None:
     """Measure throughput: raw backend vs `annotate` end to end at 0%/50% repeats, cache hits vs misses."""
     from . import bench as benchmod
@@ -239,7 +241,15 @@ def bench(
         raise typer.BadParameter(str(e), param_hint="--tasks") from e
     result = asyncio.run(
         benchmod.run(
-            mode, settings, n=n, in_flight=limits, console=err, tasks=task_set, paper_max_texts=paper_max_texts
+            mode,
+            settings,
+            n=n,
+            in_flight=limits,
+            console=err,
+            tasks=task_set,
+            paper_max_texts=paper_max_texts,
+            delay_ms=delay_ms,
+            constant_model=constant_model,
         )
     )
     typer.echo(json.dumps(result, indent=2))
