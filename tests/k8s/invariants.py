@@ -329,10 +329,10 @@ def model_server_scales_on_queue(objs: list[Obj]) -> list[str]:
 
 
 def promotion_target(objs: list[Obj]) -> str | None:
-    """The Deployment the trainer patches on promotion (EMOSTREAM_TRAINER__K8S_DEPLOYMENT)."""
+    """The Deployment the trainer patches on promotion (EMOSTREAM_TRAINER__K8S__DEPLOYMENT)."""
     spec = one(objs, "CronJob", TRAINER)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     env = {e["name"]: e.get("value") for c in spec["containers"] for e in c.get("env", [])}
-    return env.get("EMOSTREAM_TRAINER__K8S_DEPLOYMENT")
+    return env.get("EMOSTREAM_TRAINER__K8S__DEPLOYMENT")
 
 
 def promotion_target_runs_tgi(objs: list[Obj]) -> list[str]:
@@ -343,7 +343,7 @@ def promotion_target_runs_tgi(objs: list[Obj]) -> list[str]:
         is_tgi(c) for c in long_running_containers(deployments[0]["spec"]["template"]["spec"])
     ):
         return []
-    return [f"EMOSTREAM_TRAINER__K8S_DEPLOYMENT={target!r} must name the Deployment running TGI"]
+    return [f"EMOSTREAM_TRAINER__K8S__DEPLOYMENT={target!r} must name the Deployment running TGI"]
 
 
 def trainer_rbac_is_minimal(objs: list[Obj]) -> list[str]:

@@ -220,7 +220,7 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
         inv.promotion_target_runs_tgi,
         lambda o: one(o, "CronJob", "emostream-trainer")["spec"]["jobTemplate"]["spec"]["template"]["spec"][
             "containers"
-        ][0]["env"].__setitem__(0, {"name": "EMOSTREAM_TRAINER__K8S_DEPLOYMENT", "value": "emostream-tgi"}),
+        ][0]["env"].__setitem__(0, {"name": "EMOSTREAM_TRAINER__K8S__DEPLOYMENT", "value": "emostream-tgi"}),
         "promotion patches a Deployment that no longer exists",
     ),
     (

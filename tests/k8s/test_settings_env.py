@@ -1,0 +1,63 @@
+"""Every EMOSTREAM_* variable the manifests set names a real settings field.
+
+pydantic-settings ignores unknown variables, so a misspelt name would silently
+fall back to a default (e.g. a trainer that never patches the model server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from stream.settings import Settings
+from tests.k8s.manifests import TREES, Obj, render
+from trainer.settings import TrainerSettings
+
+
+def _env_names(obj: Obj) -> list[tuple[str, str]]:
+    """(container, variable) for every EMOSTREAM_* variable a workload or ConfigMap sets."""
+    out: list[tuple[str, str]] = []
+    if obj.get("kind") == "ConfigMap":
+        out += [("configmap", k) for k in (obj.get("data") or {}) if k.startswith("EMOSTREAM_")]
+    spec: Any = obj.get("spec", {})
+    if obj.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    for c in pod.get("containers", []) + pod.get("initContainers", []):
+        out += [(c["name"], e["name"]) for e in c.get("env", []) if e["name"].startswith("EMOSTREAM_")]
+    return out
+
+
+def _resolves(model: type[BaseModel], path: list[str]) -> bool:
+    field = model.model_fields.get(path[0])
+    if field is None:
+        return False
+    if len(path) == 1:
+        return True
+    sub = field.annotation
+    return isinstance(sub, type) and issubclass(sub, BaseModel) and _resolves(sub, path[1:])
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_every_emostream_variable_in_the_manifests_is_a_settings_field(tree: str) -> None:
+    unknown = []
+    for obj in render(tree):
+        for container, name in _env_names(obj):
+            path = name.removeprefix("EMOSTREAM_").lower().split("__")
+            model: type[BaseModel] = TrainerSettings if container == "trainer" else Settings
+            if not (_resolves(model, path) or _resolves(Settings, path)):
+                unknown.append(f"{obj['kind']}/{obj['metadata']['name']} {container}: {name}")
+    assert not unknown, "variables no settings object reads:\n" + "\n".join(unknown)
+
+
+def test_the_trainer_cronjob_enables_promotion_on_the_tgi_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    cron = next(o for o in render("base") if o["kind"] == "CronJob")
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    for e in container.get("env", []):
+        if e["name"].startswith("EMOSTREAM_TRAINER__") and "value" in e:
+            monkeypatch.setenv(e["name"], e["value"])
+    k8s = TrainerSettings().trainer.k8s
+    assert k8s.enabled and not k8s.dry_run
+    assert k8s.deployment == "emostream-tgi" and k8s.container == "tgi"
