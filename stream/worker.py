@@ -7,9 +7,10 @@ exact - with agent concurrency it can commit past a message still in flight,
 which a crash then loses (faust-streaming#606, open; fix proposed in #707), a
 race in recovery leaves unrecoverable gaps in the acked offsets and blocks
 commits (#596, open), and events are processed again after a rebalance (#502,
-open; #216, #221 were earlier cases).
-faust would also need its own internal topics, which Tansu does not create on
-demand. So this worker owns the commit path: `OffsetTracker` commits a
+open; #216, #221 were earlier cases). These are races: a simple probe of a
+stateless faust agent (one SIGKILL mid-stream, 300 records, see
+docs/faust-evaluation.md) lost nothing, so the case against faust rests on the
+upstream reports, not on a failure we reproduced. This worker owns the commit path: `OffsetTracker` commits a
 partition's offset only past records whose output or dead letter the broker
 acknowledged (acks=all), and a rebalance listener drains and commits revoked
 partitions before giving them up. Everything else (batching with a size and a
