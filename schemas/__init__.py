@@ -18,7 +18,7 @@ from .tasks import (
     parse_tasks,
     task_set_key,
 )
-from .text import normalise_text, text_sha256
+from .text import normalise_text, normalised_sha256, text_sha256
 
 __all__ = [
     "ALL_TASKS",
@@ -45,6 +45,7 @@ __all__ = [
     "decode_event",
     "json_schema",
     "normalise_text",
+    "normalised_sha256",
     "parse_tasks",
     "task_set_key",
     "text_sha256",

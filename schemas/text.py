@@ -21,4 +21,9 @@ def normalise_text(text: str) -> str:
 
 def text_sha256(text: str) -> str:
     """Hex sha256 of the normalised text (the `text_sha256` of an `Annotation`)."""
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return normalised_sha256(normalise_text(text))
+
+
+def normalised_sha256(normalised: str) -> str:
+    """`text_sha256` of a text that `normalise_text` already produced (skips normalising twice)."""
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()

@@ -19,13 +19,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import ValidationError
 
 from schemas.errors import EmostreamError, InvalidEvent, RejectReason
 from schemas.feedback import Feedback
-from schemas.text import normalise_text, text_sha256
-from stream.kafka_config import common_kwargs
+from schemas.text import text_sha256
+from stream.kafka_config import common_kwargs, consumer_drained, group_consumer_kwargs
 from stream.records import InRecord, dead_letter, dead_letter_record
 from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
@@ -68,7 +68,7 @@ def feedback_key(fb: Feedback) -> bytes:
     """Partition key: the item (event id, or the normalised text's digest), so one item's votes stay in order."""
     if fb.event_id is not None:
         return fb.event_id.encode("utf-8")
-    return text_sha256(normalise_text(fb.text or "")).encode("ascii")
+    return text_sha256(fb.text or "").encode("ascii")
 
 
 # ---------------------------------------------------------------------------- the consumer
@@ -140,16 +140,7 @@ class FeedbackConsumer:
         self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
         await self._producer.start()
         self._stack.push_async_callback(self._producer.stop)
-        self._consumer = AIOKafkaConsumer(
-            **kw,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset=s.kafka.auto_offset_reset,
-            session_timeout_ms=s.kafka.session_timeout_ms,
-            heartbeat_interval_ms=max(100, s.kafka.session_timeout_ms // 10),
-            max_poll_interval_ms=s.kafka.max_poll_interval_ms,
-            rebalance_timeout_ms=s.kafka.session_timeout_ms,
-        )
+        self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=self.group_id)
         self._consumer.subscribe([topics.feedback_topic])
         await self._consumer.start()
         self._stack.push_async_callback(self._consumer.stop)
@@ -230,19 +221,8 @@ class FeedbackConsumer:
         self.stats.dead_lettered += len(letters)
 
     async def _drained(self) -> bool:
-        """Assigned partitions are read to the high watermark of their last fetch (see `stream.worker`)."""
         assert self._consumer is not None
-        assignment = list(self._consumer.assignment())
-        if not assignment:
-            return False
-        try:
-            for tp in assignment:
-                hw = self._consumer.highwater(tp)
-                if hw is None or await self._consumer.position(tp) < hw:
-                    return False
-        except (KafkaError, AssertionError, IllegalStateError):
-            return False
-        return True
+        return await consumer_drained(self._consumer)
 
 
 async def ingest_feedback(

@@ -10,6 +10,9 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import IllegalStateError, KafkaError
+
 from stream.settings import KafkaSettings
 
 
@@ -43,3 +46,36 @@ def common_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
         if kafka.sasl_password is not None:
             kwargs["sasl_plain_password"] = kafka.sasl_password.get_secret_value()
     return kwargs
+
+
+def group_consumer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
+    """`common_kwargs` plus what every emostream group consumer shares: manual commits and group timing."""
+    return {
+        **common_kwargs(kafka),
+        "enable_auto_commit": False,
+        "auto_offset_reset": kafka.auto_offset_reset,
+        "session_timeout_ms": kafka.session_timeout_ms,
+        "heartbeat_interval_ms": max(100, kafka.session_timeout_ms // 10),
+        "max_poll_interval_ms": kafka.max_poll_interval_ms,
+        "rebalance_timeout_ms": kafka.session_timeout_ms,
+    }
+
+
+async def consumer_drained(consumer: AIOKafkaConsumer) -> bool:
+    """Assigned partitions exist and are read to their end (not mid-rebalance, no lag).
+
+    The end is the high watermark of the last fetch response, not a ListOffsets request:
+    Tansu 0.6.0 answers ListOffsets(latest) with the last record batch's base offset + 1,
+    which is too low whenever a producer batched several records.
+    """
+    assignment = list(consumer.assignment())
+    if not assignment:
+        return False
+    try:
+        for tp in assignment:
+            hw = consumer.highwater(tp)
+            if hw is None or await consumer.position(tp) < hw:
+                return False
+    except (KafkaError, AssertionError, IllegalStateError):  # partition revoked meanwhile
+        return False
+    return True

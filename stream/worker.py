@@ -33,14 +33,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 from redis.exceptions import RedisError
 
 from schemas.errors import EmostreamError
 from schemas.events import EventLimits
 from stream import metrics
 from stream.http import HealthServer
-from stream.kafka_config import common_kwargs
+from stream.kafka_config import common_kwargs, consumer_drained, group_consumer_kwargs
 from stream.offsets import TP, OffsetTracker
 from stream.processor import Annotator, BackendGate, BatchConfig, process_batch_guarded
 from stream.records import InRecord, OutRecord
@@ -272,16 +272,7 @@ class StreamWorker:
         await self._producer.start()
         self._stack.push_async_callback(self._producer.stop)
         self._sink = KafkaSink(self._producer)
-        self._consumer = AIOKafkaConsumer(
-            **kw,
-            group_id=s.kafka.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset=s.kafka.auto_offset_reset,
-            session_timeout_ms=s.kafka.session_timeout_ms,
-            heartbeat_interval_ms=max(100, s.kafka.session_timeout_ms // 10),
-            max_poll_interval_ms=s.kafka.max_poll_interval_ms,
-            rebalance_timeout_ms=s.kafka.session_timeout_ms,
-        )
+        self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=s.kafka.group_id)
         self._consumer.subscribe([s.topics.texts_topic], listener=_Rebalance(self))
         await self._consumer.start()
         self._stack.push_async_callback(self._consumer.stop)
@@ -369,24 +360,8 @@ class StreamWorker:
             raise WorkerCrashed(f"a batch could not be finished: {self._fatal!r}") from self._fatal
 
     async def _drained(self) -> bool:
-        """Assigned partitions exist and are read to their end (not mid-rebalance, no lag).
-
-        The end is the high watermark of the last fetch response, not a ListOffsets request:
-        Tansu 0.6.0 answers ListOffsets(latest) with the last record batch's base offset + 1,
-        which is too low whenever a producer batched several records.
-        """
         assert self._consumer is not None
-        assignment = list(self._consumer.assignment())
-        if not assignment:
-            return False
-        try:
-            for tp in assignment:
-                hw = self._consumer.highwater(tp)
-                if hw is None or await self._consumer.position(tp) < hw:
-                    return False
-        except (KafkaError, AssertionError, IllegalStateError):  # partition revoked meanwhile
-            return False
-        return True
+        return await consumer_drained(self._consumer)
 
     async def _fetch_batch(self) -> list[InRecord]:
         """Up to `engine.max_batch_size` records, waiting at most `max_batch_wait_ms` to fill the batch."""

@@ -84,14 +84,13 @@ def rollback_cmd(
 ) -> None:
     """Restore the previous champion (workers follow the alias without a restart)."""
     from trainer.promote import rollback
-    from trainer.registry import NoPreviousChampion, open_registry
+    from trainer.registry import NoPreviousChampion
+    from trainer.run import settings_registry
 
     settings = _settings(None, models_dir)
 
     async def go() -> None:
-        async with open_registry(
-            settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
-        ) as reg:
+        async with settings_registry(settings) as reg:
             out = await rollback(reg, reason=reason, k8s=settings.trainer.k8s)
         verb = "rolled back to" if out.moved else "dry run: would roll back to"
         _echo(f"{verb} {out.move.version} (was {out.move.previous})")
@@ -110,14 +109,12 @@ def registry_cmd(
     models_dir: Annotated[Path | None, typer.Option(help="Model directory holding registry.json.")] = None,
 ) -> None:
     """List model versions, the champion and the alias history."""
-    from trainer.registry import open_registry
+    from trainer.run import settings_registry
 
     settings = _settings(None, models_dir)
 
     async def go() -> None:
-        async with open_registry(
-            settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
-        ) as reg:
+        async with settings_registry(settings) as reg:
             st = await reg.state()
         for name, v in st.versions.items():
             mark = "*" if name == st.champion else " "

@@ -22,6 +22,9 @@ import numpy as np
 
 from schemas.tasks import EC_LABELS
 
+# The graph's output order is the serving side's contract; training and export follow it.
+from workers.backends.onnx_model import OUTPUT_NAMES
+
 from . import local_heads as lh
 from .semeval import read_semeval_dir
 
@@ -89,7 +92,6 @@ def build_model(cfg: FinetuneConfig) -> Any:
     return AffectModel()
 
 
-OUTPUT_NAMES = ("ei_reg", "ei_oc", "v_reg", "v_oc", "e_c")
 
 
 def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:

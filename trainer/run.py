@@ -19,6 +19,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -311,6 +312,11 @@ async def _registered(registry: Registry, version: str) -> bool:
     return True
 
 
+def settings_registry(settings: TrainerSettings) -> AbstractAsyncContextManager[Registry]:
+    """The registry these settings name: Redis when a URL is set, else the file under `models_dir`."""
+    return open_registry(settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix)
+
+
 async def run_once(
     settings: TrainerSettings,
     *,
@@ -327,9 +333,7 @@ async def run_once(
     `feedback` defaults to what `load_feedback` curates from the store.
     """
     if registry is None:
-        async with open_registry(
-            settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix
-        ) as reg:
+        async with settings_registry(settings) as reg:
             return await run_once(
                 settings,
                 trainer=trainer,

@@ -20,7 +20,7 @@ from typing import Self
 from schemas.annotation import AffectScores, Annotation
 from schemas.events import TextEvent
 from schemas.tasks import ALL_TASKS, TaskFamily
-from schemas.text import normalise_text, text_sha256
+from schemas.text import normalise_text, normalised_sha256
 
 from . import metrics
 from .backend import Backend
@@ -123,7 +123,7 @@ class AnnotationEngine:
         for ev in events:
             tasks = frozenset(ev.tasks) if ev.tasks else self.default_tasks
             norm = normalise_text(ev.text)
-            sha = text_sha256(norm)
+            sha = normalised_sha256(norm)
             items.append(_Item(cache_key(self.cache_prefix, name, version, tasks, sha), sha, norm, tasks))
 
         unique: dict[str, _Item] = {}

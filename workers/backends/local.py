@@ -160,12 +160,11 @@ class LocalBackend:
                 use_lexicon=bool(cfg.extra.get("use_lexicon")),
                 num_threads=self.settings.num_threads,
             )
-            weights = self.model_dir / graph
             self._logits = onnx_model.logits
+            digest = onnx_model.digest[:8]
         else:
             self._logits = self._load_torch(cfg)
-            weights = self.model_dir / "heads.safetensors"
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
+            digest = hashlib.sha256((self.model_dir / "heads.safetensors").read_bytes()).hexdigest()[:8]
         self._config = cfg
         self._version = f"{cfg.version}+{digest}"
         self._logits(["warm-up"])  # the first call pays one-off allocations, not the first event

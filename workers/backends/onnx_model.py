@@ -7,6 +7,7 @@ longest text (length bucketing).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,10 @@ class OnnxAffectModel:
         path = Path(model_dir) / graph
         if not path.exists():
             raise ModelLoadError(f"no ONNX graph at {path}")
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        model_bytes = path.read_bytes()  # read once: hashed for the version and handed to the runtime
+        #: sha256 of the graph, the identity part of the model version (and so of every cache key).
+        self.digest = hashlib.sha256(model_bytes).hexdigest()
+        self.session = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer" / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
