@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,13 @@ class FinetuneConfig:
     #: Keep only the first N encoder layers (0 = all 6): fewer layers, proportionally faster inference.
     encoder_layers: int = 0
     max_train_texts: int = 0  # 0 = all (tests use a small slice)
+    #: A finished model directory to distil from ("" = none): its outputs are soft targets for every head.
+    teacher_dir: str = ""
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
+    #: Word-dropout copies of each training text, labelled by the teacher only (needs `teacher_dir`).
+    augment_copies: int = 0
+    augment_drop: float = 0.15
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 1.0, "v_reg": 2.0, "v_oc": 1.0, "e_c": 4.0}
@@ -90,8 +98,6 @@ def build_model(cfg: FinetuneConfig) -> Any:
             return out["ei_reg"], out["ei_oc"], out["v_reg"], out["v_oc"], out["e_c"]
 
     return AffectModel()
-
-
 
 
 def _batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -143,6 +149,20 @@ def fit(cfg: FinetuneConfig, train: lh.Targets, hold: lh.Targets) -> tuple[Any, 
     torch.manual_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)
     model = build_model(cfg)
+    teacher: dict[str, Any] | None = None
+    if cfg.teacher_dir:
+        from . import distill
+
+        copies = distill.augment(train.texts, cfg.augment_copies, cfg.augment_drop, np.random.default_rng(cfg.seed))
+        train = distill.targets_with_copies(train, copies)
+        teacher = {
+            k: torch.from_numpy(v) for k, v in distill.teacher_logits(Path(cfg.teacher_dir), train.texts).items()
+        }
+        log.info(
+            "distilling from %s on %d texts (%d word-dropout copies)", cfg.teacher_dir, len(train.texts), len(copies)
+        )
+    elif cfg.augment_copies:
+        raise ValueError("augment_copies needs a teacher_dir: the copies have no gold labels")
     lex_train, lex_hold = lexicon_features(train.texts), lexicon_features(hold.texts)
     params = [
         {"params": model.encoder.parameters(), "lr": cfg.encoder_lr},
@@ -179,12 +199,17 @@ def fit(cfg: FinetuneConfig, train: lh.Targets, hold: lh.Targets) -> tuple[Any, 
             res = model(enc["input_ids"], enc["attention_mask"], torch.from_numpy(lex_train[idx]))
             out = dict(zip(OUTPUT_NAMES, res, strict=True))
             loss = lh._losses(out, {k: v[idx] for k, v in tensors.items()}, weights)
+            if teacher is not None:
+                from .distill import distill_loss
+
+                t_batch = {k: v[idx] for k, v in teacher.items()}
+                loss = loss + cfg.distill_weight * distill_loss(out, t_batch, weights, cfg.distill_temperature)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            total += float(loss)
+            total += loss.item()
             if b % 50 == 0:
                 log.info(
                     "epoch %d batch %d/%d loss %.4f (%.0fs)",
@@ -302,6 +327,26 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
     enc = tokenizer(["an example", "another, longer example text"], padding=True, return_tensors="pt")
     lex = torch.zeros(2, N_LEXICON_FEATURES)
     fp32 = out_dir / "model.fp32.onnx"
+    with warnings.catch_warnings():
+        # The TorchScript exporter and its internals are deprecated in favour of torch.export, but it is the
+        # one whose graph (named outputs, dynamic batch/seq axes) `quantize_dynamic` and the served contract
+        # were verified with; its deprecation warnings are known, not news for every training run.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # Tracer warnings flag Python values taken from tensor shapes; the dynamic axes cover them, and the
+        # exported graph is checked against batches of other shapes when it is scored on the holdout and dev.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        _export(torch, model, enc, lex, fp32)
+    if not quantize:
+        return fp32
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = out_dir / "model.int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    return int8
+
+
+def _export(torch: Any, model: Any, enc: Any, lex: Any, fp32: Path) -> None:
     torch.onnx.export(
         model,
         (enc["input_ids"], enc["attention_mask"], lex),
@@ -317,14 +362,6 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
         opset_version=17,
         dynamo=False,
     )
-    if not quantize:
-        return fp32
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    int8 = out_dir / "model.int8.onnx"
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-    fp32.unlink()
-    return int8
 
 
 # ---------------------------------------------------------------- main
@@ -479,6 +516,8 @@ def main() -> None:
     p.add_argument("--no-lexicon", action="store_true")
     p.add_argument("--encoder-layers", type=int, default=0, help="keep only the first N encoder layers")
     p.add_argument("--max-train-texts", type=int, default=0)
+    p.add_argument("--teacher", type=Path, help="a finished model directory to distil from")
+    p.add_argument("--augment-copies", type=int, default=0, help="word-dropout copies per text (with --teacher)")
     p.add_argument("--refit-heads", type=Path, help="a finished run directory: refit its heads instead of training")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -492,6 +531,8 @@ def main() -> None:
         use_lexicon=not a.no_lexicon,
         max_train_texts=a.max_train_texts,
         encoder_layers=a.encoder_layers,
+        teacher_dir=str(a.teacher or ""),
+        augment_copies=a.augment_copies,
     )
     out = finetune(a.train, a.dev or a.train, a.out, cfg)
     print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))

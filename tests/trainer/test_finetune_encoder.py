@@ -1,0 +1,133 @@
+"""The shipped model's recipe: joint fine-tuning, distillation from a teacher, int8 export the backend serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS
+from trainer import distill
+from trainer import local_heads as lh
+from trainer.finetune_encoder import FinetuneConfig, finetune
+from workers.backends.local import LocalBackend
+from workers.backends.local_config import SHIPPED_MODEL_DIR
+
+# Invented texts (never the SemEval data): each leans on one emotion.
+_WORDS = {
+    "anger": ["furious", "livid", "outraged", "fuming", "enraged", "so angry"],
+    "fear": ["terrified", "scared", "afraid", "panicking", "dreading", "frightened"],
+    "joy": ["delighted", "thrilled", "overjoyed", "so happy", "ecstatic", "cheerful"],
+    "sadness": ["heartbroken", "miserable", "devastated", "so sad", "gloomy", "in tears"],
+}
+_TOPICS = ["about the match", "after the meeting", "with the new phone", "at the station", "this morning"]
+_CLASS_TEXT = {0: "no", 1: "low", 2: "moderate", 3: "high"}
+_VALENCE = {"anger": -2, "fear": -2, "joy": 3, "sadness": -3}
+
+
+def _rows() -> list[tuple[str, str]]:
+    return [(e, f"I am {w} {t}") for e, ws in _WORDS.items() for w in ws for t in _TOPICS]
+
+
+def write_semeval(root: Path, split: str) -> None:
+    """All five task families in the official layouts, labels that follow each text's emotion."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = _rows()
+    head_reg = "ID\tTweet\tAffect Dimension\tIntensity Score\n"
+    head_oc = "ID\tTweet\tAffect Dimension\tIntensity Class\n"
+    for emo in EI_EMOTIONS:
+        reg = [f"{split}-r{emo}-{i}\t{t}\t{emo}\t{0.85 if e == emo else 0.15:.3f}\n" for i, (e, t) in enumerate(rows)]
+        (root / f"EI-reg-En-{emo}-{split}.txt").write_text(head_reg + "".join(reg))
+        oc = []
+        for i, (e, t) in enumerate(rows):
+            c = 3 if e == emo else 0
+            oc.append(f"{split}-o{emo}-{i}\t{t}\t{emo}\t{c}: {_CLASS_TEXT[c]} amount of {emo} can be inferred\n")
+        (root / f"EI-oc-En-{emo}-{split}.txt").write_text(head_oc + "".join(oc))
+    vreg = [f"{split}-v-{i}\t{t}\tvalence\t{0.9 if e == 'joy' else 0.2:.3f}\n" for i, (e, t) in enumerate(rows)]
+    (root / f"Valence-reg-En-{split}.txt").write_text(head_reg + "".join(vreg))
+    voc = [f"{split}-vo-{i}\t{t}\tvalence\t{_VALENCE[e]}: some state\n" for i, (e, t) in enumerate(rows)]
+    (root / f"Valence-oc-En-{split}.txt").write_text(head_oc + "".join(voc))
+    ec = [
+        f"{split}-c-{i}\t{t}\t" + "\t".join("1" if lab == e else "0" for lab in EC_LABELS) + "\n"
+        for i, (e, t) in enumerate(rows)
+    ]
+    (root / f"E-c-En-{split}.txt").write_text("ID\tTweet\t" + "\t".join(EC_LABELS) + "\n" + "".join(ec))
+
+
+def test_augment_drops_words_but_never_a_whole_text_and_is_seeded() -> None:
+    texts = ["one two three four five six seven eight", "single"]
+    a = distill.augment(texts, copies=3, drop=0.5, rng=np.random.default_rng(1))
+    b = distill.augment(texts, copies=3, drop=0.5, rng=np.random.default_rng(1))
+    assert a == b and len(a) == 6
+    assert all(x.strip() for x in a)
+    assert any(len(x.split()) < 8 for x in a[0::2])  # some words of the long text were dropped
+    assert all(set(x.split()) <= set(texts[0].split()) for x in a[0::2])
+
+
+def test_copies_carry_no_gold_labels() -> None:
+    base = lh.Targets(
+        texts=["a"],
+        ei_reg=np.full((1, 4), 0.5, dtype=np.float32),
+        ei_oc=np.ones((1, 4), dtype=np.int64),
+        v_reg=np.full(1, 0.5, dtype=np.float32),
+        v_oc=np.ones(1, dtype=np.int64),
+        e_c=np.ones((1, 11), dtype=np.float32),
+        e_c_mask=np.ones(1, dtype=bool),
+    )
+    t = distill.targets_with_copies(base, ["b", "c"])
+    assert t.texts == ["a", "b", "c"]
+    assert np.isnan(t.ei_reg[1:]).all() and (t.ei_oc[1:] == -1).all() and np.isnan(t.v_reg[1:]).all()
+    assert (t.v_oc[1:] == -1).all() and not t.e_c_mask[1:].any()
+    assert t.e_c_mask[0] and t.ei_reg[0, 0] == 0.5
+
+
+def test_distill_loss_is_lowest_at_the_teacher_and_pulls_the_student_towards_it() -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    shapes = {"ei_reg": 4, "ei_oc": 16, "v_reg": 1, "v_oc": 7, "e_c": 11}
+    teacher = {k: torch.from_numpy(rng.normal(size=(5, w)).astype(np.float32)) for k, w in shapes.items()}
+    weights = {k: 1.0 for k in shapes}
+    at_teacher = float(distill.distill_loss(teacher, teacher, weights, 2.0))
+    student = {k: torch.zeros_like(v, requires_grad=True) for k, v in teacher.items()}
+    away = distill.distill_loss(student, teacher, weights, 2.0)
+    assert away.item() > at_teacher
+    away.backward()
+    # A small step against the gradient moves every head towards the teacher.
+    stepped = {k: (v - 0.5 * v.grad).detach() for k, v in student.items()}
+    assert distill.distill_loss(stepped, teacher, weights, 2.0).item() < away.item()
+
+
+def test_augment_copies_without_a_teacher_is_refused(tmp_path: Path) -> None:
+    write_semeval(tmp_path / "data", "train")
+    cfg = FinetuneConfig(encoder_layers=1, epochs=1, augment_copies=1)
+    with pytest.raises(ValueError, match="teacher"):
+        finetune(tmp_path / "data", None, tmp_path / "out", cfg)
+
+
+async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local_backend(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_semeval(data, "train")
+    write_semeval(data, "dev")
+    cfg = FinetuneConfig(
+        version="0.0.1-test",
+        encoder_layers=1,
+        epochs=2,
+        batch_size=16,
+        teacher_dir=str(SHIPPED_MODEL_DIR),
+        augment_copies=1,
+    )
+    out = finetune(data, data, tmp_path / "student", cfg)
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["extra"]["format"] == "onnx" and config["extra"]["train_config"]["teacher_dir"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dev"]["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
+    async with LocalBackend(model_dir=out) as backend:
+        assert backend.model_version.startswith("0.0.1-test+")
+        furious, delighted = await backend.annotate(["I am furious at the bank", "I am delighted today"], ALL_TASKS)
+    assert furious.emotion_intensity is not None and delighted.emotion_intensity is not None
+    assert furious.emotion_intensity["anger"] > delighted.emotion_intensity["anger"]
+    assert delighted.valence is not None and furious.valence is not None and delighted.valence > furious.valence
