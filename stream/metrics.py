@@ -20,4 +20,8 @@ EVENT_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 COMMITS = Counter("emostream_commits_total", "Offset commits made.", ["outcome"])
-CONSUMER_LAG = Gauge("emostream_consumer_lag", "Records behind the partition's end.", ["topic", "partition"])
+CONSUMER_LAG = Gauge(
+    "emostream_consumer_lag",
+    "Records between the group's committed offset and the partition's end.",
+    ["topic", "partition"],
+)

@@ -66,18 +66,16 @@ class TopicSettings(BaseModel):
 
 class StreamSettings(BaseModel):
     max_batch_wait_ms: int = Field(default=50, ge=0, description="Longest wait to fill a batch.")
-    max_in_flight_batches: int = Field(
-        default=4, ge=1, description="Batches annotated concurrently per worker."
-    )
-    max_attempts: int = Field(
-        default=5, ge=1, description="Backend attempts per batch before dead-lettering."
-    )
+    max_in_flight_batches: int = Field(default=4, ge=1, description="Batches annotated concurrently per worker.")
+    max_attempts: int = Field(default=5, ge=1, description="Backend attempts per batch before dead-lettering.")
     retry_base_delay_s: float = Field(default=0.2, ge=0)
     retry_max_delay_s: float = Field(default=10.0, ge=0)
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_after_s: float = Field(default=5.0, ge=0)
     #: How often acknowledged offsets are committed.
     commit_interval_ms: int = Field(default=200, ge=10)
+    #: How often the consumer-lag gauge asks the broker for partition ends (lag = end - committed offset).
+    lag_interval_s: float = Field(default=5.0, gt=0)
     #: Exit once no input came for this long and nothing is in flight (tests, `up`); None: run forever.
     exit_when_idle_s: float | None = Field(default=None, gt=0)
     #: Follow the trainer registry's `champion` alias in Redis and hot-swap the model when it moves.
@@ -89,9 +87,7 @@ class StreamSettings(BaseModel):
 class Settings(BaseSettings):
     """Everything a worker (and the CLI) needs; one object per process."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="EMOSTREAM_", env_nested_delimiter="__", extra="ignore", env_file=None
-    )
+    model_config = SettingsConfigDict(env_prefix="EMOSTREAM_", env_nested_delimiter="__", extra="ignore", env_file=None)
 
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()

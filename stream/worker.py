@@ -81,9 +81,7 @@ class _Rebalance(ConsumerRebalanceListener):
         await self._worker._on_revoked([TP(tp.topic, tp.partition) for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info(
-            "partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)}
-        )
+        log.info("partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)})
 
 
 class StreamWorker:
@@ -171,9 +169,7 @@ class StreamWorker:
                 )
         return await self._stack.enter_async_context(build_engine(s.engine, s.cache, s.backend)), None
 
-    def _follow_champion(
-        self, engine: AnnotationEngine, client: Redis, serving: str | None, owned: bool
-    ) -> None:
+    def _follow_champion(self, engine: AnnotationEngine, client: Redis, serving: str | None, owned: bool) -> None:
         """Start hot-swapping `engine`'s model whenever the trainer moves the registry's champion alias.
 
         Cache keys carry the model version, so nothing the old model annotated is served after the swap.
@@ -277,9 +273,7 @@ class StreamWorker:
         await self._consumer.start()
         self._stack.push_async_callback(self._consumer.stop)
         if s.http_enabled:
-            self.http = await self._stack.enter_async_context(
-                HealthServer(s.http_host, s.http_port, ready=self.ready)
-            )
+            self.http = await self._stack.enter_async_context(HealthServer(s.http_host, s.http_port, ready=self.ready))
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -324,6 +318,7 @@ class StreamWorker:
         assert self._consumer is not None
         st = self.settings.stream
         commit_task = asyncio.create_task(self._commit_loop())
+        lag_task = asyncio.create_task(self._lag_loop())
         last_data = time.monotonic()
         try:
             while not self._stopping.is_set():
@@ -352,9 +347,10 @@ class StreamWorker:
         finally:
             self._stopping.set()
             await self._drain()
-            commit_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await commit_task
+            for t in (commit_task, lag_task):
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
             await asyncio.shield(self._commit())
         if self._fatal is not None:
             raise WorkerCrashed(f"a batch could not be finished: {self._fatal!r}") from self._fatal
@@ -380,10 +376,6 @@ class StreamWorker:
                 key = TP(tp.topic, tp.partition)
                 self._tracker.track(key, (m.offset for m in msgs))
                 out.extend(InRecord(m.topic, m.partition, m.offset, m.key, m.value) for m in msgs)
-                if msgs:
-                    hw = self._consumer.highwater(tp)
-                    if hw is not None:
-                        metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(hw - msgs[-1].offset - 1)
             if deadline is None:
                 if not out:
                     return out
@@ -451,6 +443,37 @@ class StreamWorker:
             await asyncio.sleep(interval)
             await self._commit()
 
+    async def _lag_loop(self) -> None:
+        """Keep `emostream_consumer_lag` current even when no records arrive (a stalled or saturated worker).
+
+        Lag is the partition's end minus the group's committed offset: what KEDA's Kafka scaler reads,
+        so the gauge and the autoscaler agree. Broker errors skip a round; the next one retries.
+        """
+        assert self._consumer is not None
+        while True:
+            await asyncio.sleep(self.settings.stream.lag_interval_s)
+            try:
+                await self.update_lag()
+            except (KafkaError, OSError) as e:
+                log.debug("lag update failed", extra={"error": str(e)})
+
+    async def update_lag(self) -> dict[TP, int]:
+        """Set the lag gauge for every assigned partition from the broker's end offsets; returns the lags."""
+        assert self._consumer is not None
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        ends = await self._consumer.end_offsets(assigned)
+        lags: dict[TP, int] = {}
+        for tp in assigned:
+            key = TP(tp.topic, tp.partition)
+            committed = self._committed.get(key)
+            if committed is None:
+                committed = await self._consumer.committed(tp) or 0
+            lags[key] = max(0, ends[tp] - committed)
+            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[key])
+        return lags
+
     async def _commit(self, only: Sequence[TP] | None = None) -> None:
         """Commit each partition's acknowledged prefix, if it moved since the last commit."""
         assert self._consumer is not None
@@ -483,9 +506,7 @@ class StreamWorker:
         self._tracker.forget(revoked)
         for tp in revoked:
             self._committed.pop(tp, None)
-        log.info(
-            "partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)}
-        )
+        log.info("partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)})
 
 
 async def run_worker(settings: Settings, annotator: Annotator | None = None, **kw: Any) -> int:
