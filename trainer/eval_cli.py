@@ -65,3 +65,40 @@ def register(app: typer.Typer) -> None:
         json_path, png_path = write_report(report, out_dir, ref)
         print_table(report, ref)
         typer.echo(f"report: {json_path}\nchart: {png_path}")
+
+    @app.command("eval-ood")
+    def eval_ood_cmd(
+        file: Annotated[Path | None, typer.Option(help="JSON lines: id, domain, text, valence, emotions.")] = None,
+        json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
+    ) -> None:
+        """Score the configured backend on out-of-domain text (reviews, news, forum comments)."""
+        import json
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from stream.settings import Settings
+        from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
+
+        from .ood import DEFAULT_FILE, OOD_TASKS, load_ood, score_ood
+
+        items = load_ood(file or DEFAULT_FILE)
+
+        async def run() -> tuple[str, dict[str, dict[str, float]]]:
+            async with build_backend(Settings().backend) as backend:
+                preds = await backend.annotate([i.text for i in items], OOD_TASKS)
+                return f"{backend.model_name} {backend.model_version}", score_ood(items, preds)
+
+        model, scores = asyncio.run(run())
+        heads = {"n": "n", "v-reg.pearson": "V-reg r", "v-oc.pearson": "V-oc r", "valence_sign_accuracy": "sign acc",
+                 "e-c.jaccard": "E-c Jacc", "e-c.micro_f1": "E-c micro-F1"}  # fmt: skip
+        cols = list(heads)
+        table = Table(title=f"out-of-domain check: {model}")
+        table.add_column("domain", no_wrap=True)
+        for c in cols:
+            table.add_column(heads[c], justify="right")
+        for domain, s in scores.items():
+            table.add_row(domain, *(f"{s[c]:.0f}" if c == "n" else f"{s.get(c, float('nan')):.3f}" for c in cols))
+        Console().print(table)
+        if json_out is not None:
+            json_out.write_text(json.dumps({"model": model, "scores": scores}, indent=2) + "\n")
