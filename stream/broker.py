@@ -73,9 +73,12 @@ class TansuBroker:
         binary: Path | None = None,
         log_path: Path | None = None,
         start_timeout_s: float = 15.0,
+        advertised_port: int | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        #: The port clients are told to use (metadata); differs from `port` behind a proxy, e.g. one ending TLS.
+        self.advertised_port = advertised_port or self.port
         self._binary = binary
         self._log_path = log_path
         self._start_timeout_s = start_timeout_s
@@ -101,7 +104,7 @@ class TansuBroker:
             "--listener-url",
             f"tcp://{self.host}:{self.port}",
             "--advertised-listener-url",
-            f"tcp://{self.host}:{self.port}",
+            f"tcp://{self.host}:{self.advertised_port}",
             "--storage-engine",
             "memory://tansu/",
         ]

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.annotation import Annotation
 from schemas.events import TextEvent
 from schemas.text import normalise_text, text_sha256
+from stream.kafka_config import common_kwargs
 from stream.settings import Settings
 from workers.errors import PermanentBackendError, RetryableBackendError
 
@@ -22,7 +23,7 @@ def event_bytes(i: int, text: str | None = None) -> bytes:
 
 async def produce(settings: Settings, values: Sequence[bytes], topic: str | None = None) -> None:
     """Send `values` to the input topic (or `topic`) and wait for every acknowledgement."""
-    p = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
+    p = AIOKafkaProducer(**common_kwargs(settings.kafka), acks="all")
     await p.start()
     try:
         futs = [await p.send(topic or settings.topics.texts_topic, v) for v in values]
@@ -33,7 +34,7 @@ async def produce(settings: Settings, values: Sequence[bytes], topic: str | None
 
 async def read_topic(settings: Settings, topic: str, *, until: int, timeout_s: float = 60.0) -> list[bytes]:
     """Every value on `topic` from the beginning, once at least `until` were read or the timeout hit."""
-    c = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    c = AIOKafkaConsumer(**common_kwargs(settings.kafka), enable_auto_commit=False)
     await c.start()
     try:
         parts = c.partitions_for_topic(topic) or set()
