@@ -58,6 +58,11 @@ class FinetuneConfig:
     #: Word-dropout copies of each training text, labelled by the teacher only (needs `teacher_dir`).
     augment_copies: int = 0
     augment_drop: float = 0.15
+    #: How E-c thresholds are chosen on the holdout: "balanced" (the higher mean of Jaccard, micro- and
+    #: macro-F1 of the Jaccard-optimal and the per-label-F1-optimal sets), "jaccard", "f1" (per label,
+    #: what macro-F1 rewards), or "floored" (between the two, every metric at or above GPT-4's; see
+    #: `local_heads.floored_thresholds`).
+    ec_threshold_rule: str = "balanced"
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 1.0, "v_reg": 2.0, "v_oc": 1.0, "e_c": 4.0}
@@ -270,7 +275,7 @@ def apply_cutpoints(score: np.ndarray, cuts: list[float], classes: list[int]) ->
     return np.asarray(classes)[np.searchsorted(np.asarray(cuts), score, side="right")]
 
 
-def calibrate(pred: dict[str, np.ndarray], hold: lh.Targets) -> dict[str, Any]:
+def calibrate(pred: dict[str, np.ndarray], hold: lh.Targets, ec_rule: str = "balanced") -> dict[str, Any]:
     """Choose, per ordinal task, argmax of its classifier or cut-points on the regression head (by holdout r)."""
     from .metrics import pearson
 
@@ -291,7 +296,15 @@ def calibrate(pred: dict[str, np.ndarray], hold: lh.Targets) -> dict[str, Any]:
     if pearson(hold.v_oc[m], apply_cutpoints(v[m], cuts, classes)) > pearson(hold.v_oc[m], pred["v_oc"][m].argmax(-1)):
         cal["v_oc_cutpoints"] = cuts
     m = hold.e_c_mask
-    cal["ec_thresholds"] = [round(float(x), 4) for x in lh.best_thresholds(pred["e_c"][m], hold.e_c[m])]
+    rules = {
+        "balanced": lh.best_thresholds,
+        "jaccard": lh.tune_thresholds,
+        "f1": lh.tune_thresholds_f1,
+        "floored": lh.floored_thresholds,
+    }
+    if ec_rule not in rules:
+        raise ValueError(f"unknown E-c threshold rule {ec_rule!r} ({', '.join(rules)})")
+    cal["ec_thresholds"] = [round(float(x), 4) for x in rules[ec_rule](pred["e_c"][m], hold.e_c[m])]
     return cal
 
 
@@ -415,7 +428,7 @@ def package(
     # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
     served = OnnxAffectModel(out_dir, graph.name, cfg.max_length, use_lexicon=cfg.use_lexicon)
     hold_pred = served.logits(hold.texts)
-    cal = calibrate(hold_pred, hold)
+    cal = calibrate(hold_pred, hold, cfg.ec_threshold_rule)
     metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal)}
     manifest: dict[str, Any] = {
         "train": lh.manifest(train_dir, "train"),
@@ -474,7 +487,14 @@ def sentence_features(model: Any, tokenizer: Any, texts: list[str], lex: np.ndar
     return out
 
 
-def refit_heads(run_dir: Path, train_dir: Path, dev_dir: Path | None, out_dir: Path, version: str) -> Path:
+def refit_heads(
+    run_dir: Path,
+    train_dir: Path,
+    dev_dir: Path | None,
+    out_dir: Path,
+    version: str,
+    overrides: dict[str, Any] | None = None,
+) -> Path:
     """Refit all heads on the frozen fine-tuned encoder's features, then package as usual.
 
     Joint fine-tuning serves the intensity tasks best; a long head-only fit with
@@ -487,7 +507,7 @@ def refit_heads(run_dir: Path, train_dir: Path, dev_dir: Path | None, out_dir: P
 
     t0 = time.perf_counter()
     saved = json.loads((run_dir / "config.json").read_text())["extra"]["train_config"]
-    cfg = FinetuneConfig(**{**saved, "version": version})
+    cfg = FinetuneConfig(**{**saved, "version": version, **(overrides or {})})
     if not cfg.use_lexicon:
         raise ValueError("refit_heads expects a run trained with lexicon features")
     model = build_model(cfg)
@@ -518,11 +538,14 @@ def main() -> None:
     p.add_argument("--max-train-texts", type=int, default=0)
     p.add_argument("--teacher", type=Path, help="a finished model directory to distil from")
     p.add_argument("--augment-copies", type=int, default=0, help="word-dropout copies per text (with --teacher)")
+    p.add_argument("--ec-thresholds", choices=["balanced", "jaccard", "f1", "floored"], default="balanced")
     p.add_argument("--refit-heads", type=Path, help="a finished run directory: refit its heads instead of training")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if a.refit_heads:
-        out = refit_heads(a.refit_heads, a.train, a.dev or a.train, a.out, a.version)
+        out = refit_heads(
+            a.refit_heads, a.train, a.dev or a.train, a.out, a.version, {"ec_threshold_rule": a.ec_thresholds}
+        )
         print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
         return
     cfg = FinetuneConfig(
@@ -533,6 +556,7 @@ def main() -> None:
         encoder_layers=a.encoder_layers,
         teacher_dir=str(a.teacher or ""),
         augment_copies=a.augment_copies,
+        ec_threshold_rule=a.ec_thresholds,
     )
     out = finetune(a.train, a.dev or a.train, a.out, cfg)
     print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
