@@ -29,6 +29,9 @@ WORKER = "emostream-worker"
 TGI = "emostream-tgi"
 REDIS = "emostream-redis"
 TRAINER = "emostream-trainer"
+FEEDBACK = "emostream-feedback"
+#: the pods each protected server admits (besides Prometheus scrapes where allowed)
+CLIENTS = {TGI: (WORKER,), REDIS: (WORKER, FEEDBACK)}
 MIN_UID = 10000
 #: rebalance storms: KEDA must wait at least this long before removing workers
 MIN_SCALE_DOWN_STABILISATION_S = 300
@@ -399,8 +402,9 @@ def _ingress_peers(objs: list[Obj], labels: dict[str, str]) -> list[tuple[Obj, l
     return peers
 
 
-def only_workers_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
-    """Default-deny, then the model server and Redis admit the worker pods only (plus metrics scrapes)."""
+def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
+    """Default-deny, then the model server admits the workers only and Redis the workers and the feedback
+    consumer only (plus metrics scrapes of the model server)."""
     out = []
     denies = [
         p
@@ -412,29 +416,46 @@ def only_workers_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
     ]
     if not denies:
         out.append("no default-deny NetworkPolicy (Ingress and Egress) for the namespace")
-    worker_labels = pod_template_labels(one(objs, "Deployment", WORKER))
+    client_labels = {name: pod_template_labels(one(objs, "Deployment", name)) for name in (WORKER, FEEDBACK)}
     targets = [(REDIS, "StatefulSet", False)]
     if find(objs, "Deployment", TGI):
         targets.append((TGI, "Deployment", True))
     for name, kind, metrics_allowed in targets:
         labels = pod_template_labels(one(objs, kind, name))
         peers = _ingress_peers(objs, labels)
-        if not peers:
-            out.append(f"{name}: no ingress rule admits the workers")
+        admitted = set()
         for peer, _ports in peers:
-            is_worker = (
+            selector = peer.get("podSelector", {})
+            client = selector.get("matchLabels", {}).get("app.kubernetes.io/name")
+            is_client = (
                 set(peer) == {"podSelector"}
-                and _selects(peer["podSelector"], worker_labels)
-                and peer["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == WORKER
+                and client in CLIENTS[name]
+                and _selects(selector, client_labels[client])
             )
             is_monitoring = (
                 metrics_allowed
                 and set(peer) == {"namespaceSelector"}
                 and peer["namespaceSelector"].get("matchLabels") == MONITORING
             )
-            if not (is_worker or is_monitoring):
-                out.append(f"{name}: ingress admits {peer!r}, not only the workers")
+            if is_client:
+                admitted.add(client)
+            elif not is_monitoring:
+                out.append(f"{name}: ingress admits {peer!r}, not only {', '.join(CLIENTS[name])}")
+        for client in CLIENTS[name]:
+            if client not in admitted:
+                out.append(f"{name}: no ingress rule admits {client}")
     return out
+
+
+def every_workload_has_its_own_network_policy(objs: list[Obj]) -> list[str]:
+    """Besides the namespace-wide default-deny and DNS policies, a policy selects each workload's pods
+    (without one a new workload silently reaches nothing but DNS)."""
+    own = [p["spec"]["podSelector"] for p in find(objs, "NetworkPolicy") if p["spec"]["podSelector"]]
+    return [
+        f"{kind_name(obj)}: no NetworkPolicy of its own"
+        for obj, _spec in workloads(objs)
+        if not any(_selects(selector, pod_template_labels(obj)) for selector in own)
+    ]
 
 
 def metrics_are_scraped(objs: list[Obj]) -> list[str]:
@@ -521,7 +542,8 @@ COMMON: tuple[Check, ...] = (
     worker_outlives_its_drain,
     workers_have_a_disruption_budget,
     trainer_rbac_is_minimal,
-    only_workers_reach_model_server_and_redis,
+    only_named_clients_reach_model_server_and_redis,
+    every_workload_has_its_own_network_policy,
     metrics_are_scraped,
     redis_is_persistent_and_protected,
     references_resolve,

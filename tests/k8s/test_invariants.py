@@ -225,21 +225,41 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     ),
     (
         "prod",
-        inv.only_workers_reach_model_server_and_redis,
+        inv.only_named_clients_reach_model_server_and_redis,
         lambda o: _redis_policy(o)["ingress"][0]["from"].append({"namespaceSelector": {}}),
         "Redis open to every namespace",
     ),
     (
         "prod",
-        inv.only_workers_reach_model_server_and_redis,
+        inv.only_named_clients_reach_model_server_and_redis,
         lambda o: _redis_policy(o)["ingress"].append({"ports": [{"port": 6379}]}),
         "a rule without `from`",
     ),
     (
         "prod",
-        inv.only_workers_reach_model_server_and_redis,
+        inv.only_named_clients_reach_model_server_and_redis,
         lambda o: o.remove(one(o, "NetworkPolicy", "default-deny")),
         "no default deny",
+    ),
+    (
+        "prod",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: one(o, "NetworkPolicy", "emostream-tgi")["spec"]["ingress"][0]["from"].append(
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "emostream-feedback"}}}
+        ),
+        "model server open to the feedback consumer",
+    ),
+    (
+        "dev",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: _redis_policy(o)["ingress"][0]["from"].pop(),
+        "Redis shuts out the feedback consumer",
+    ),
+    (
+        "dev",
+        inv.every_workload_has_its_own_network_policy,
+        lambda o: o.remove(one(o, "NetworkPolicy", "emostream-feedback")),
+        "feedback consumer only reaches DNS",
     ),
     (
         "prod",
@@ -294,6 +314,26 @@ def test_dev_runs_one_cpu_worker_on_the_local_backend() -> None:
         if "nvidia.com/gpu" in str(c.get("resources")) or is_tgi(c)
     ]
     assert gpus == []
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_feedback_consumer_runs_once_like_a_worker(tree: str) -> None:
+    """One `feedback ingest` pod, not autoscaled, with the worker's image, settings and Redis."""
+    objs = render(tree)
+    feedback = one(objs, "Deployment", "emostream-feedback")
+    assert feedback["spec"]["replicas"] == 1
+    scaled = {o["spec"]["scaleTargetRef"]["name"] for o in find(objs, "ScaledObject")} | {
+        o["spec"]["scaleTargetRef"]["name"] for o in find(objs, "HorizontalPodAutoscaler")
+    }
+    assert "emostream-feedback" not in scaled
+    [c] = feedback["spec"]["template"]["spec"]["containers"]
+    worker = _worker_container(objs)
+    assert c["args"] == ["feedback", "ingest"]
+    assert c["image"] == worker["image"] and c["envFrom"] == worker["envFrom"]
+    redis_env = ("REDIS_PASSWORD", "EMOSTREAM_CACHE__REDIS_URL")
+    assert [e for e in c["env"] if e["name"] in redis_env] == [e for e in worker["env"] if e["name"] in redis_env]
+    assert "ports" not in c  # it serves nothing, so no HTTP probe either
+    assert "exec" in c["livenessProbe"] and "exec" in c["readinessProbe"]
 
 
 def test_prod_places_model_servers_on_gpu_nodes() -> None:

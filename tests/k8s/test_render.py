@@ -14,6 +14,13 @@ from tests.k8s.manifests import TREES, Obj, find, kind_name, one, render
 K8S_VERSIONS = ("1.29", kubernetes_validate.latest_version())
 #: custom resources kubernetes-validate has no schema for; test_keda.py checks them instead
 KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
+#: workloads every tree runs (the model server differs between trees and is checked by the invariants)
+EXPECTED_WORKLOADS = (
+    ("Deployment", "emostream-worker"),
+    ("Deployment", "emostream-feedback"),
+    ("StatefulSet", "emostream-redis"),
+    ("CronJob", "emostream-trainer"),
+)
 
 
 def schema_errors(obj: Obj, version: str) -> list[str]:
@@ -32,7 +39,8 @@ def schema_errors(obj: Obj, version: str) -> list[str]:
 def test_tree_renders_with_kubectl_kustomize(tree: str) -> None:
     objs = render(tree)
     assert objs, f"{tree} rendered nothing"
-    assert one(objs, "Deployment", "emostream-worker")
+    for kind, name in EXPECTED_WORKLOADS:
+        assert one(objs, kind, name)
     names = [kind_name(o) for o in objs]
     assert len(names) == len(set(names)), f"duplicate objects in {tree}"
 
