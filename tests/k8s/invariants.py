@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from tests.k8s.manifests import (
     Obj,
@@ -30,8 +31,13 @@ TGI = "emostream-tgi"
 REDIS = "emostream-redis"
 TRAINER = "emostream-trainer"
 FEEDBACK = "emostream-feedback"
-#: the pods each protected server admits (besides Prometheus scrapes where allowed)
-CLIENTS = {TGI: (WORKER,), REDIS: (WORKER, FEEDBACK)}
+#: the pods each protected server admits (besides Prometheus scrapes where allowed); Redis: the workers
+#: (annotation cache, champion alias), the feedback consumer (stores curated feedback) and the trainer
+#: (reads that feedback, keeps the model registry)
+CLIENTS = {TGI: (WORKER,), REDIS: (WORKER, FEEDBACK, TRAINER)}
+#: how every Redis client finds Redis: a URL whose password the kubelet expands from REDIS_PASSWORD
+REDIS_URL_ENV = "EMOSTREAM_CACHE__REDIS_URL"
+REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
 MIN_UID = 10000
 #: rebalance storms: KEDA must wait at least this long before removing workers
 MIN_SCALE_DOWN_STABILISATION_S = 300
@@ -402,9 +408,119 @@ def _ingress_peers(objs: list[Obj], labels: dict[str, str]) -> list[tuple[Obj, l
     return peers
 
 
+def workload(objs: list[Obj], name: str) -> Obj:
+    """The one workload (Deployment, StatefulSet, CronJob, ...) called `name`."""
+    found = [obj for obj, _spec in workloads(objs) if obj["metadata"]["name"] == name]
+    if len(found) != 1:
+        raise LookupError(f"expected exactly one workload {name}, found {len(found)}")
+    return found[0]
+
+
+def _port_covers(rule_port: Obj, port: int, port_names: dict[str, int]) -> bool:
+    value = rule_port.get("port")
+    if value is None:  # every port of the protocol
+        return True
+    if isinstance(value, str):
+        return port_names.get(value) == port
+    return value <= port <= rule_port.get("endPort", value)
+
+
+def _rule_allows(rule: Obj, side: str, peer_labels: dict[str, str], port: int, port_names: dict[str, int]) -> bool:
+    """An ingress (`from`) or egress (`to`) rule admits a pod of this namespace with these labels on `port`.
+    Only same-namespace pod selectors (or a rule without peers) count: ipBlocks and namespace selectors are
+    not taken as a path between two emostream pods."""
+    peers = rule.get(side)
+    peer_ok = not peers or any(
+        set(peer) == {"podSelector"} and _selects(peer["podSelector"], peer_labels) for peer in peers
+    )
+    ports = rule.get("ports")
+    port_ok = not ports or any(
+        p.get("protocol", "TCP") == "TCP" and _port_covers(p, port, port_names) for p in ports
+    )
+    return peer_ok and port_ok
+
+
+def _container_ports(obj: Obj) -> dict[str, int]:
+    spec = pod_spec(obj) or {}
+    return {p["name"]: int(p["containerPort"]) for c in all_containers(spec) for p in c.get("ports", []) if "name" in p}
+
+
+def policy_allows(objs: list[Obj], client: Obj, server: Obj, port: int) -> bool:
+    """The NetworkPolicies let `client`'s pods open `port` on `server`'s pods: some policy selecting the
+    client allows the egress and some policy selecting the server admits the ingress."""
+    client_labels, server_labels = pod_template_labels(client), pod_template_labels(server)
+    names = _container_ports(server)
+    policies = [p["spec"] for p in find(objs, "NetworkPolicy")]
+    egress = any(
+        _rule_allows(rule, "to", server_labels, port, names)
+        for p in policies
+        if _selects(p["podSelector"], client_labels)
+        for rule in p.get("egress", [])
+    )
+    ingress = any(
+        _rule_allows(rule, "from", client_labels, port, names)
+        for p in policies
+        if _selects(p["podSelector"], server_labels)
+        for rule in p.get("ingress", [])
+    )
+    return egress and ingress
+
+
+def redis_port(objs: list[Obj]) -> int:
+    """The port the Redis container listens on (the one NetworkPolicies must open)."""
+    return _container_ports(one(objs, "StatefulSet", REDIS)).get("redis", 6379)
+
+
+def redis_clients_have_the_url_and_a_path(objs: list[Obj]) -> list[str]:
+    """Every Redis client (worker, feedback consumer, trainer) gets REDIS_PASSWORD from Redis's own Secret and a
+    dependent EMOSTREAM_CACHE__REDIS_URL naming a Service in front of the Redis pods, and the NetworkPolicies
+    let it reach Redis (a client without either silently falls back: the trainer, e.g., to no feedback and a
+    registry on its own volume)."""
+    out = []
+    sts = one(objs, "StatefulSet", REDIS)
+    redis_env = {e["name"]: e for c in sts["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+    secret = redis_env.get(REDIS_PASSWORD_ENV, {}).get("valueFrom", {}).get("secretKeyRef")
+    redis_labels = pod_template_labels(sts)
+    port = redis_port(objs)
+    services = {
+        svc["metadata"]["name"]: svc
+        for svc in find(objs, "Service")
+        if svc["spec"].get("selector") and svc["spec"]["selector"].items() <= redis_labels.items()
+    }
+    for name in CLIENTS[REDIS]:
+        try:
+            obj = workload(objs, name)
+        except LookupError as exc:
+            out.append(str(exc))
+            continue
+        spec = pod_spec(obj) or {}
+        for c in [c for c in spec.get("containers", []) if not is_tgi(c)]:
+            where = f"{kind_name(obj)}/{c['name']}"
+            env = [e["name"] for e in c.get("env", [])]
+            values = {e["name"]: e for e in c.get("env", [])}
+            if REDIS_URL_ENV not in values:
+                out.append(f"{where}: {REDIS_URL_ENV} not set, so it never uses Redis")
+                continue
+            ref = values.get(REDIS_PASSWORD_ENV, {}).get("valueFrom", {}).get("secretKeyRef")
+            if ref is None or ref != secret:
+                out.append(f"{where}: {REDIS_PASSWORD_ENV} must come from Redis's Secret {secret!r}, got {ref!r}")
+            elif env.index(REDIS_PASSWORD_ENV) > env.index(REDIS_URL_ENV):
+                out.append(f"{where}: {REDIS_PASSWORD_ENV} must precede {REDIS_URL_ENV} (dependent variable)")
+            url = urlsplit(values[REDIS_URL_ENV].get("value", ""))
+            if url.scheme not in ("redis", "rediss") or url.password != f"$({REDIS_PASSWORD_ENV})":
+                out.append(f"{where}: {REDIS_URL_ENV} must be redis[s]://:$({REDIS_PASSWORD_ENV})@<service>:<port>")
+                continue
+            svc = services.get((url.hostname or "").split(".")[0])
+            if svc is None or (url.port or 6379) not in {p["port"] for p in svc["spec"].get("ports", [])}:
+                out.append(f"{where}: {REDIS_URL_ENV} names no Service port in front of the Redis pods")
+        if not policy_allows(objs, obj, sts, port):
+            out.append(f"{kind_name(obj)}: the NetworkPolicies do not let it reach Redis on port {port}")
+    return out
+
+
 def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
-    """Default-deny, then the model server admits the workers only and Redis the workers and the feedback
-    consumer only (plus metrics scrapes of the model server)."""
+    """Default-deny, then the model server admits the workers only and Redis the workers, the feedback
+    consumer and the trainer only (plus metrics scrapes of the model server)."""
     out = []
     denies = [
         p
@@ -416,7 +532,9 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
     ]
     if not denies:
         out.append("no default-deny NetworkPolicy (Ingress and Egress) for the namespace")
-    client_labels = {name: pod_template_labels(one(objs, "Deployment", name)) for name in (WORKER, FEEDBACK)}
+    client_labels = {
+        name: pod_template_labels(workload(objs, name)) for name in {c for cs in CLIENTS.values() for c in cs}
+    }
     targets = [(REDIS, "StatefulSet", False)]
     if find(objs, "Deployment", TGI):
         targets.append((TGI, "Deployment", True))
@@ -543,6 +661,7 @@ COMMON: tuple[Check, ...] = (
     workers_have_a_disruption_budget,
     trainer_rbac_is_minimal,
     only_named_clients_reach_model_server_and_redis,
+    redis_clients_have_the_url_and_a_path,
     every_workload_has_its_own_network_policy,
     metrics_are_scraped,
     redis_is_persistent_and_protected,

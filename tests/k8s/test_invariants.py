@@ -63,6 +63,37 @@ def _redis_policy(objs: list[Obj]) -> Obj:
     return one(objs, "NetworkPolicy", "emostream-redis")["spec"]
 
 
+_NAME = "app.kubernetes.io/name"
+_REDIS_ENV = (inv.REDIS_PASSWORD_ENV, inv.REDIS_URL_ENV)
+
+
+def _trainer_container(objs: list[Obj]) -> Obj:
+    spec = one(objs, "CronJob", "emostream-trainer")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return next(c for c in spec["containers"] if c["name"] == "trainer")
+
+
+def _drop_env(container: Obj, name: str) -> None:
+    container["env"] = [e for e in container["env"] if e["name"] != name]
+
+
+def _drop_redis_peer(objs: list[Obj], client: str) -> None:
+    """Redis's ingress no longer names `client`'s pods."""
+    rule = _redis_policy(objs)["ingress"][0]
+    rule["from"] = [
+        p for p in rule["from"] if p.get("podSelector", {}).get("matchLabels", {}).get(_NAME) != client
+    ]
+
+
+def _drop_redis_egress(objs: list[Obj], client: str) -> None:
+    """`client`'s own NetworkPolicy no longer lets it out to Redis."""
+    spec = one(objs, "NetworkPolicy", client)["spec"]
+    spec["egress"] = [
+        r
+        for r in spec["egress"]
+        if not any(p.get("podSelector", {}).get("matchLabels", {}).get(_NAME) == inv.REDIS for p in r["to"])
+    ]
+
+
 # (tree, check, regression): applying the regression to the rendered tree must make the check fail
 REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     (
@@ -252,8 +283,58 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     (
         "dev",
         inv.only_named_clients_reach_model_server_and_redis,
-        lambda o: _redis_policy(o)["ingress"][0]["from"].pop(),
+        lambda o: _drop_redis_peer(o, "emostream-feedback"),
         "Redis shuts out the feedback consumer",
+    ),
+    (
+        "prod",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: _drop_redis_peer(o, "emostream-trainer"),
+        "Redis shuts out the trainer",
+    ),
+    (
+        "prod",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_env(_trainer_container(o), inv.REDIS_URL_ENV),
+        "trainer without the Redis URL",
+    ),
+    (
+        "prod-sidecar",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_env(_trainer_container(o), inv.REDIS_PASSWORD_ENV),
+        "trainer's Redis URL without its password",
+    ),
+    (
+        "dev",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_redis_egress(o, "emostream-trainer"),
+        "trainer's policy has no egress to Redis",
+    ),
+    (
+        "prod",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_redis_peer(o, "emostream-trainer"),
+        "Redis's policy does not admit the trainer",
+    ),
+    (
+        "base",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: next(e for e in _trainer_container(o)["env"] if e["name"] == inv.REDIS_URL_ENV).update(
+            value="redis://:$(REDIS_PASSWORD)@localhost:6379/0"
+        ),
+        "trainer's Redis URL names no Redis Service",
+    ),
+    (
+        "prod",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _trainer_container(o)["env"].sort(key=lambda e: e["name"] != inv.REDIS_URL_ENV),
+        "Redis URL defined before the password it expands",
+    ),
+    (
+        "prod",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_redis_egress(o, "emostream-feedback"),
+        "feedback consumer cannot reach Redis",
     ),
     (
         "dev",
@@ -334,6 +415,34 @@ def test_feedback_consumer_runs_once_like_a_worker(tree: str) -> None:
     assert [e for e in c["env"] if e["name"] in redis_env] == [e for e in worker["env"] if e["name"] in redis_env]
     assert "ports" not in c  # it serves nothing, so no HTTP probe either
     assert "exec" in c["livenessProbe"] and "exec" in c["readinessProbe"]
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_trainer_reads_feedback_and_keeps_its_registry_in_redis(tree: str) -> None:
+    """The trainer gets the workers' Redis URL (curated feedback in, model registry and champion alias out)
+    and the NetworkPolicies let it reach Redis both ways: its egress and Redis's ingress."""
+    objs = render(tree)
+    trainer = _trainer_container(objs)
+    worker = _worker_container(objs)
+    redis_env = [e for e in trainer["env"] if e["name"] in _REDIS_ENV]
+    assert [e["name"] for e in redis_env] == list(_REDIS_ENV)  # the password first: the URL expands it
+    assert redis_env == [e for e in worker["env"] if e["name"] in _REDIS_ENV]
+    cron = one(objs, "CronJob", "emostream-trainer")
+    redis = one(objs, "StatefulSet", "emostream-redis")
+    assert inv.policy_allows(objs, cron, redis, inv.redis_port(objs))
+    # the path is the trainer's own, not a side effect of a broad rule
+    _drop_redis_egress(objs, "emostream-trainer")
+    assert not inv.policy_allows(objs, cron, redis, inv.redis_port(objs))
+
+
+def test_policy_allows_needs_both_ends_and_the_port() -> None:
+    objs = render("prod")
+    worker, tgi = _worker(objs), one(objs, "Deployment", "emostream-tgi")
+    redis = one(objs, "StatefulSet", "emostream-redis")
+    assert inv.policy_allows(objs, worker, redis, 6379)
+    assert not inv.policy_allows(objs, worker, redis, 6380)
+    assert not inv.policy_allows(objs, redis, worker, 6379)  # Redis has no egress, the worker no such ingress
+    assert not inv.policy_allows(objs, one(objs, "Deployment", "emostream-feedback"), tgi, 8080)
 
 
 def test_prod_places_model_servers_on_gpu_nodes() -> None:

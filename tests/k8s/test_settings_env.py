@@ -6,6 +6,7 @@ fall back to a default (e.g. a trainer that never patches the model server).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -61,3 +62,15 @@ def test_the_trainer_cronjob_enables_promotion_on_the_tgi_deployment(monkeypatch
     k8s = TrainerSettings().trainer.k8s
     assert k8s.enabled and not k8s.dry_run
     assert k8s.deployment == "emostream-tgi" and k8s.container == "tgi"
+
+
+def test_the_trainer_cronjob_gives_the_trainer_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the kubelet's `$(VAR)` expansion applied, the trainer reads feedback and its registry from Redis."""
+    cron = next(o for o in render("base") if o["kind"] == "CronJob")
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    resolved = {"REDIS_PASSWORD": "s3cret"}  # what the kubelet reads from the Secret
+    for e in container.get("env", []):
+        if "value" in e:
+            resolved[e["name"]] = re.sub(r"\$\((\w+)\)", lambda m: resolved.get(m.group(1), m.group(0)), e["value"])
+    monkeypatch.setenv("EMOSTREAM_CACHE__REDIS_URL", resolved["EMOSTREAM_CACHE__REDIS_URL"])
+    assert TrainerSettings().redis_url == "redis://:s3cret@emostream-redis:6379/0"
