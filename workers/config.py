@@ -35,7 +35,8 @@ class CacheSettings(BaseModel):
 class LocalBackendSettings(BaseModel):
     #: Directory of the heads (and optional encoder adapter); default: the model shipped in the package.
     model_dir: Path | None = None
-    #: torch intra-op threads; 0 means torch's default (all cores).
+    #: CPU parallelism: concurrent batches for the ONNX model (each on one thread), torch intra-op threads
+    #: for the torch heads; 0 means one per available CPU (ONNX) or torch's default.
     num_threads: int = Field(default=0, ge=0)
 
 

@@ -235,3 +235,27 @@ def test_build_backend_local_honours_the_model_dir(tmp_path: Path) -> None:
     assert isinstance(backend, LocalBackend) and backend.model_dir == tmp_path
     with pytest.raises(ValueError, match="unknown backend kind"):
         build_backend(BackendSettings.model_construct(kind="quantum"))
+
+
+def test_parallel_batches_keep_every_text_in_its_input_order() -> None:
+    from workers.backends.onnx_model import OnnxAffectModel
+
+    texts = [f"{'so ' * (i % 7)}text {i} feels {['great', 'awful', 'scary', 'sad'][i % 4]}" for i in range(150)]
+    one = OnnxAffectModel(SHIPPED_MODEL_DIR, "model.int8.onnx", 128, use_lexicon=True, num_threads=1)
+    two = OnnxAffectModel(SHIPPED_MODEL_DIR, "model.int8.onnx", 128, use_lexicon=True, num_threads=2)
+    try:
+        assert one.parallel == 1 and two.parallel == 2
+        # Several batches: the same batches run sequentially or at once, so the outputs are identical.
+        a, b = one.logits(texts), two.logits(texts)
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+        # One batch is split in two (by length) and run at once; each row is its part's row.
+        few = texts[:40]
+        split = two.logits(few)
+        order = sorted(range(40), key=lambda i: len(few[i]))
+        for part in (order[:20], order[20:]):
+            alone = one.logits([few[i] for i in part])
+            for k in split:
+                np.testing.assert_array_equal(split[k][part], alone[k])
+    finally:
+        two.close()

@@ -109,6 +109,7 @@ class LocalBackend:
         self._executor: ThreadPoolExecutor | None = None
         self._logits: Callable[[Sequence[str]], dict[str, np.ndarray]] | None = None
         self._config: LocalModelConfig | None = None
+        self._onnx: Any = None
         self._version = "unloaded"
         self.load_time_s: float | None = None
 
@@ -142,6 +143,9 @@ class LocalBackend:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._onnx is not None:
+            self._onnx.close()
+            self._onnx = None
         self._logits = None
 
     def _load(self) -> None:
@@ -160,7 +164,7 @@ class LocalBackend:
                 use_lexicon=bool(cfg.extra.get("use_lexicon")),
                 num_threads=self.settings.num_threads,
             )
-            self._logits = onnx_model.logits
+            self._onnx, self._logits = onnx_model, onnx_model.logits
             digest = onnx_model.digest[:8]
         else:
             self._logits = self._load_torch(cfg)

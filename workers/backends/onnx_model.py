@@ -3,6 +3,14 @@
 Loading needs only `tokenizers` and `onnxruntime`, which keeps start-up short.
 Texts are sorted by length and batched so each batch pads only to its own
 longest text (length bucketing).
+
+Parallelism is across batches, not inside an operator: the session runs on one
+thread and `parallel` batches run at once (ONNX Runtime releases the GIL). For
+a small encoder on short texts, ORT's intra-op threads spend much of each
+operator at a barrier; splitting the work by batch measured ~1.7x faster on
+2 vCPUs, and it degrades far less when a neighbour takes a core (a barrier
+waits for the slowest thread). A call with one batch is split into `parallel`
+parts so single engine batches use every core too.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +39,11 @@ class OnnxAffectModel:
             raise ModelLoadError("the local ONNX model needs `pip install onnxruntime tokenizers`") from e
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # ORT's default thread count (physical cores, as it detects them) left half the vCPUs idle in our
-        # measurements on a 2-vCPU VM; one intra-op thread per available CPU is consistently faster.
-        opts.intra_op_num_threads = num_threads or len(os.sched_getaffinity(0))
+        opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
+        #: Batches run at once: one per available CPU unless configured.
+        self.parallel = max(1, num_threads or len(os.sched_getaffinity(0)))
+        self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="onnx") if self.parallel > 1 else None
         path = Path(model_dir) / graph
         if not path.exists():
             raise ModelLoadError(f"no ONNX graph at {path}")
@@ -49,28 +59,43 @@ class OnnxAffectModel:
 
     def logits(self, texts: Sequence[str], batch_size: int = 64) -> dict[str, np.ndarray]:
         """Raw head outputs for `texts`, in input order."""
-        from workers.lexicon import N_LEXICON_FEATURES, lexicon_features
-
         n = len(texts)
         order = sorted(range(n), key=lambda i: len(texts[i]))
+        size = batch_size
+        if self._pool is not None and n <= batch_size and n >= 2 * _MIN_SPLIT:
+            size = -(-n // self.parallel)  # one batch's worth: split it so every worker gets a part
+        parts = [order[s : s + size] for s in range(0, n, size)]
+        run = lambda idx: (idx, self._run([texts[i] for i in idx]))  # noqa: E731
+        done = list(self._pool.map(run, parts)) if self._pool is not None and len(parts) > 1 else map(run, parts)
         result: dict[str, np.ndarray] = {}
-        for s in range(0, n, batch_size):
-            idx = order[s : s + batch_size]
-            batch = [texts[i] for i in idx]
-            enc = self.tokenizer.encode_batch(batch)
-            feeds = {
-                "input_ids": np.asarray([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.asarray([e.attention_mask for e in enc], dtype=np.int64),
-            }
-            if "lexicon" in self._input_names:
-                feeds["lexicon"] = (
-                    lexicon_features(batch)
-                    if self.use_lexicon
-                    else np.zeros((len(batch), N_LEXICON_FEATURES), dtype=np.float32)
-                )
-            outs = self.session.run(list(OUTPUT_NAMES), feeds)
+        for idx, outs in done:
             for name, arr in zip(OUTPUT_NAMES, outs, strict=True):
                 if name not in result:
                     result[name] = np.zeros((n, arr.shape[1]), dtype=np.float32)
                 result[name][idx] = arr
         return result
+
+    def _run(self, batch: list[str]) -> list[np.ndarray]:
+        from workers.lexicon import N_LEXICON_FEATURES, lexicon_features
+
+        enc = self.tokenizer.encode_batch(batch)
+        feeds = {
+            "input_ids": np.asarray([e.ids for e in enc], dtype=np.int64),
+            "attention_mask": np.asarray([e.attention_mask for e in enc], dtype=np.int64),
+        }
+        if "lexicon" in self._input_names:
+            feeds["lexicon"] = (
+                lexicon_features(batch)
+                if self.use_lexicon
+                else np.zeros((len(batch), N_LEXICON_FEATURES), dtype=np.float32)
+            )
+        return list(self.session.run(list(OUTPUT_NAMES), feeds))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+#: A batch smaller than twice this runs whole: splitting tiny batches costs more than it saves.
+_MIN_SPLIT = 8
