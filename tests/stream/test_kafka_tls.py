@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,26 +22,13 @@ from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
+from tests.fixtures.tls import make_test_certs
 from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
-
-
-def _certs(d: Path) -> None:
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=emostream-test-ca",
-        "-keyout", "ca.key", "-out", "ca.crt")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "s.csr")
-    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    run("x509", "-req", "-in", "s.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", "san.ext", "-out", "server.crt")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("kafka-tls")
-    _certs(d)
-    return d
+    return make_test_certs(tmp_path_factory.mktemp("kafka-tls"))
 
 
 @pytest.fixture

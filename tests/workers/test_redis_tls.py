@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from stream.broker import free_port
 from tests.fixtures.redis_server import find_redis_server
+from tests.fixtures.tls import make_test_certs
 from workers.config import CacheSettings
 from workers.errors import CacheError
 from workers.factory import build_cache
@@ -21,28 +22,9 @@ from workers.redis_cache import RedisCache
 PASSWORD = "s3cret-for-tests"
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _make_certs(d: Path) -> None:
-    """A throwaway CA and a server certificate for 127.0.0.1 signed by it."""
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=emostream-test-ca",
-             "-keyout", "ca.key", "-out", "ca.crt", cwd=d)  # fmt: skip
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
-             "-out", "server.csr", cwd=d)  # fmt: skip
-    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-             "-days", "2", "-extfile", "san.ext", "-out", "server.crt", cwd=d)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def tls_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    d = tmp_path_factory.mktemp("redis-tls")
-    try:
-        _make_certs(d)
-    except (OSError, subprocess.CalledProcessError) as e:
-        pytest.fail(f"openssl could not make test certificates: {e}")
+    d = make_test_certs(tmp_path_factory.mktemp("redis-tls"))
     port = free_port()
     log = (d / "redis.log").open("wb")
     proc = subprocess.Popen(
