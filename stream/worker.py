@@ -1,16 +1,17 @@
 """The stream worker: consume `TextEvent`s, annotate batches concurrently, produce, commit at-least-once.
 
-Why aiokafka directly and not a faust agent: faust-streaming's commit path
-acks events itself and commits the contiguous acked prefix from its own
-bookkeeping, which has open upstream bugs exactly where this service must be
-exact - with agent concurrency it can commit past a message still in flight,
-which a crash then loses (faust-streaming#606, open; fix proposed in #707), a
-race in recovery leaves unrecoverable gaps in the acked offsets and blocks
-commits (#596, open), and events are processed again after a rebalance (#502,
-open; #216, #221 were earlier cases). These are races: a simple probe of a
-stateless faust agent (one SIGKILL mid-stream, 300 records, see
-docs/faust-evaluation.md) lost nothing, so the case against faust rests on the
-upstream reports, not on a failure we reproduced. This worker owns the commit path: `OffsetTracker` commits a
+Why aiokafka directly and not a faust agent: faust-streaming 0.15.3's commit
+path loses records, reproduced here (docs/faust-evaluation.md, stress probe
+`tests/stream/probes/faust_stress.py`, 28 records lost in 5 of 36 runs of a
+stateless agent with concurrency 4 under SIGKILL): it commits past a record
+still in flight when the committed offset is that record's (an off-by-one in
+`Consumer._new_offset`, faust-streaming#606, fix proposed in #707), on a
+partition with nothing committed yet (its head check treats 0/None as "no
+check"), and during a revocation (it forgets the committed offset before
+waiting for in-flight events). A crash before that record finishes loses it.
+Its commit does wait for output acks, and it never stalled; the loss needs a
+record in flight at a bad moment, which a slow backend or a rebalance makes
+common. This worker owns the commit path: `OffsetTracker` commits a
 partition's offset only past records whose output or dead letter the broker
 acknowledged (acks=all), and a rebalance listener drains and commits revoked
 partitions before giving them up. Everything else (batching with a size and a
@@ -470,7 +471,10 @@ class StreamWorker:
             committed = self._committed.get(key)
             if committed is None:
                 committed = await self._consumer.committed(tp) or 0
-            lags[key] = max(0, ends[tp] - committed)
+            # The fetch's high watermark as a floor: Tansu 0.6.0 answers ListOffsets(latest) too low after
+            # batched produces (docs/streaming.md); on Kafka the two agree or ListOffsets is newer.
+            end = max(ends[tp], self._consumer.highwater(tp) or 0)
+            lags[key] = max(0, end - committed)
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[key])
         return lags
 

@@ -64,7 +64,8 @@ def output_ids(values: Sequence[bytes]) -> list[str]:
 
 class ScriptedAnnotator:
     """Annotates with fixed scores; can fail the first `fail_calls` calls, fail texts containing
-    `poison` permanently, or sleep `delay_s` per call (a latency-bound backend)."""
+    `poison` permanently, sleep `delay_s` per call (a latency-bound backend), or `slow_s` more for a
+    batch with a text containing `slow` (a long tail); `in_flight` holds the texts being annotated."""
 
     def __init__(
         self,
@@ -73,11 +74,16 @@ class ScriptedAnnotator:
         poison: str | None = None,
         poison_retryable: bool = False,
         delay_s: float = 0.0,
+        slow: str | None = None,
+        slow_s: float = 0.0,
     ) -> None:
         self.fail_calls = fail_calls
         self.poison = poison
         self.poison_retryable = poison_retryable
         self.delay_s = delay_s
+        self.slow = slow
+        self.slow_s = slow_s
+        self.in_flight: set[str] = set()
         self.calls = 0
         self.failures = 0
         self.max_concurrent = 0
@@ -87,9 +93,13 @@ class ScriptedAnnotator:
         self.calls += 1
         self._running += 1
         self.max_concurrent = max(self.max_concurrent, self._running)
+        texts = {e.text for e in events}
+        self.in_flight |= texts
         try:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
+            if self.slow is not None and any(self.slow in t for t in texts):
+                await asyncio.sleep(self.slow_s)
             if self.failures < self.fail_calls:
                 self.failures += 1
                 raise RetryableBackendError("scripted outage")
@@ -110,3 +120,4 @@ class ScriptedAnnotator:
             ]
         finally:
             self._running -= 1
+            self.in_flight -= texts

@@ -149,3 +149,44 @@ async def test_worker_killed_with_sigkill_mid_stream_loses_nothing_after_restart
     # Duplicates are allowed (at-least-once, idempotent by id); losses are not.
     outs = output_ids(await read_topic(s, s.topics.annotations_topic, until=n))
     assert set(outs) == {f"ev-{i}" for i in range(n)}
+
+
+async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_past(
+    stream_settings: SettingsFactory,
+) -> None:
+    """Where faust-streaming 0.15.3 lost records in our stress probe (docs/faust-evaluation.md): a record
+    still in flight past the commit interval while later ones finish, first on a partition with nothing
+    committed yet, then mid-partition. The committed offset must never pass a record still in flight."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from stream.kafka_config import common_kwargs
+    from stream.topics import ensure_topics
+
+    s = stream_settings(partitions=1, exit_when_idle_s=1.0, max_in_flight_batches=4, commit_interval_ms=20)
+    s.engine.max_batch_size = 1  # one record per batch: later records finish while a slow one runs
+    ann = ScriptedAnnotator(slow="SLOW", slow_s=1.0)
+    slow_offsets = {"SLOW record zero": 0, "SLOW record fifteen": 15}
+    values = [event_bytes(i, next((t for t, o in slow_offsets.items() if o == i), None)) for i in range(40)]
+    await ensure_topics(s.kafka, [s.topics.texts_topic], partitions=1)  # offsets = positions in `values`
+    await produce(s, values)
+    tp = TopicPartition(s.topics.texts_topic, 0)
+    observer = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
+    await observer.start()
+    seen: list[tuple[int, int]] = []  # (committed offset, lowest slow offset in flight) while one is in flight
+    try:
+        async with StreamWorker(s, ann) as w:
+            run = asyncio.create_task(w.run())
+            while not run.done():
+                in_flight = [o for t, o in slow_offsets.items() if t in ann.in_flight]
+                committed = await observer.committed(tp)
+                if in_flight:
+                    seen.append((committed or 0, min(in_flight)))
+                await asyncio.sleep(0.01)
+            await run
+        final = await observer.committed(tp)
+    finally:
+        await observer.stop()
+    assert w.processed == 40 and final == 40
+    assert {low for _, low in seen} == {0, 15}, "both slow records must have been observed in flight"
+    assert any(c > 0 for c, _ in seen), "commits must have advanced while the second slow record ran"
+    assert all(c <= low for c, low in seen), [x for x in seen if x[0] > x[1]][:5]
