@@ -49,7 +49,8 @@ class AffectScores(BaseModel):
     def _canonical_emotions(cls, v: list[ECLabel] | None) -> list[ECLabel] | None:
         if v is None:
             return v
-        return [label for label in EC_LABELS if label in set(v)]
+        present = set(v)
+        return [label for label in EC_LABELS if label in present]
 
     def tasks_present(self) -> frozenset[TaskFamily]:
         present = {

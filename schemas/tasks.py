@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 
@@ -178,5 +179,11 @@ def parse_tasks(spec: str | Iterable[str] | None) -> frozenset[TaskFamily]:
 
 def task_set_key(tasks: Iterable[TaskFamily]) -> str:
     """A canonical, order-independent name of a task set (used in cache keys and logs)."""
+    return _task_set_key(frozenset(tasks))
+
+
+@lru_cache(maxsize=64)
+def _task_set_key(tasks: frozenset[TaskFamily]) -> str:
+    # Cached: every event's cache key needs it, and there are only 31 task sets.
     order = list(TaskFamily)
-    return "+".join(t.value for t in sorted(set(tasks), key=order.index))
+    return "+".join(t.value for t in sorted(tasks, key=order.index))
