@@ -45,9 +45,17 @@ async def produce_values(kafka: KafkaSettings, topic: str, values: Iterable[byte
 
 
 async def produce_file(settings: Settings, path: Path) -> int:
-    """Send a JSONL or plain-text file to the input topic."""
+    """Send a JSONL or plain-text file to the input topic, creating the service's topics first if missing.
+
+    Creating them here (idempotent) gives the input topic the configured partition count even when no
+    worker has started yet: a broker that auto-creates on produce would pick its own default (Tansu: 4),
+    and one that does not would leave the producer waiting for metadata.
+    """
+    from stream.topics import ensure_service_topics
+
     with path.open(encoding="utf-8") as f:
         values = lines_to_values(f, id_prefix=path.stem)
+    await ensure_service_topics(settings.kafka, settings.topics)
     return await produce_values(settings.kafka, settings.topics.texts_topic, values)
 
 

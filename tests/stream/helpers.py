@@ -14,6 +14,7 @@ from schemas.events import TextEvent
 from schemas.text import normalise_text, text_sha256
 from stream.kafka_config import common_kwargs
 from stream.settings import Settings
+from stream.topics import ensure_topics
 from workers.errors import PermanentBackendError, RetryableBackendError
 
 
@@ -22,11 +23,17 @@ def event_bytes(i: int, text: str | None = None) -> bytes:
 
 
 async def produce(settings: Settings, values: Sequence[bytes], topic: str | None = None) -> None:
-    """Send `values` to the input topic (or `topic`) and wait for every acknowledgement."""
+    """Send `values` to the input topic (or `topic`) and wait for every acknowledgement.
+
+    The topic is created first with the settings' partition count: Tansu 0.6.0 creates a topic a
+    producer's metadata request names, with its own default of 4 partitions, not ours.
+    """
+    target = topic or settings.topics.texts_topic
+    await ensure_topics(settings.kafka, [target], partitions=settings.topics.partitions)
     p = AIOKafkaProducer(**common_kwargs(settings.kafka), acks="all")
     await p.start()
     try:
-        futs = [await p.send(topic or settings.topics.texts_topic, v) for v in values]
+        futs = [await p.send(target, v) for v in values]
         await asyncio.gather(*futs)
     finally:
         await p.stop()

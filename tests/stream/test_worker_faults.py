@@ -160,15 +160,13 @@ async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_p
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from stream.kafka_config import common_kwargs
-    from stream.topics import ensure_topics
 
     s = stream_settings(partitions=1, exit_when_idle_s=1.0, max_in_flight_batches=4, commit_interval_ms=20)
     s.engine.max_batch_size = 1  # one record per batch: later records finish while a slow one runs
     ann = ScriptedAnnotator(slow="SLOW", slow_s=1.0)
     slow_offsets = {"SLOW record zero": 0, "SLOW record fifteen": 15}
     values = [event_bytes(i, next((t for t, o in slow_offsets.items() if o == i), None)) for i in range(40)]
-    await ensure_topics(s.kafka, [s.topics.texts_topic], partitions=1)  # offsets = positions in `values`
-    await produce(s, values)
+    await produce(s, values)  # one partition: offsets are positions in `values`
     tp = TopicPartition(s.topics.texts_topic, 0)
     observer = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
     await observer.start()
