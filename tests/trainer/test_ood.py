@@ -51,7 +51,7 @@ async def test_shipped_model_gets_valence_right_on_reviews_news_and_forum_text()
     async with LocalBackend() as backend:
         preds = await backend.annotate([i.text for i in items], OOD_TASKS)
     s = score_ood(items, preds)["all"]
-    # Floors well under what the shipped model scores (sign accuracy 0.85, V-reg r 0.77 for 2.0.0):
+    # Floors well under what the shipped model scores (2.1.0: sign accuracy 0.85, V-reg r 0.80, E-c Jaccard 0.45):
     # they catch a model that has stopped transferring beyond tweets, not small changes.
     assert s["valence_sign_accuracy"] >= 0.75, s
     assert s["v-reg.pearson"] >= 0.6, s
