@@ -53,13 +53,8 @@ def teacher_logits(teacher_dir: Path, texts: list[str]) -> dict[str, np.ndarray]
     from workers.backends.local_config import LocalModelConfig
     from workers.backends.onnx_model import OnnxAffectModel
 
-    cfg = LocalModelConfig.load(teacher_dir)
-    if cfg.extra.get("format") != "onnx":
-        raise ValueError(f"teacher {teacher_dir} is not an exported ONNX model directory")
-    model = OnnxAffectModel(
-        teacher_dir, str(cfg.extra["graph"]), cfg.max_length, use_lexicon=bool(cfg.extra.get("use_lexicon"))
-    )
-    return model.logits(texts, batch_size=128)
+    with OnnxAffectModel.from_config(teacher_dir, LocalModelConfig.load(teacher_dir)) as model:
+        return model.logits(texts, batch_size=128)
 
 
 def distill_loss(out: dict[str, Any], teacher: dict[str, Any], weights: dict[str, float], temperature: float) -> Any:

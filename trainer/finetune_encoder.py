@@ -348,7 +348,21 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
         # Tracer warnings flag Python values taken from tensor shapes; the dynamic axes cover them, and the
         # exported graph is checked against batches of other shapes when it is scored on the holdout and dev.
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        _export(torch, model, enc, lex, fp32)
+        torch.onnx.export(
+            model,
+            (enc["input_ids"], enc["attention_mask"], lex),
+            str(fp32),
+            input_names=["input_ids", "attention_mask", "lexicon"],
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "lexicon": {0: "batch"},
+                **{k: {0: "batch"} for k in OUTPUT_NAMES},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
     if not quantize:
         return fp32
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -357,24 +371,6 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     fp32.unlink()
     return int8
-
-
-def _export(torch: Any, model: Any, enc: Any, lex: Any, fp32: Path) -> None:
-    torch.onnx.export(
-        model,
-        (enc["input_ids"], enc["attention_mask"], lex),
-        str(fp32),
-        input_names=["input_ids", "attention_mask", "lexicon"],
-        output_names=list(OUTPUT_NAMES),
-        dynamic_axes={
-            "input_ids": {0: "batch", 1: "seq"},
-            "attention_mask": {0: "batch", 1: "seq"},
-            "lexicon": {0: "batch"},
-            **{k: {0: "batch"} for k in OUTPUT_NAMES},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
 
 
 # ---------------------------------------------------------------- main
@@ -440,6 +436,7 @@ def package(
         metrics_out["dev"] = score_calibrated(served.logits(dev.texts), dev, cal)
         manifest["dev"] = lh.manifest(dev_dir, "dev")
         manifest["dev_texts"] = len(dev.texts)
+    served.close()
     metrics_out["train_seconds"] = round(time.perf_counter() - t0, 1)
     LocalModelConfig(
         name=cfg.name,

@@ -156,14 +156,7 @@ class LocalBackend:
         if cfg.extra.get("format") == "onnx":
             from .onnx_model import OnnxAffectModel
 
-            graph = str(cfg.extra["graph"])
-            onnx_model = OnnxAffectModel(
-                self.model_dir,
-                graph,
-                cfg.max_length,
-                use_lexicon=bool(cfg.extra.get("use_lexicon")),
-                num_threads=self.settings.num_threads,
-            )
+            onnx_model = OnnxAffectModel.from_config(self.model_dir, cfg, num_threads=self.settings.num_threads)
             self._onnx, self._logits = onnx_model, onnx_model.logits
             digest = onnx_model.digest[:8]
         else:

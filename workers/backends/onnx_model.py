@@ -21,10 +21,15 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import numpy as np
 
+from workers.lexicon import N_LEXICON_FEATURES, lexicon_features
+
 from ..errors import ModelLoadError
+from .local_config import LocalModelConfig
 
 OUTPUT_NAMES = ("ei_reg", "ei_oc", "v_reg", "v_oc", "e_c")
 
@@ -42,9 +47,6 @@ class OnnxAffectModel:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
-        #: Batches run at once: one per available CPU unless configured.
-        self.parallel = max(1, num_threads or len(os.sched_getaffinity(0)))
-        self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="onnx") if self.parallel > 1 else None
         path = Path(model_dir) / graph
         if not path.exists():
             raise ModelLoadError(f"no ONNX graph at {path}")
@@ -57,6 +59,30 @@ class OnnxAffectModel:
         self.tokenizer.no_padding()  # batches are padded here, after sorting by token count
         self.use_lexicon = use_lexicon
         self._input_names = {i.name for i in self.session.get_inputs()}
+        #: Batches run at once: one per available CPU unless configured.
+        self.parallel = max(1, num_threads or len(os.sched_getaffinity(0)))
+        self._pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="onnx") if self.parallel > 1 else None
+
+    @classmethod
+    def from_config(cls, model_dir: Path, cfg: LocalModelConfig, *, num_threads: int = 0) -> OnnxAffectModel:
+        """The model an exported model directory's `config.json` describes."""
+        if cfg.extra.get("format") != "onnx":
+            raise ModelLoadError(f"{model_dir} is not an exported ONNX model directory")
+        return cls(
+            model_dir,
+            str(cfg.extra["graph"]),
+            cfg.max_length,
+            use_lexicon=bool(cfg.extra.get("use_lexicon")),
+            num_threads=num_threads,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def logits(self, texts: Sequence[str], batch_size: int = 64) -> dict[str, np.ndarray]:
         """Raw head outputs for `texts`, in input order.
@@ -73,7 +99,10 @@ class OnnxAffectModel:
             # padding, and a worker that finishes early takes the next part).
             size = max(_MIN_SPLIT, -(-n // (_PARTS_PER_WORKER * self.parallel)))
         parts = [order[s : s + size] for s in range(0, n, size)]
-        run = lambda idx: (idx, self._run([texts[i] for i in idx], [ids[i] for i in idx]))  # noqa: E731
+
+        def run(idx: list[int]) -> tuple[list[int], list[np.ndarray]]:
+            return idx, self._run([texts[i] for i in idx], [ids[i] for i in idx])
+
         done = list(self._pool.map(run, parts)) if self._pool is not None and len(parts) > 1 else map(run, parts)
         result: dict[str, np.ndarray] = {}
         for idx, outs in done:
@@ -84,8 +113,6 @@ class OnnxAffectModel:
         return result
 
     def _run(self, batch: list[str], ids: list[list[int]]) -> list[np.ndarray]:
-        from workers.lexicon import N_LEXICON_FEATURES, lexicon_features
-
         width = max(len(x) for x in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)  # 0 is [PAD] in the MiniLM vocabulary
         mask = np.zeros((len(ids), width), dtype=np.int64)
