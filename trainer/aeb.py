@@ -1,9 +1,13 @@
 """AEB evaluation harness: score any `Backend` on AEB-1 (SemEval-2018) and AEB-2 with the paper's metrics.
 
-Data comes from SemEval-2018 files or the AEB release format (JSON lines whose instruction names the
-task and its scale). Backends that do not take free prompts answer through `AffectScores`, so each
-AEB-2 task is mapped onto our outputs explicitly (`AEB2_TASKS`): regression sets from V-reg rescaled
-to the set's scale, SST-5 and the 3-class tweet set from the V-oc class, Ekman labels from E-c labels.
+AEB-1 comes from the SemEval-2018 files or AAID-format records. AEB-2 comes from the six files of the
+EmoLLMs release, one JSON object per line,
+``{"instruction": "Task: <task text> Text: <text> <cue>: ", "input": "", "output": <number or label>}``;
+the file name says which set it is, the task text gives the scale (and, for EmoBank, the dimension).
+Backends that do not take free prompts answer through `AffectScores`, so each AEB-2 set is mapped onto
+our outputs explicitly (`AEB2_TASKS`): regression sets from V-reg rescaled to the set's scale, SST-5 and
+the 3-class TDT set from the V-oc class, GoEmotions' Ekman labels from E-c labels. What our outputs
+cannot answer (EmoBank arousal and dominance) is counted as not covered rather than scored.
 `score_predictions` is the pure core; `evaluate_backend` only batches texts through the backend.
 """
 
@@ -14,9 +18,9 @@ import json
 import math
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -46,12 +50,15 @@ class AEBFormatError(EmostreamError):
 
 @dataclass(frozen=True, slots=True)
 class AEB2Task:
-    """One AEB-2 set: its kind, its labels or default scale, and the family whose output answers it."""
+    """One AEB-2 set: its release file, kind, labels (and the numbers they are written with) or default
+    scale, and the family whose output answers it."""
 
     name: str
+    file: str
     kind: Literal["regression", "single", "multilabel"]
     source: TaskFamily
     labels: tuple[str, ...] = ()
+    class_values: tuple[int, ...] = ()
     scale: tuple[float, float] = (0.0, 1.0)
 
 
@@ -59,6 +66,7 @@ class AEB2Task:
 #: middle keep their meaning, "moderately" folds into the non-extreme class on each side.
 SST5_FROM_VOC: Mapping[int, int] = {-3: 0, -2: 1, -1: 1, 0: 2, 1: 3, 2: 3, 3: 4}
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
+#: TDT writes its classes as -1, 0, 1; we predict them from the sign of the V-oc class.
 TRI_LABELS = ("negative", "neutral", "positive")
 #: Ekman's six emotions (+ neutral) from SemEval E-c labels; anticipation and trust have no Ekman match.
 EKMAN_FROM_EC: Mapping[str, str] = {
@@ -73,34 +81,37 @@ EKMAN_FROM_EC: Mapping[str, str] = {
     "surprise": "surprise",
 }
 EKMAN_LABELS = ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
+#: `vader_test.json` is four sets of equal size, in this order (the paper's V-A, V-M, V-NYT, V-T).
+VADER_SETS = ("amazon", "movies", "nyt", "tweets")
+#: EmoBank's three dimensions, told apart by the task text; only valence maps onto our outputs.
+EMOBANK_DIMENSIONS = ("valence", "arousal", "dominance")
 
 AEB2_TASKS: Mapping[str, AEB2Task] = {
-    "sst": AEB2Task("sst", "regression", TaskFamily.V_REG, scale=(0.0, 1.0)),
-    "emobank": AEB2Task("emobank", "regression", TaskFamily.V_REG, scale=(1.0, 5.0)),
-    "vader": AEB2Task("vader", "regression", TaskFamily.V_REG, scale=(-4.0, 4.0)),
-    "sst5": AEB2Task("sst5", "single", TaskFamily.V_OC, labels=SST5_LABELS),
-    "tdt": AEB2Task("tdt", "single", TaskFamily.V_OC, labels=TRI_LABELS),
-    "goemotion": AEB2Task("goemotion", "multilabel", TaskFamily.E_C, labels=EKMAN_LABELS),
+    "sst": AEB2Task("sst", "SST_test.json", "regression", TaskFamily.V_REG, scale=(0.0, 1.0)),
+    "sst5": AEB2Task(
+        "sst5", "sst5_test.json", "single", TaskFamily.V_OC, labels=SST5_LABELS, class_values=(0, 1, 2, 3, 4)
+    ),
+    "emobank": AEB2Task("emobank", "emobank_test.json", "regression", TaskFamily.V_REG, scale=(1.0, 5.0)),
+    "vader": AEB2Task("vader", "vader_test.json", "regression", TaskFamily.V_REG, scale=(-4.0, 4.0)),
+    "tdt": AEB2Task("tdt", "TDT.json", "single", TaskFamily.V_OC, labels=TRI_LABELS, class_values=(-1, 0, 1)),
+    "goemotion": AEB2Task("goemotion", "goemotion_test.json", "multilabel", TaskFamily.E_C, labels=EKMAN_LABELS),
 }
-_ALIASES = {
-    "sst_test": "sst",
-    "sst5_test": "sst5",
-    "emobank_test": "emobank",
-    "vader_test": "vader",
-    "goemotion_test": "goemotion",
-    "goemotions": "goemotion",
-    "tweet3": "tdt",
-}
+_ALIASES = {Path(t.file).stem.lower(): t.name for t in AEB2_TASKS.values()} | {"goemotions": "goemotion"}
+
+
+def known_aeb2_files() -> list[str]:
+    """The release file names of the AEB-2 sets, for error messages and help."""
+    return [t.file for t in AEB2_TASKS.values()]
 
 
 def aeb2_task_for(name: str) -> AEB2Task | None:
-    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``), or None."""
+    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``, ``TDT``), or None."""
     key = name.lower().replace("-", "_")
     return AEB2_TASKS.get(_ALIASES.get(key, key))
 
 
 def predict_aeb2(task: AEB2Task, scores: AffectScores, scale: tuple[float, float]) -> Prediction:
-    """Map our output onto an AEB-2 task's label space (pure; the table above is the whole mapping)."""
+    """Map our output onto an AEB-2 task's label space (pure; the tables above are the whole mapping)."""
     if task.kind == "regression":
         if scores.valence is None:
             raise AEBFormatError(f"{task.name}: backend returned no valence")
@@ -124,7 +135,8 @@ def predict_aeb2(task: AEB2Task, scores: AffectScores, scale: tuple[float, float
 
 @dataclass(frozen=True, slots=True)
 class AEBItem:
-    """One benchmark question: `task` is a family value ("ei-reg") or an AEB-2 task name ("sst5")."""
+    """One benchmark question: `task` is a family value ("ei-reg") or an AEB-2 task name ("sst5");
+    `dimension` the emotion (EI-*), "valence" (V-*, EmoBank) or the VADER source ("amazon")."""
 
     task: str
     dimension: str
@@ -153,6 +165,8 @@ class AEBDataset:
     name: str
     items: list[AEBItem]
     manifest: DatasetManifest
+    #: Records our outputs cannot answer, by "<set>.<dimension>" (EmoBank arousal and dominance).
+    not_covered: dict[str, int] = field(default_factory=dict)
 
 
 def _sha256(path: Path) -> str:
@@ -175,15 +189,18 @@ def load_semeval_dataset(root: Path, split: Split = "dev") -> AEBDataset:
     return AEBDataset(name, items, DatasetManifest(name=name, files=files))
 
 
-_TEXT = re.compile(r"\s(?:Text|Tweet|Sentence):\s")
-_CUE = re.compile(r"\s*(?:[A-Z][\w ]{0,40}):\s*$")
-_SCALE = re.compile(
-    r"(?:from|between|of)\s+(-?\d+(?:\.\d+)?)\s*(?:\([^)]*\))?\s*(?:to|and)\s+(-?\d+(?:\.\d+)?)", re.I
-)
+_TASK = re.compile(r"^\s*Task:\s*")
+#: The first "Text:" / "Tweet:" ends the task text (mid-line, or on its own line in the AAID variants).
+_TEXT = re.compile(r"(?:^|\s)(?:Text|Tweet):(?:\s|$)")
+#: The answer cues of the release; the prompt ends with one of them and a colon.
+AEB2_CUES = ("Intensity Score", "Intensity Class", "Sentiment score", "Sentiment Class", "This tweet contains emotions")
+_CUE = re.compile(r"\s(?:" + "|".join(re.escape(c) for c in AEB2_CUES) + r"):\s*$", re.I)
+_SCALE = re.compile(r"(?:from|between|of)\s+(-?\d+(?:\.\d+)?)\s*(?:\([^)]*\))?\s*(?:to|and)\s+(-?\d+(?:\.\d+)?)", re.I)
+_CLASS = re.compile(r"^\s*([+-]?\d+)\s*(?::\s*(.*?))?\s*\.?\s*$", re.S)
 
 
 def parse_scale(instruction: str) -> tuple[float, float] | None:
-    """The numeric scale an instruction names ("from 1 (...) to 5 (...)"), if any."""
+    """The numeric scale an instruction names ("from 1 (...) to 5 (...)", "between -4 (...) and 4"), if any."""
     m = _SCALE.search(instruction)
     if not m:
         return None
@@ -191,82 +208,192 @@ def parse_scale(instruction: str) -> tuple[float, float] | None:
     return (lo, hi) if lo < hi else None
 
 
-def _label_of(task: AEB2Task, raw: Any) -> Gold:
-    if task.kind == "regression":
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            raise AEBFormatError(f"{task.name}: output {str(raw)[:40]!r} is not a number") from None
-        if not math.isfinite(value):
-            raise AEBFormatError(f"{task.name}: output is not finite")
-        return value
-    if task.kind == "single":
-        s = str(raw).strip().rstrip(".").lower()
-        if s.lstrip("-").isdigit() and 0 <= int(s) < len(task.labels):
-            return task.labels[int(s)]
-        s = s.split(":", 1)[-1].strip() if ":" in s else s
-        if s not in task.labels:
-            raise AEBFormatError(f"{task.name}: output {str(raw)[:40]!r} not in {task.labels}")
-        return s
-    names = [n.strip().lower() for n in str(raw).strip().rstrip(".").split(",") if n.strip()]
+@dataclass(frozen=True, slots=True)
+class AEB2Prompt:
+    task_text: str
+    text: str
+
+
+def split_aeb2_prompt(prompt: str) -> AEB2Prompt:
+    """Task text and text of a release prompt ``Task: <task text> Text: <text> <cue>: ``; raises `AEBFormatError`.
+
+    The cue is stripped as one of the known cues, so a text that itself looks like a cue ("Dear Name:")
+    is kept whole.
+    """
+    m = _TASK.match(prompt)
+    if not m:
+        raise AEBFormatError("prompt does not start with 'Task:'")
+    body = prompt[m.end() :]
+    cue = _CUE.search(body)
+    if not cue:
+        raise AEBFormatError(f"prompt does not end with an answer cue ({', '.join(AEB2_CUES)}, then ':')")
+    body = body[: cue.start()]
+    t = _TEXT.search(body)
+    if not t:
+        raise AEBFormatError("prompt has no 'Text:' or 'Tweet:' marker")
+    text = body[t.end() :].strip()
+    if not text:
+        raise AEBFormatError("prompt has an empty text")
+    return AEB2Prompt(body[: t.start()].strip(), text)
+
+
+def _number(task: AEB2Task, raw: Any, scale: tuple[float, float]) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise AEBFormatError(f"{task.name}: output {str(raw)[:40]!r} is not a number")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise AEBFormatError(f"{task.name}: output {str(raw)[:40]!r} is not a number") from None
+    lo, hi = scale
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise AEBFormatError(f"{task.name}: score {value} outside the task's scale [{lo:g}, {hi:g}]")
+    return value
+
+
+def _single(task: AEB2Task, raw: Any) -> str:
+    """A single-label output (``-1``, ``"1: negative"``, ``"negative"``) as the task's label name."""
+    desc: str | None = None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise AEBFormatError(f"{task.name}: output {str(raw)[:40]!r} is not a class")
+    if isinstance(raw, str):
+        m = _CLASS.match(raw)
+        if not m:
+            name = raw.strip().rstrip(".").strip().lower()
+            if name in task.labels:
+                return name
+            raise AEBFormatError(f"{task.name}: output {raw[:40]!r} is not one of {list(task.class_values)}")
+        value, desc = int(m.group(1)), m.group(2)
+    elif isinstance(raw, float) and not raw.is_integer():
+        raise AEBFormatError(f"{task.name}: output {raw} is not a class")
+    else:
+        value = int(raw)
+    if value not in task.class_values:
+        raise AEBFormatError(f"{task.name}: class {value} not in {list(task.class_values)}")
+    label = task.labels[task.class_values.index(value)]
+    if desc and desc.strip().rstrip(".").lower() != label:
+        raise AEBFormatError(f"{task.name}: class {value} described as {desc[:40]!r}, which should be {label!r}")
+    return label
+
+
+def _labels(task: AEB2Task, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, str):
+        raise AEBFormatError(f"{task.name}: output must be a string of labels")
+    names = [n.strip().lower() for n in raw.strip().rstrip(".").split(",") if n.strip()]
     names = ["neutral" if n.startswith("neutral") else n for n in names]
     bad = [n for n in names if n not in task.labels]
     if bad or not names:
-        raise AEBFormatError(f"{task.name}: unknown labels {bad or names} (expected {task.labels})")
+        raise AEBFormatError(f"{task.name}: unknown labels {bad or [raw[:40]]} (expected {list(task.labels)})")
     return tuple(lab for lab in task.labels if lab in names)
 
 
-def parse_aeb_record(obj: Any, task: AEB2Task | None) -> AEBItem:
-    """One AEB release record: an AEB-1 (AAID-style) prompt, or an AEB-2 one for `task`."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("instruction"), str) or "output" not in obj:
-        raise AEBFormatError("record needs a string 'instruction' and an 'output'")
+def _emobank_dimension(task_text: str) -> str:
+    found = [d for d in EMOBANK_DIMENSIONS if re.search(rf"\b{d}\b", task_text, re.I)]
+    if len(found) != 1:
+        raise AEBFormatError(f"emobank: the task text names {found or 'none'} of {list(EMOBANK_DIMENSIONS)}")
+    return found[0]
+
+
+def parse_aeb2_record(obj: Any, task: AEB2Task) -> AEBItem:
+    """One release record of an AEB-2 set as an item (its dimension from the task text for EmoBank)."""
+    if not isinstance(obj, dict):
+        raise AEBFormatError(f"record is a {type(obj).__name__}, not an object")
+    instruction, extra = obj.get("instruction"), obj.get("input") or ""
+    if not isinstance(instruction, str) or not isinstance(extra, str):
+        raise AEBFormatError("record needs a string 'instruction' (and 'input', if any)")
+    if "output" not in obj:
+        raise AEBFormatError("record has no 'output'")
+    prompt = split_aeb2_prompt(instruction + extra)
+    raw = obj["output"]
+    if task.kind == "regression":
+        scale = parse_scale(prompt.task_text) or task.scale
+        dim = _emobank_dimension(prompt.task_text) if task.name == "emobank" else ""
+        return AEBItem(task.name, dim, prompt.text, _number(task, raw, scale), scale)
+    gold: Gold = _single(task, raw) if task.kind == "single" else _labels(task, raw)
+    return AEBItem(task.name, "", prompt.text, gold)
+
+
+def _aaid_item(obj: Any) -> AEBItem:
     try:
         ex = parse_record(obj)
-        return AEBItem(ex.family.value, ex.dimension, ex.text, ex.label, CATALOG[ex.family].scale)
     except AAIDFormatError as e:
-        if task is None:
-            raise AEBFormatError(f"not an AEB-1 prompt ({e}) and no AEB-2 task named for the file") from e
-    prompt = obj["instruction"] + (obj.get("input") or "")
-    t = _TEXT.search(prompt)
-    if not t:
-        raise AEBFormatError("prompt has no 'Text:' marker")
-    body = prompt[t.end() :]
-    cue = _CUE.search(body)
-    text = (body[: cue.start()] if cue else body).strip()
-    if not text:
-        raise AEBFormatError("prompt has an empty text")
-    scale = parse_scale(prompt[: t.start()]) or task.scale
-    return AEBItem(task.name, "", text, _label_of(task, obj["output"]), scale)
+        raise AEBFormatError(str(e)) from e
+    return AEBItem(ex.family.value, ex.dimension, ex.text, ex.label, CATALOG[ex.family].scale)
+
+
+def _json_lines(path: Path) -> list[tuple[int, Any]]:
+    """(line number, decoded object) for each non-blank line; errors name the line."""
+    out: list[tuple[int, Any]] = []
+    for lineno, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AEBFormatError(f"{path}:{lineno}: not UTF-8 text") from None
+        if not line.strip():
+            continue
+        try:
+            out.append((lineno, json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise AEBFormatError(f"{path}:{lineno}: invalid JSON: {e.msg} at column {e.colno}") from None
+    return out
 
 
 def load_aeb_file(path: Path, task: str | None = None) -> AEBDataset:
-    """Read an AEB release file (JSON lines); the AEB-2 task comes from `task` or the file stem."""
+    """Read an AEB file: an AEB-2 release file (the set from `task` or the file name), or AEB-1 in AAID format.
+
+    Any bad record stops the load with one `AEBFormatError` naming ``file:line`` and the reason.
+    """
+    path = Path(path)
     spec = aeb2_task_for(task or path.stem)
+    known = ", ".join(known_aeb2_files())
     if task is not None and spec is None:
-        raise AEBFormatError(f"unknown AEB-2 task {task!r}; known: {sorted(AEB2_TASKS)}")
-    items: list[AEBItem] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                items.append(parse_aeb_record(json.loads(raw), spec))
-            except json.JSONDecodeError as e:
-                raise AEBFormatError(f"{path}:{lineno}: invalid JSON: {e.msg}") from e
-            except AEBFormatError as e:
-                raise AEBFormatError(f"{path}:{lineno}: {e}") from e
-    if not items:
+        raise AEBFormatError(f"unknown AEB-2 set {task!r}; known files: {known}")
+    if not path.is_file():
+        raise AEBFormatError(f"{path}: no such file")
+    rows = _json_lines(path)
+    if not rows:
         raise AEBFormatError(f"{path}: no records")
-    entry = DatasetFile(name=path.name, sha256=_sha256(path), count=len(items))
-    manifest = DatasetManifest(name=path.stem, files=[entry])
-    return AEBDataset(path.stem, items, manifest)
+    items: list[AEBItem] = []
+    for lineno, obj in rows:
+        try:
+            items.append(parse_aeb2_record(obj, spec) if spec is not None else _aaid_item(obj))
+        except AEBFormatError as e:
+            if spec is None and not items:  # the first record decides whether this is an AAID file at all
+                raise AEBFormatError(
+                    f"{path}: unknown AEB file (line {lineno} is not an AEB-1 AAID record: {e}); "
+                    f"known AEB-2 files: {known}"
+                ) from e
+            raise AEBFormatError(f"{path}:{lineno}: {e}") from e
+    not_covered: dict[str, int] = {}
+    if spec is not None and spec.name == "vader":
+        items = _split_vader(path, items)
+    elif spec is not None and spec.name == "emobank":
+        counts = Counter(it.dimension for it in items if it.dimension != "valence")
+        not_covered = {f"emobank.{d}": n for d, n in sorted(counts.items())}
+        items = [it for it in items if it.dimension == "valence"]
+    entry = DatasetFile(name=path.name, sha256=_sha256(path), count=len(rows))
+    return AEBDataset(path.stem, items, DatasetManifest(name=path.stem, files=[entry]), not_covered)
+
+
+def _split_vader(path: Path, items: list[AEBItem]) -> list[AEBItem]:
+    """Label the four consecutive, equal VADER sets (4 x 1,000 in the release) with their source."""
+    n = len(items)
+    if n % len(VADER_SETS):
+        raise AEBFormatError(
+            f"{path}: {n} records; vader_test.json holds {len(VADER_SETS)} sets of equal size in order "
+            f"({', '.join(VADER_SETS)})"
+        )
+    size = n // len(VADER_SETS)
+    return [AEBItem(it.task, VADER_SETS[i // size], it.text, it.gold, it.scale) for i, it in enumerate(items)]
 
 
 def merge_datasets(name: str, parts: Sequence[AEBDataset]) -> AEBDataset:
     """One dataset from several (e.g. the SemEval split plus AEB-2 files)."""
     items = [it for p in parts for it in p.items]
     files = [f for p in parts for f in p.manifest.files]
-    return AEBDataset(name, items, DatasetManifest(name=name, files=files))
+    not_covered: Counter[str] = Counter()
+    for p in parts:
+        not_covered.update(p.not_covered)
+    return AEBDataset(name, items, DatasetManifest(name=name, files=files), dict(sorted(not_covered.items())))
 
 
 # ---------------------------------------------------------------------------- scoring (pure)
@@ -300,7 +427,11 @@ def _indicator(rows: Sequence[Gold | Prediction], labels: Sequence[str]) -> np.n
 
 
 def score_predictions(items: Sequence[AEBItem], predictions: Sequence[Prediction]) -> dict[str, float]:
-    """Flat "<task>.<metric>" metrics for paired items and predictions (the report's `metrics`)."""
+    """Flat metrics for paired items and predictions (the report's `metrics`).
+
+    Keys are "<task>.<metric>", with ".<dimension>" where a set has several (``ei-reg.pearson.anger``,
+    ``vader.pearson.amazon``, ``emobank.pearson.valence``) and "<task>.pearson_mean" over them.
+    """
     if len(items) != len(predictions):
         raise ValueError(f"{len(items)} items but {len(predictions)} predictions")
     groups: dict[tuple[str, str], tuple[list[Gold], list[Prediction]]] = defaultdict(lambda: ([], []))
@@ -328,7 +459,10 @@ def score_predictions(items: Sequence[AEBItem], predictions: Sequence[Prediction
                 assert kind in (TaskKind.REGRESSION, TaskKind.ORDINAL)
                 out[f"{task}.pearson"] = metrics.pearson(gold, pred)
         elif spec.kind == "regression":
-            out[f"{task}.pearson"] = metrics.pearson(gold, pred)
+            r = metrics.pearson(gold, pred)
+            out[f"{task}.pearson.{dim}" if dim else f"{task}.pearson"] = r
+            if dim:
+                per_emotion[task].append(r)
         elif spec.kind == "single":
             out[f"{task}.accuracy"] = metrics.accuracy(gold, pred)
             out[f"{task}.macro_f1"] = metrics.macro_f1(gold, pred, spec.labels)
@@ -337,7 +471,8 @@ def score_predictions(items: Sequence[AEBItem], predictions: Sequence[Prediction
             out[f"{task}.accuracy"] = metrics.multilabel_jaccard(gt, pt)
             out[f"{task}.macro_f1"] = metrics.multilabel_macro_f1(gt, pt)
     for task, rs in per_emotion.items():
-        out[f"{task}.pearson_mean"] = float(np.mean(rs))
+        if task.startswith("ei-") or len(rs) > 1:  # VADER's four sets; EmoBank's lone valence needs no mean
+            out[f"{task}.pearson_mean"] = float(np.mean(rs))
     return dict(sorted(out.items()))
 
 
@@ -354,6 +489,9 @@ class AEBReport(BaseModel):
     dataset: DatasetManifest
     metrics: dict[str, float]
     counts: dict[str, int] = Field(default_factory=dict, description="Items scored per task.")
+    not_covered: dict[str, int] = Field(
+        default_factory=dict, description="Records our outputs cannot answer, by set (EmoBank arousal, dominance)."
+    )
     started_at: datetime
     finished_at: datetime
     duration_s: float = Field(ge=0)
@@ -412,13 +550,15 @@ async def evaluate_backend(
         preds = await predict_all(backend, dataset.items, batch_size=batch_size)
     counts: dict[str, int] = defaultdict(int)
     for it in dataset.items:
-        counts[f"{it.task}.{it.dimension}" if it.task.startswith("ei-") else it.task] += 1
+        keyed = it.dimension and (it.task.startswith("ei-") or aeb2_task_for(it.task) is not None)
+        counts[f"{it.task}.{it.dimension}" if keyed else it.task] += 1
     return AEBReport(
         model=backend.model_name,
         model_version=backend.model_version,
         dataset=dataset.manifest,
         metrics=score_predictions(dataset.items, preds),
         counts=dict(sorted(counts.items())),
+        not_covered=dict(dataset.not_covered),
         started_at=started,
         finished_at=datetime.now(UTC),
         duration_s=time.perf_counter() - t0,

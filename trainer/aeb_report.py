@@ -60,9 +60,7 @@ def plot_report(report: AEBReport, path: Path, reference: AEBReport | None = Non
     plt.close(fig)
 
 
-def print_table(
-    report: AEBReport, reference: AEBReport | None = None, console: Console | None = None
-) -> None:
+def print_table(report: AEBReport, reference: AEBReport | None = None, console: Console | None = None) -> None:
     """Print the metrics (and the reference's, with the difference) as a table."""
     table = Table(title=f"AEB {report.dataset.name}: {report.model} {report.model_version}")
     table.add_column("metric")
@@ -76,4 +74,7 @@ def print_table(
             ref = reference.metrics.get(key)
             row += ["-", "-"] if ref is None else [f"{ref:.4f}", f"{value - ref:+.4f}"]
         table.add_row(*row)
-    (console or Console()).print(table)
+    console = console or Console()
+    console.print(table)
+    for key, n in report.not_covered.items():
+        console.print(f"{key}: {n} records not scored (our models output valence, not {key.split('.')[-1]})")

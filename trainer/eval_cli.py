@@ -38,7 +38,13 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         semeval_dir: Annotated[Path | None, typer.Option(help="SemEval-2018 directory (AEB-1).")] = None,
         split: Annotated[str, typer.Option(help="SemEval split to score.")] = "dev",
-        aeb: Annotated[list[Path] | None, typer.Option(help="AEB release files (repeatable).")] = None,
+        aeb: Annotated[
+            list[Path] | None,
+            typer.Option(
+                help="AEB files (repeatable): the AEB-2 release files (SST_test.json, sst5_test.json, "
+                "emobank_test.json, vader_test.json, TDT.json, goemotion_test.json) or AEB-1 in AAID format."
+            ),
+        ] = None,
         out_dir: Annotated[Path, typer.Option(help="Where reports and charts go.")] = Path("reports"),
         reference: Annotated[Path | None, typer.Option(help="A previous report to compare with.")] = None,
         batch_size: Annotated[int, typer.Option(min=1)] = 64,
@@ -47,15 +53,28 @@ def register(app: typer.Typer) -> None:
         from stream.settings import Settings
         from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
 
-        from .aeb import AEBReport, evaluate_backend, load_aeb_file, load_semeval_dataset, merge_datasets
+        from .aeb import (
+            AEBFormatError,
+            AEBReport,
+            evaluate_backend,
+            load_aeb_file,
+            load_semeval_dataset,
+            merge_datasets,
+        )
         from .aeb_report import print_table, write_report
+        from .semeval import SemEvalFormatError
 
-        parts = [load_semeval_dataset(semeval_dir, split)] if semeval_dir else []  # type: ignore[arg-type]
-        parts += [load_aeb_file(p) for p in aeb or []]
-        if not parts:
+        if not semeval_dir and not aeb:
             raise typer.BadParameter("give --semeval-dir and/or --aeb files")
+        try:
+            parts = [load_semeval_dataset(semeval_dir, split)] if semeval_dir else []  # type: ignore[arg-type]
+            parts += [load_aeb_file(p) for p in aeb or []]
+            ref = AEBReport.model_validate_json(reference.read_text(encoding="utf-8")) if reference else None
+        except (AEBFormatError, SemEvalFormatError, OSError, ValueError) as e:
+            # A bad input file is one line naming file:line and why, not a traceback.
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
         dataset = parts[0] if len(parts) == 1 else merge_datasets("aeb", parts)
-        ref = AEBReport.model_validate_json(reference.read_text(encoding="utf-8")) if reference else None
 
         async def run() -> AEBReport:
             async with build_backend(Settings().backend) as backend:

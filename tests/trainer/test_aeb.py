@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 import pytest
 
 from schemas.annotation import AffectScores
 from schemas.tasks import EC_LABELS, TaskFamily
+from tests.trainer.aeb_fixtures import SST5_TASK, TDT_TASK, WordCountBackend, record
 from trainer.aeb import (
     AEB2_TASKS,
     AEBFormatError,
@@ -27,54 +26,6 @@ from trainer.aeb import (
 )
 from trainer.metrics import pearson
 from workers.backend import Backend
-
-POS = {"love", "great", "happy", "win"}
-NEG = {"hate", "awful", "sad", "lost"}
-
-
-class WordCountBackend:
-    """A deterministic test double: valence from counting words of two small lists."""
-
-    model_name = "wordcount"
-    model_version = "1"
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, frozenset[TaskFamily]]] = []
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
-
-    async def ready(self) -> bool:
-        return True
-
-    @staticmethod
-    def balance(text: str) -> int:
-        words = text.lower().split()
-        return sum(w in POS for w in words) - sum(w in NEG for w in words)
-
-    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        self.calls.append((len(texts), tasks))
-        out = []
-        for t in texts:
-            b = max(-3, min(3, self.balance(t)))
-            out.append(
-                AffectScores(
-                    valence=(b + 3) / 6 if TaskFamily.V_REG in tasks else None,
-                    valence_class=b if TaskFamily.V_OC in tasks else None,
-                    emotion_intensity={"anger": 0.1, "fear": 0.1, "joy": (b + 3) / 6, "sadness": (3 - b) / 6}
-                    if TaskFamily.EI_REG in tasks
-                    else None,
-                    emotions=(["joy"] if b > 0 else ["sadness"] if b < 0 else [])
-                    if TaskFamily.E_C in tasks
-                    else None,
-                )
-            )
-        return out
 
 
 def test_test_double_satisfies_the_backend_protocol() -> None:
@@ -118,9 +69,7 @@ def test_aeb2_mapping_refuses_a_result_without_the_needed_field() -> None:
         ("Task: Pick a class.", None),
     ],
 )
-def test_parse_scale_reads_the_scale_the_instruction_names(
-    instruction: str, scale: tuple[float, float] | None
-) -> None:
+def test_parse_scale_reads_the_scale_the_instruction_names(instruction: str, scale: tuple[float, float] | None) -> None:
     assert parse_scale(instruction) == scale
 
 
@@ -138,8 +87,7 @@ def test_load_aeb_file_reads_aeb2_records_with_their_scale(tmp_path: Path) -> No
             "output": 4.2,
         },
         {
-            "instruction": "Task: Score the valence from 1 (negative) to 5 (positive). Text: so sad. "
-            "Intensity Score: ",
+            "instruction": "Task: Score the valence from 1 (negative) to 5 (positive). Text: so sad. Intensity Score: ",
             "input": "",
             "output": "1.6",
         },
@@ -160,9 +108,9 @@ def test_load_aeb_file_reads_aeb1_prompts_and_reports_bad_lines(tmp_path: Path) 
     }
     ds = load_aeb_file(_jsonl(tmp_path / "ei.json", [good]))
     assert [(i.task, i.dimension, i.gold) for i in ds.items] == [("ei-reg", "joy", 0.8)]
-    bad = {"instruction": "Task: Pick one. Text: ok. Sentiment: ", "input": "", "output": "glorious"}
-    with pytest.raises(AEBFormatError, match=r"sst5_test.json:2: .*not in"):
-        load_aeb_file(_jsonl(tmp_path / "sst5_test.json", [{**bad, "output": "neutral"}, bad]))
+    bad = record(SST5_TASK, "ok.", "Sentiment Class", "glorious")
+    with pytest.raises(AEBFormatError, match=r"sst5_test.json:2: .*not one of"):
+        load_aeb_file(_jsonl(tmp_path / "sst5_test.json", [record(SST5_TASK, "ok.", "Sentiment Class", 2), bad]))
 
 
 def test_score_predictions_computes_flat_metric_keys_by_hand() -> None:
@@ -206,11 +154,8 @@ SEMEVAL = {
 async def test_evaluate_backend_scores_a_real_backend_against_hand_computed_values(tmp_path: Path) -> None:
     for name, body in SEMEVAL.items():
         (tmp_path / name).write_text(body, encoding="utf-8")
-    rows: list[dict[str, object]] = [
-        {"instruction": f"Task: Pick the sentiment. Text: {t} Sentiment: ", "input": "", "output": o}
-        for t, o in [("we win", "positive"), ("we lost", "negative"), ("fine", "positive")]
-    ]
-    aeb2 = load_aeb_file(_jsonl(tmp_path / "tdt.json", rows))
+    rows = [record(TDT_TASK, t, "Intensity Class", o) for t, o in [("we win", 1), ("we lost", -1), ("fine", 1)]]
+    aeb2 = load_aeb_file(_jsonl(tmp_path / "TDT.json", rows))
     ds = merge_datasets("mixed", [load_semeval_dataset(tmp_path, "dev"), aeb2])
     backend = WordCountBackend()
     async with backend:
@@ -226,7 +171,7 @@ async def test_evaluate_backend_scores_a_real_backend_against_hand_computed_valu
     assert m["tdt.accuracy"] == pytest.approx(2 / 3)  # "fine" -> neutral, gold positive
     assert m["tdt.macro_f1"] == pytest.approx(np.mean([1.0, 0.0, 2 / 3]))
     assert report.model == "wordcount" and report.counts == {"e-c": 2, "tdt": 3, "v-oc": 3, "v-reg": 3}
-    assert {f.name for f in report.dataset.files} == set(SEMEVAL) | {"tdt.json"}
+    assert {f.name for f in report.dataset.files} == set(SEMEVAL) | {"TDT.json"}
     # unique texts annotated once per family, in batches of at most two
     assert all(n <= 2 for n, _ in backend.calls)
     assert sum(n for n, t in backend.calls if t == frozenset({TaskFamily.V_OC})) == 6
