@@ -1,15 +1,21 @@
 """The promotion gate: a pure decision over a candidate's and the champion's AEB metrics.
 
-A candidate is promoted only if, on every configured metric, it scores at least
+A candidate is promoted only if, on every gated metric, it scores at least
 the champion's score minus that metric's tolerance, it meets every absolute
 floor, and it improves the primary metric by at least `min_improvement`. Every
 check is recorded with its numbers and a sentence, so a rejection says why.
+
+The gated metrics are the configured `tolerances` (AEB-1 dev by default) plus,
+whenever the candidate was scored on them, every AEB-2 set metric and the golden
+feedback slice's headline metrics, each with its set's tolerance. Floors not
+configured default to the served model's score minus the metric's tolerance, so
+a chain of small regressions can never walk below what was shipped.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -23,6 +29,10 @@ DEFAULT_TOLERANCES: dict[str, float] = {
     "v-oc.pearson": 0.01,
     "e-c.jaccard": 0.01,
 }
+#: AEB-2 sets (`trainer.aeb.AEB2_TASKS`): their metrics are gated whenever a report has them.
+AEB2_SETS = frozenset({"sst", "sst5", "emobank", "vader", "tdt", "goemotion"})
+#: Prefix of metrics scored on the golden feedback slice (`trainer.run.GOLDEN_PREFIX`).
+GOLDEN_PREFIX = "golden."
 
 
 class GateConfig(BaseModel):
@@ -37,12 +47,18 @@ class GateConfig(BaseModel):
     primary_metric: str = "ei-reg.pearson_mean"
     #: The primary metric must beat the champion's by at least this much (strictly more when 0).
     min_improvement: float = Field(default=0.0, ge=0.0)
+    #: Tolerance per evaluation set for metrics `tolerances` does not name: "aeb2" (every AEB-2 set metric
+    #: but means) and "golden" (the golden slice's versions of the default headline metrics).
+    set_tolerances: dict[str, float] = Field(default_factory=lambda: {"aeb2": 0.02, "golden": 0.02})
+    #: Default floors: the served model's score minus the metric's tolerance, where no floor is configured.
+    floors_from_served: bool = True
 
 
 class CheckKind(StrEnum):
     REGRESSION = "regression"  # candidate >= champion - tolerance
     FLOOR = "floor"  # candidate >= absolute floor
     PRIMARY = "primary"  # candidate improves the primary metric
+    BASELINE = "baseline"  # the comparison the gate needs could be made (e.g. the served model was scored)
 
 
 class GateCheck(BaseModel):
@@ -92,6 +108,23 @@ def _score(metrics: Mapping[str, float], key: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def gated_tolerances(config: GateConfig, candidate: Mapping[str, float]) -> dict[str, float]:
+    """Metric -> tolerance for every metric the gate compares: the configured ones, then each AEB-2
+    set metric and golden headline metric the candidate was scored on (with its set's tolerance)."""
+    out = dict(config.tolerances)
+    aeb2_tol, golden_tol = config.set_tolerances.get("aeb2"), config.set_tolerances.get("golden")
+    for key in candidate:
+        if key in out:
+            continue
+        is_aeb2 = key.split(".", 1)[0] in AEB2_SETS and not key.endswith("_mean")  # a mean repeats its sets
+        is_golden = key.startswith(GOLDEN_PREFIX) and key[len(GOLDEN_PREFIX) :] in DEFAULT_TOLERANCES
+        if is_aeb2 and aeb2_tol is not None:
+            out[key] = aeb2_tol
+        elif is_golden and golden_tol is not None:
+            out[key] = golden_tol
+    return dict(sorted(out.items()))
+
+
 def decide(
     candidate: Mapping[str, float],
     champion: Mapping[str, float] | None,
@@ -99,6 +132,9 @@ def decide(
     *,
     candidate_version: str,
     champion_version: str | None = None,
+    baseline: Mapping[str, float] | None = None,
+    baseline_version: str | None = None,
+    blockers: Sequence[str] = (),
     now: datetime | None = None,
 ) -> GateDecision:
     """Decide whether `candidate` replaces `champion` (None: there is no champion yet).
@@ -106,9 +142,23 @@ def decide(
     A metric the candidate lacks, or reports as NaN/inf, fails its checks: an
     unevaluated task can never be waved through. A metric the champion lacks is
     not compared (there is nothing to regress from), but floors still apply.
+    `baseline` (the served model's scores on the same data) sets the floors the
+    configuration leaves open; each of `blockers` is a failed check saying why
+    the gate cannot judge safely (e.g. the served model could not be scored).
     """
-    checks: list[GateCheck] = []
-    for metric, tol in sorted(config.tolerances.items()):
+    checks: list[GateCheck] = [
+        GateCheck(
+            metric="baseline",
+            kind=CheckKind.BASELINE,
+            passed=False,
+            candidate=None,
+            threshold=None,
+            reason=reason,
+        )
+        for reason in blockers
+    ]
+    tolerances = gated_tolerances(config, candidate)
+    for metric, tol in tolerances.items():
         cand = _score(candidate, metric)
         champ = _score(champion, metric) if champion is not None else None
         if cand is None:
@@ -150,7 +200,7 @@ def decide(
                     reason=f"{metric}: {cand:.4f} {rel} champion {champ:.4f} - tolerance {tol:g}",
                 )
             )
-    for metric, floor in sorted(config.floors.items()):
+    for metric, (floor, source) in sorted(_floors(config, tolerances, baseline, baseline_version).items()):
         cand = _score(candidate, metric)
         ok = cand is not None and cand >= floor
         shown = "missing" if cand is None else f"{cand:.4f}"
@@ -161,7 +211,7 @@ def decide(
                 passed=ok,
                 candidate=cand,
                 threshold=floor,
-                reason=f"{metric}: {shown} {'>=' if ok else 'below'} floor {floor:g}",
+                reason=f"{metric}: {shown} {'>=' if ok else 'below'} floor {floor:.4g}{source}",
             )
         )
     checks.append(_primary_check(candidate, champion, config))
@@ -173,6 +223,23 @@ def decide(
         checks=checks,
         decided_at=now or datetime.now(UTC),
     )
+
+
+def _floors(
+    config: GateConfig,
+    tolerances: Mapping[str, float],
+    baseline: Mapping[str, float] | None,
+    baseline_version: str | None,
+) -> dict[str, tuple[float, str]]:
+    """Metric -> (floor, where it came from): configured floors, else the served model's score - tolerance."""
+    out = {m: (f, "") for m, f in config.floors.items()}
+    if baseline is None or not config.floors_from_served:
+        return out
+    for metric, tol in tolerances.items():
+        served = _score(baseline, metric)
+        if metric not in out and served is not None:
+            out[metric] = (served - tol, f" (served {baseline_version or 'model'} {served:.4f} - {tol:g})")
+    return out
 
 
 def _primary_check(

@@ -143,3 +143,125 @@ def test_gate_decision_round_trips_through_json() -> None:
     again = type(d).model_validate_json(d.model_dump_json())
     assert again == d
     assert again.summary().startswith("PROMOTE c1")
+
+
+# --- per-set coverage, floors from the served model, blockers ---------------------------------------------
+
+SETS = GateConfig(
+    tolerances={"ei-reg.pearson_mean": 0.01},
+    set_tolerances={"aeb2": 0.03, "golden": 0.05},
+    primary_metric="ei-reg.pearson_mean",
+)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ({"ei-reg.pearson_mean": 0.7}, {"ei-reg.pearson_mean": 0.01}),
+        (
+            {"ei-reg.pearson_mean": 0.7, "tdt.accuracy": 0.6, "tdt.macro_f1": 0.5, "vader.pearson.nyt": 0.4},
+            {"ei-reg.pearson_mean": 0.01, "tdt.accuracy": 0.03, "tdt.macro_f1": 0.03, "vader.pearson.nyt": 0.03},
+        ),
+        ({"ei-reg.pearson_mean": 0.7, "vader.pearson_mean": 0.4}, {"ei-reg.pearson_mean": 0.01}),
+        (
+            {"ei-reg.pearson_mean": 0.7, "golden.v-reg.pearson": 0.6, "golden.v-reg.pearson.extra": 0.1},
+            {"ei-reg.pearson_mean": 0.01, "golden.v-reg.pearson": 0.05},
+        ),
+        ({"ei-reg.pearson_mean": 0.7, "ei-reg.pearson.anger": 0.7}, {"ei-reg.pearson_mean": 0.01}),
+    ],
+)
+def test_gated_metrics_cover_every_scored_set_with_its_tolerance(
+    candidate: dict[str, float], expected: dict[str, float]
+) -> None:
+    from trainer.gate import gated_tolerances
+
+    assert gated_tolerances(SETS, candidate) == expected
+
+
+def test_a_configured_tolerance_wins_over_the_set_default() -> None:
+    from trainer.gate import gated_tolerances
+
+    cfg = SETS.model_copy(update={"tolerances": {"ei-reg.pearson_mean": 0.01, "tdt.macro_f1": 0.0}})
+    assert gated_tolerances(cfg, {"tdt.macro_f1": 0.5})["tdt.macro_f1"] == 0.0
+
+
+FLOOR_CASES = [
+    # (name, candidate, champion, baseline, config, promote, failing)
+    (
+        "AEB-2 regression beyond its set tolerance rejects",
+        {"ei-reg.pearson_mean": 0.71, "tdt.macro_f1": 0.40},
+        {"ei-reg.pearson_mean": 0.70, "tdt.macro_f1": 0.45},
+        None,
+        SETS,
+        False,
+        {(CheckKind.REGRESSION, "tdt.macro_f1")},
+    ),
+    (
+        "golden regression beyond its set tolerance rejects",
+        {"ei-reg.pearson_mean": 0.71, "golden.e-c.jaccard": 0.30},
+        {"ei-reg.pearson_mean": 0.70, "golden.e-c.jaccard": 0.40},
+        None,
+        SETS,
+        False,
+        {(CheckKind.REGRESSION, "golden.e-c.jaccard")},
+    ),
+    (
+        "within tolerance of the champion but below the served model's floor rejects",
+        {"ei-reg.pearson_mean": 0.66},
+        {"ei-reg.pearson_mean": 0.655},
+        {"ei-reg.pearson_mean": 0.72},
+        SETS,
+        False,
+        {(CheckKind.FLOOR, "ei-reg.pearson_mean")},
+    ),
+    (
+        "served floors off: only the champion counts",
+        {"ei-reg.pearson_mean": 0.66},
+        {"ei-reg.pearson_mean": 0.655},
+        {"ei-reg.pearson_mean": 0.72},
+        SETS.model_copy(update={"floors_from_served": False}),
+        True,
+        set(),
+    ),
+    (
+        "a configured floor replaces the served one",
+        {"ei-reg.pearson_mean": 0.66},
+        {"ei-reg.pearson_mean": 0.655},
+        {"ei-reg.pearson_mean": 0.72},
+        SETS.model_copy(update={"floors": {"ei-reg.pearson_mean": 0.6}}),
+        True,
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "candidate", "champion", "baseline", "config", "promote", "failing"),
+    FLOOR_CASES,
+    ids=[c[0] for c in FLOOR_CASES],
+)
+def test_set_tolerances_and_served_floors(
+    name: str,
+    candidate: dict[str, float],
+    champion: dict[str, float],
+    baseline: dict[str, float] | None,
+    config: GateConfig,
+    promote: bool,
+    failing: set[tuple[CheckKind, str]],
+) -> None:
+    d = decide(candidate, champion, config, candidate_version="c", baseline=baseline, baseline_version="served-x")
+    assert d.promote is promote, d.summary()
+    assert {(c.kind, c.metric) for c in d.failures} == failing
+
+
+def test_served_floor_reason_names_the_served_model_and_tolerance() -> None:
+    d = decide({"ei-reg.pearson_mean": 0.60}, None, SETS, candidate_version="c", baseline={"ei-reg.pearson_mean": 0.72},
+               baseline_version="served-2.1.0")  # fmt: skip
+    (floor,) = [c for c in d.checks if c.kind is CheckKind.FLOOR]
+    assert floor.reason == "ei-reg.pearson_mean: 0.6000 below floor 0.71 (served served-2.1.0 0.7200 - 0.01)"
+
+
+def test_a_blocker_rejects_and_is_recorded() -> None:
+    d = decide({"ei-reg.pearson_mean": 0.9}, None, SETS, candidate_version="c", blockers=["served model not scored"])
+    assert not d.promote
+    assert [(c.kind, c.reason) for c in d.failures] == [(CheckKind.BASELINE, "served model not scored")]
