@@ -30,6 +30,7 @@ from trainer.curation import CuratedItem, CurationConfig, curate, export_records
 from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import PromotionOutcome, promote_candidate
 from trainer.registry import ModelVersion, Registry, UnknownVersion, backend_settings_for, open_registry
+from trainer.served import cached_evaluation, served_model, store_evaluation
 from trainer.settings import TrainerSettings
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ class RunResult:
     champion_metrics: dict[str, float] | None
     decision: GateDecision
     outcome: PromotionOutcome
+    #: The served model's scores on the same data (the default floors), when it could be scored.
+    served_metrics: dict[str, float] | None = None
 
 
 def new_version_name(kind: str, now: datetime) -> str:
@@ -167,11 +170,16 @@ def train_lora_candidate(
 
 
 async def evaluate_with_aeb(settings: TrainerSettings, model: ModelVersion) -> Evaluation:
-    """Serve `model` with its backend and score it on AEB-1 from the evaluation split."""
+    """Serve `model` with its backend and score it on AEB-1 from the evaluation split (+ the AEB-2 files)."""
     from trainer.aeb import AEBDataset, load_semeval_dataset
 
     _, eval_dir = settings.resolved_dirs()
     dataset = load_semeval_dataset(eval_dir, settings.trainer.eval_split)
+    if settings.trainer.aeb2_files:
+        from trainer.aeb import load_aeb_file, merge_datasets
+
+        parts = [dataset, *(load_aeb_file(p) for p in settings.trainer.aeb2_files)]
+        dataset = merge_datasets(f"{dataset.name}+aeb2", parts)
     cap = settings.trainer.max_eval_examples
     if cap is not None:
         kept: dict[tuple[str, str], int] = {}
@@ -181,7 +189,7 @@ async def evaluate_with_aeb(settings: TrainerSettings, model: ModelVersion) -> E
             if n < cap:
                 kept[(it.task, it.dimension)] = n + 1
                 items.append(it)
-        dataset = AEBDataset(f"{dataset.name}-first{cap}", items, dataset.manifest)
+        dataset = AEBDataset(f"{dataset.name}-first{cap}", items, dataset.manifest, dataset.not_covered)
     return await evaluate_dataset(settings, model, dataset)
 
 
@@ -312,6 +320,55 @@ async def _registered(registry: Registry, version: str) -> bool:
     return True
 
 
+async def _served_evaluation(
+    settings: TrainerSettings,
+    served: ModelVersion,
+    evaluation: Evaluation,
+    evaluator: Evaluator,
+    golden: AEBDataset | None,
+    golden_evaluator: DatasetEvaluator,
+) -> dict[str, float]:
+    """The served model's metrics on the candidate's data (golden slice included), cached on disk per
+    (version, dataset) so an unchanged served model is scored once, not every cycle."""
+    models_dir = settings.trainer.models_dir
+    hit = cached_evaluation(models_dir, served.version, evaluation.dataset_id)
+    if hit is not None:
+        metrics = dict(hit["metrics"])
+    else:
+        got = await evaluator(settings, served)
+        if got.dataset_id != evaluation.dataset_id:
+            raise RuntimeError(f"served model was scored on {got.dataset_id}, the candidate on {evaluation.dataset_id}")
+        metrics = dict(got.metrics)
+        store_evaluation(models_dir, served.version, evaluation.dataset_id, metrics, got.report)
+    if golden is not None:  # keyed by the slice's digest: new feedback means a new slice and a new score
+        gold_id = f"golden:{golden.manifest.files[0].sha256}"
+        gold_hit = cached_evaluation(models_dir, served.version, gold_id)
+        if gold_hit is not None:
+            gold_metrics = dict(gold_hit["metrics"])
+        else:
+            got = await golden_evaluator(settings, served, golden)
+            gold_metrics = dict(got.metrics)
+            store_evaluation(models_dir, served.version, gold_id, gold_metrics, got.report)
+        metrics.update(_golden_metrics(gold_metrics))
+    return metrics
+
+
+async def _register_served_champion(
+    registry: Registry, served: ModelVersion, metrics: Mapping[str, float], dataset_id: str, echo: Callable[[str], None]
+) -> ModelVersion:
+    """Register the served model with its scores and make it the champion (the registry had none)."""
+    first = served.model_copy(
+        update={
+            "metrics": {k: v for k, v in metrics.items() if not k.startswith(GOLDEN_PREFIX)},
+            "manifest": {**served.manifest, "eval_dataset": dataset_id},
+        }
+    )
+    await registry.register(first)
+    await registry.promote(first.version, reason="first champion: the model the workers serve (registry was empty)")
+    echo(f"no champion yet: registered the served model {first.version} as champion")
+    return first
+
+
 def settings_registry(settings: TrainerSettings) -> AbstractAsyncContextManager[Registry]:
     """The registry these settings name: Redis when a URL is set, else the file under `models_dir`."""
     return open_registry(settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix)
@@ -325,12 +382,16 @@ async def run_once(
     golden_evaluator: DatasetEvaluator = evaluate_dataset,
     registry: Registry | None = None,
     feedback: FeedbackSet | None = None,
+    served: ModelVersion | None = None,
     echo: Callable[[str], None] = print,
     now: datetime | None = None,
 ) -> RunResult:
     """Train, evaluate, gate, register and (if the gate passes) promote one candidate.
 
-    `feedback` defaults to what `load_feedback` curates from the store.
+    `feedback` defaults to what `load_feedback` curates from the store; `served` to the model the
+    backend settings serve (`trainer.served.served_model`). With an empty registry the served model is
+    scored on the same data and registered as champion before the candidate is judged, so the first
+    cycle can never replace it with something worse; its scores (minus tolerances) are the default floors.
     """
     if registry is None:
         async with settings_registry(settings) as reg:
@@ -341,9 +402,12 @@ async def run_once(
                 golden_evaluator=golden_evaluator,
                 registry=reg,
                 feedback=feedback,
+                served=served,
                 echo=echo,
                 now=now,
             )
+    if served is None:
+        served = served_model(settings.backend)
     if feedback is None:
         feedback = await load_feedback(settings)
     if feedback.counts:
@@ -393,11 +457,23 @@ async def run_once(
             "manifest": {**candidate.manifest, "eval_dataset": evaluation.dataset_id, "feedback": fb_entry},
         }
     )
+    served_metrics: dict[str, float] | None = None
+    blockers: list[str] = []
+    try:
+        served_metrics = await _served_evaluation(settings, served, evaluation, evaluator, golden, golden_evaluator)
+    except Exception as e:  # judged without the served baseline only if a champion stands in for it
+        log.warning("cannot score the served model %s: %s", served.version, e)
+        if champion is None:
+            blockers.append(f"the served model {served.version} could not be scored ({e}); no champion to compare")
+    if champion is None and served_metrics is not None:
+        champion = await _register_served_champion(registry, served, served_metrics, evaluation.dataset_id, echo)
     champion_metrics = await _champion_metrics(settings, champion, evaluation, evaluator)
     if champion_metrics is not None:
         # A champion's recorded golden scores were on an older slice: only today's slice compares.
         champion_metrics = {k: v for k, v in champion_metrics.items() if not k.startswith(GOLDEN_PREFIX)}
-        if golden is not None and champion is not None:
+        if golden is not None and champion is not None and champion.version == served.version and served_metrics:
+            champion_metrics.update({k: v for k, v in served_metrics.items() if k.startswith(GOLDEN_PREFIX)})
+        elif golden is not None and champion is not None:
             try:
                 champion_metrics.update(_golden_metrics((await golden_evaluator(settings, champion, golden)).metrics))
             except Exception as e:  # as in `_champion_metrics`: a lost artefact must not block every candidate
@@ -410,13 +486,16 @@ async def run_once(
         settings.trainer.gate,
         candidate_version=candidate.version,
         champion_version=champion.version if champion else None,
+        baseline=served_metrics,
+        baseline_version=served.version,
+        blockers=blockers,
     )
     echo(format_decision(decision))
     outcome = await promote_candidate(registry, candidate, decision, k8s=settings.trainer.k8s)
     if out_dir.is_dir():
         (out_dir / "gate.json").write_text(decision.model_dump_json(indent=2) + "\n")
     echo(outcome.describe())
-    return RunResult(outcome.candidate, evaluation, champion_metrics, decision, outcome)
+    return RunResult(outcome.candidate, evaluation, champion_metrics, decision, outcome, served_metrics)
 
 
 async def run_every(
@@ -426,6 +505,7 @@ async def run_every(
     trainer: CandidateTrainer = train_local_candidate,
     evaluator: Evaluator = evaluate_with_aeb,
     golden_evaluator: DatasetEvaluator = evaluate_dataset,
+    served: ModelVersion | None = None,
     echo: Callable[[str], None] = print,
     max_runs: int | None = None,
 ) -> list[RunResult]:
@@ -439,7 +519,12 @@ async def run_every(
         try:
             results.append(
                 await run_once(
-                    settings, trainer=trainer, evaluator=evaluator, golden_evaluator=golden_evaluator, echo=echo
+                    settings,
+                    trainer=trainer,
+                    evaluator=evaluator,
+                    golden_evaluator=golden_evaluator,
+                    served=served,
+                    echo=echo,
                 )
             )
         except Exception:

@@ -72,6 +72,8 @@ class TrainerSection(BaseModel):
     max_train_examples: int | None = Field(default=None, ge=1)
     #: Cap on evaluation examples per task (None: all).
     max_eval_examples: int | None = Field(default=None, ge=1)
+    #: AEB-2 release files (SST_test.json, TDT.json, ...) scored with AEB-1 dev in every cycle and gated.
+    aeb2_files: list[Path] = Field(default_factory=list)
     gate: GateConfig = GateConfig()
     #: Repeat `trainer run` this often (seconds) when set; the CLI's `--every` overrides it.
     every_s: float | None = Field(default=None, gt=0)

@@ -13,6 +13,7 @@ from trainer.gate import CheckKind, GateConfig
 from trainer.registry import FileRegistry, ModelVersion, open_registry, read_mirror
 from trainer.run import (
     Evaluation,
+    evaluate_with_aeb,
     format_metrics_table,
     new_version_name,
     parse_duration,
@@ -31,12 +32,19 @@ def settings(tmp_path: Path, redis_url: str | None = None) -> TrainerSettings:
     return TrainerSettings(trainer=section, cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None))
 
 
+#: The model the workers serve in these tests (the first champion), with scripted scores.
+SERVED = ModelVersion(version="served-test", location="/nonexistent/served", manifest={"served": True})
+LOW = {"v-reg.pearson": 0.1, "e-c.jaccard": 0.1}
+
+
 class ScriptedModels:
     """Trains 'models' whose scores are scripted per run, so the gate's verdicts are known in advance."""
 
-    def __init__(self, scores: list[dict[str, float]]) -> None:
+    def __init__(self, scores: list[dict[str, float]], served: dict[str, float] | None = None) -> None:
         self.scores = scores
+        self.served = dict(LOW if served is None else served)
         self.trained: list[str] = []
+        self.dataset = "dev-v1"
 
     def train(self, settings: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
         out_dir.mkdir(parents=True)
@@ -45,8 +53,10 @@ class ScriptedModels:
         return ModelVersion(version=version, location=str(out_dir), manifest={"n": len(self.trained)}, parent=parent)
 
     async def evaluate(self, settings: TrainerSettings, model: ModelVersion) -> Evaluation:
+        if model.version == SERVED.version:
+            return Evaluation(dict(self.served), self.dataset, {"metrics": self.served})
         idx = self.trained.index(model.version)
-        return Evaluation(dict(self.scores[idx]), "dev-v1", {"metrics": self.scores[idx]})
+        return Evaluation(dict(self.scores[idx]), self.dataset, {"metrics": self.scores[idx]})
 
 
 @pytest.mark.parametrize("backend", ["redis", "file"])
@@ -57,7 +67,7 @@ async def test_cycle_promotes_improvement_and_records_rejection_reasons(
     s = settings(tmp_path, url)
     models = ScriptedModels(
         [
-            {"v-reg.pearson": 0.50, "e-c.jaccard": 0.40},  # first: promoted (no champion)
+            {"v-reg.pearson": 0.50, "e-c.jaccard": 0.40},  # first: promoted (beats the served model)
             {"v-reg.pearson": 0.55, "e-c.jaccard": 0.30},  # better primary but e-c regresses: rejected
             {"v-reg.pearson": 0.60, "e-c.jaccard": 0.39},  # better, within tolerance: promoted
         ]
@@ -70,6 +80,7 @@ async def test_cycle_promotes_improvement_and_records_rejection_reasons(
                 s,
                 trainer=models.train,
                 evaluator=models.evaluate,
+                served=SERVED,
                 echo=out.append,
                 now=T0 + timedelta(minutes=i),
             )
@@ -82,7 +93,7 @@ async def test_cycle_promotes_improvement_and_records_rejection_reasons(
     async with open_registry(url, tmp_path / "models") as reg:
         st = await reg.state()
     v1, v2, v3 = models.trained
-    assert st.champion == v3 and st.lineage == [v1, v3]
+    assert st.champion == v3 and st.lineage == [SERVED.version, v1, v3]
     assert st.versions[v3].parent == v1  # the rejected candidate never became a parent
     # the rejection is recorded with its per-check reasons, in the registry and next to the model
     gate2 = st.versions[v2].gate
@@ -99,20 +110,15 @@ async def test_champion_is_re_evaluated_when_eval_data_changed(tmp_path: Path) -
 
     async def evaluator(st: TrainerSettings, model: ModelVersion) -> Evaluation:
         calls.append(model.version)
-        ev = await models.evaluate(st, model)
-        return Evaluation(ev.metrics, f"dev-{len(calls)}", ev.report)  # every evaluation sees "new" data
+        return await models.evaluate(st, model)
 
     reg = FileRegistry(tmp_path / "models")
-    await run_once(s, trainer=models.train, evaluator=evaluator, registry=reg, echo=lambda _: None, now=T0)
-    r2 = await run_once(
-        s,
-        trainer=models.train,
-        evaluator=evaluator,
-        registry=reg,
-        echo=lambda _: None,
-        now=T0 + timedelta(hours=1),
-    )
-    assert calls == [models.trained[0], models.trained[1], models.trained[0]]
+    kw = {"trainer": models.train, "evaluator": evaluator, "registry": reg, "served": SERVED}
+    await run_once(s, echo=lambda _: None, now=T0, **kw)  # type: ignore[arg-type]
+    models.dataset = "dev-v2"  # new evaluation data between the cycles
+    r2 = await run_once(s, echo=lambda _: None, now=T0 + timedelta(hours=1), **kw)  # type: ignore[arg-type]
+    v1, v2 = models.trained
+    assert calls == [v1, SERVED.version, v2, SERVED.version, v1]
     assert r2.champion_metrics == {"v-reg.pearson": 0.5, "e-c.jaccard": 0.5}
 
 
@@ -127,7 +133,9 @@ async def test_run_every_repeats_and_survives_a_failed_cycle(tmp_path: Path) -> 
             raise RuntimeError("disk full")
         return models.train(st, version, out_dir, parent)
 
-    results = await run_every(s, 0.01, trainer=flaky, evaluator=models.evaluate, echo=lambda _: None, max_runs=3)
+    results = await run_every(
+        s, 0.01, trainer=flaky, evaluator=models.evaluate, served=SERVED, echo=lambda _: None, max_runs=3
+    )
     assert n["calls"] == 3
     assert [r.outcome.promoted for r in results] == [True, True]
     assert len(set(models.trained)) == 2  # cycles within one second still get distinct versions
@@ -213,8 +221,19 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
         trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate),
         cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None),
     )
+
+    dataset_ids: list[str] = []
+
+    async def evaluator(st: TrainerSettings, model: ModelVersion) -> Evaluation:
+        """The real AEB run for trained candidates; the served model here is a scripted weak one."""
+        if model.version == SERVED.version:
+            return Evaluation({k: 0.0 for k in gate.tolerances}, dataset_ids[-1], {})
+        got = await evaluate_with_aeb(st, model)
+        dataset_ids.append(got.dataset_id)
+        return got
+
     out: list[str] = []
-    first = await run_once(s, echo=out.append, now=T0)
+    first = await run_once(s, evaluator=evaluator, served=SERVED, echo=out.append, now=T0)
     assert first.outcome.promoted, first.decision.summary()
     assert first.evaluation.metrics["ei-reg.pearson_mean"] > 0.3  # it learned the emotion words
     model_dir = Path(first.candidate.location)
@@ -223,7 +242,7 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
     assert first.candidate.manifest["train"]["files"]  # data hashes recorded
 
     # Same data and seed: the retrained candidate cannot beat the champion, so the gate says no, and why.
-    second = await run_once(s, echo=out.append, now=T0 + timedelta(minutes=5))
+    second = await run_once(s, evaluator=evaluator, served=SERVED, echo=out.append, now=T0 + timedelta(minutes=5))
     assert not second.outcome.promoted
     assert [c.kind for c in second.decision.failures] == [CheckKind.PRIMARY]
     assert "REJECT" in out[-2] or any(line.startswith("REJECT") for line in "\n".join(out).splitlines())
@@ -232,6 +251,47 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
         rejected = await reg.get(second.candidate.version)
     assert champ is not None and champ.version == first.candidate.version
     assert rejected.gate is not None and rejected.gate["promote"] is False
+
+
+async def test_fresh_deployment_never_replaces_the_shipped_model_with_a_worse_one(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Empty registry, default backend: the shipped model is scored and made champion before the first
+    candidate is judged; a candidate worse than it on any gated metric is not promoted."""
+    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    _write_semeval(data, "train", repeat=3)
+    _write_semeval(data, "dev", repeat=1)
+    gate = GateConfig(tolerances={"ei-reg.pearson_mean": 0.02, "v-reg.pearson": 0.02, "e-c.jaccard": 0.02})
+    s = TrainerSettings(
+        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate),
+        cache=CacheSettings(redis_url=SecretStr(redis_url)),
+    )
+    scored: list[str] = []
+
+    async def counting(st: TrainerSettings, model: ModelVersion) -> Evaluation:
+        scored.append(model.version)
+        return await evaluate_with_aeb(st, model)
+
+    out: list[str] = []
+    first = await run_once(s, evaluator=counting, echo=out.append, now=T0)
+    served = first.decision.champion_version
+    assert served is not None and served.startswith("served-emostream-local-minilm-2.1.0+")
+    assert first.served_metrics is not None and first.champion_metrics == first.served_metrics
+    # whatever the candidate scored, it was promoted only if it held every gated metric of the shipped model
+    cand = first.evaluation.metrics
+    worse = [m for m, tol in gate.tolerances.items() if cand[m] < first.served_metrics[m] - tol]
+    better = cand["ei-reg.pearson_mean"] > first.served_metrics["ei-reg.pearson_mean"]
+    assert first.outcome.promoted is (not worse and better)
+    assert worse and not first.outcome.promoted  # the toy candidate is worse on E-c than the shipped model
+    assert {c.metric for c in first.decision.failures} >= set(worse)
+    async with open_registry(redis_url, s.trainer.models_dir) as reg:
+        st = await reg.state()
+    assert st.champion == served and st.lineage == [served]
+    assert st.versions[served].metrics == first.served_metrics and st.versions[served].manifest["served"] is True
+    # the next cycle reuses the served model's cached report instead of scoring it again
+    await run_once(s, evaluator=counting, echo=out.append, now=T0 + timedelta(minutes=5))
+    assert scored.count(served) == 1 and len(scored) == 3
 
 
 def test_settings_read_nested_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
