@@ -148,11 +148,19 @@ class ScriptedModels:
         return ModelVersion(version=version, location=str(out_dir), parent=parent)
 
     async def evaluate(self, settings: TrainerSettings, model: ModelVersion) -> Evaluation:
+        if model.version == SERVED.version:
+            return Evaluation({"v-reg.pearson": 0.1}, "dev-v1", {})
         return Evaluation(dict(self.main[self.trained.index(model.version)]), "dev-v1", {})
 
     async def evaluate_golden(self, settings: TrainerSettings, model: ModelVersion, ds: AEBDataset) -> Evaluation:
         self.golden_calls.append(model.version)
+        if model.version == SERVED.version:
+            return Evaluation({"v-reg.pearson": 0.1}, ds.name, {"n": len(ds.items)})
         return Evaluation(dict(self.golden[self.trained.index(model.version)]), ds.name, {"n": len(ds.items)})
+
+
+#: The model the workers serve here (the first champion), scored low so the first candidate beats it.
+SERVED = ModelVersion(version="served-test", location="/nonexistent/served", manifest={"served": True})
 
 
 FEEDBACK = FeedbackSet(
@@ -171,7 +179,7 @@ async def test_gate_can_reject_a_candidate_that_regresses_on_the_golden_slice(tm
     )
     reg = FileRegistry(tmp_path / "models")
     out: list[str] = []
-    kw = dict(trainer=models.train, evaluator=models.evaluate, golden_evaluator=models.evaluate_golden)
+    kw = dict(trainer=models.train, evaluator=models.evaluate, golden_evaluator=models.evaluate_golden, served=SERVED)
     first = await run_once(s, registry=reg, feedback=FEEDBACK, echo=out.append, now=T0, **kw)  # type: ignore[arg-type]
     second = await run_once(
         s,
@@ -185,8 +193,8 @@ async def test_gate_can_reject_a_candidate_that_regresses_on_the_golden_slice(tm
     assert [(c.kind, c.metric) for c in second.decision.failures] == [(CheckKind.REGRESSION, "golden.v-reg.pearson")]
     assert first.candidate.metrics == {"v-reg.pearson": 0.50, "golden.v-reg.pearson": 0.70}
     assert second.champion_metrics == {"v-reg.pearson": 0.50, "golden.v-reg.pearson": 0.70}
-    # the champion was scored on today's golden slice, not trusted from its record
-    assert models.golden_calls == [models.trained[0], models.trained[1], models.trained[0]]
+    # the champion was scored on today's golden slice, not trusted from its record (the served model once)
+    assert models.golden_calls == [models.trained[0], SERVED.version, models.trained[1], models.trained[0]]
     assert models.fed == [3, 3]
     assert any(line.startswith("golden.v-reg.pearson") for line in "\n".join(out).splitlines())
 
@@ -201,6 +209,7 @@ async def test_model_manifest_records_how_much_feedback_was_used_held_out_and_re
         golden_evaluator=models.evaluate_golden,
         registry=FileRegistry(tmp_path / "models"),
         feedback=FEEDBACK,
+        served=SERVED,
         echo=lambda _: None,
         now=T0,
     )
@@ -226,6 +235,7 @@ async def test_trainer_that_takes_no_feedback_is_recorded_as_not_using_it(tmp_pa
         evaluator=models.evaluate,
         registry=FileRegistry(tmp_path / "models"),
         feedback=FEEDBACK,
+        served=SERVED,
         echo=lambda _: None,
         now=T0,
     )
@@ -272,6 +282,7 @@ async def test_cpu_cycle_trains_on_redis_feedback_and_scores_the_golden_slice(
 
     second = await run_once(s, echo=out.append, now=T0 + timedelta(minutes=5))
     assert second.champion_metrics is not None
-    assert second.champion_metrics["golden.v-reg.pearson"] == pytest.approx(
-        first.candidate.metrics["golden.v-reg.pearson"]
-    )
+    # the champion's golden score is today's: the first candidate's if it won, else the shipped model's
+    champion_scores = first.candidate.metrics if first.outcome.promoted else first.served_metrics
+    assert champion_scores is not None
+    assert second.champion_metrics["golden.v-reg.pearson"] == pytest.approx(champion_scores["golden.v-reg.pearson"])
