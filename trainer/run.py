@@ -100,6 +100,64 @@ def format_metrics_table(candidate: Mapping[str, float], champion: Mapping[str, 
     return "\n".join(rows)
 
 
+# --- training data beyond the SemEval directory ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AAIDSources:
+    """Examples from AAID files, keyed like SemEval data, and a manifest entry per file."""
+
+    examples: dict[tuple[Any, str], list[Any]]
+    manifest: list[dict[str, Any]]
+
+
+#: Bad records listed per file in the manifest (all are logged with file and line).
+MAX_LISTED_PROBLEMS = 20
+
+
+def load_aaid_sources(paths: Sequence[Path]) -> AAIDSources:
+    """Read AAID files (instruction or conversation format, mixed is fine) for training.
+
+    A bad record does not stop training: it is logged as ``file:line: reason`` and counted in the
+    file's manifest entry, next to the file's hash and the examples it gave per task.
+    """
+    from trainer.aaid import load_aaid
+    from trainer.semeval import SemEvalExample
+
+    examples: dict[tuple[Any, str], list[Any]] = {}
+    manifest: list[dict[str, Any]] = []
+    for path in paths:
+        loaded = load_aaid(path)
+        for p in loaded.problems:
+            log.warning("%s:%d: skipped AAID record: %s", path, p.line, p.reason)
+        per_task: Counter[str] = Counter()
+        for i, ex in enumerate(loaded.examples):
+            key = (ex.family, ex.dimension)
+            examples.setdefault(key, []).append(
+                SemEvalExample(ex.id or f"{path.name}:{ex.line or i}", ex.text, ex.family, ex.dimension, ex.label)
+            )
+            per_task[f"{ex.family.value}.{ex.dimension}" if ex.dimension else ex.family.value] += 1
+        manifest.append(
+            {
+                "file": str(path),
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "examples": len(loaded.examples),
+                "per_task": dict(sorted(per_task.items())),
+                "bad_records": len(loaded.problems),
+                "problems": [f"{path}:{p.line}: {p.reason}" for p in loaded.problems[:MAX_LISTED_PROBLEMS]],
+            }
+        )
+    return AAIDSources(examples, manifest)
+
+
+def _merged(*parts: Mapping[tuple[Any, str], Sequence[Any]] | None) -> dict[tuple[Any, str], list[Any]]:
+    out: dict[tuple[Any, str], list[Any]] = {}
+    for part in parts:
+        for key, exs in (part or {}).items():
+            out.setdefault(key, []).extend(exs)
+    return out
+
+
 # --- the encoder path -------------------------------------------------------------------------------
 
 
@@ -116,9 +174,14 @@ def train_local_candidate(
 
     train_dir, _ = settings.resolved_dirs()
     # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
-    extra = to_semeval_examples(feedback) if feedback else None
+    aaid = load_aaid_sources(settings.trainer.aaid_files)
+    extra = _merged(aaid.examples, to_semeval_examples(feedback) if feedback else None) or None
     path = train_local_model(train_dir, None, out_dir, LocalTrainConfig(version=version), extra_examples=extra)
-    manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").exists() else {}
+    manifest_path = path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if aaid.manifest:
+        manifest["aaid"] = aaid.manifest
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return ModelVersion(version=version, kind="local", location=str(path), manifest=manifest, parent=parent)
 
 
@@ -139,6 +202,9 @@ def train_lora_candidate(
     records: list[dict[str, Any]] = []
     for (_fam, _dim), exs in sorted(read_semeval_dir(train_dir, "train").items()):
         records.extend(semeval_to_records(exs[:cap] if cap else exs, variants=lo.variants, seed=13))
+    aaid = load_aaid_sources(settings.trainer.aaid_files)
+    for (_fam, _dim), exs in sorted(aaid.examples.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
+        records.extend(semeval_to_records(exs[:cap] if cap else exs, variants=1, seed=13))
     records.extend(export_records(feedback, seed=13))
     hf_model = settings.backend.hf.model
     base = None if hf_model in ("", "smollm2") else hf_model
@@ -155,6 +221,7 @@ def train_lora_candidate(
     manifest = {
         "train": json.loads((result.adapter_dir / "manifest.json").read_text()),
         "train_root": str(train_dir),
+        "aaid": aaid.manifest,
     }
     if lo.merge:
         merged = merge_adapter(base, result.adapter_dir, out_dir / "merged")

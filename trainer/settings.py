@@ -72,6 +72,8 @@ class TrainerSection(BaseModel):
     max_train_examples: int | None = Field(default=None, ge=1)
     #: Cap on evaluation examples per task (None: all).
     max_eval_examples: int | None = Field(default=None, ge=1)
+    #: AAID instruction data (either published format; any number of files) trained on with the train split.
+    aaid_files: list[Path] = Field(default_factory=list)
     #: AEB-2 release files (SST_test.json, TDT.json, ...) scored with AEB-1 dev in every cycle and gated.
     aeb2_files: list[Path] = Field(default_factory=list)
     gate: GateConfig = GateConfig()

@@ -313,3 +313,67 @@ def test_settings_without_data_dir_say_what_to_set(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("EMOSTREAM_TRAINER__DATA_DIR", raising=False)
     with pytest.raises(ValueError, match="DATA_DIR"):
         TrainerSettings().resolved_dirs()
+
+
+# --- AAID files as training data -----------------------------------------------------------------------
+
+_AAID_EI = "Task: Rate the intensity of emotion E from 0 to 1. Tweet: {t}. Emotion E: joy. Intensity Score: "
+_AAID_EC = "Task: Pick the emotions of the tweet. Tweet: {t}. This tweet contains emotions: "
+
+
+def _write_aaid(root: Path) -> tuple[Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    conversation = root / "train-conv.json"
+    conversation.write_text(
+        "\n".join(
+            json.dumps({"id": f"c{i}", "conversations": [{"from": "human", "value": _AAID_EI.format(t=t)},
+                                                          {"from": "assistant", "value": v}]})  # fmt: skip
+            for i, (t, v) in enumerate([("so happy right now", "0.9"), ("feeling so down today", "0.1")])
+        )
+        + "\nnot json\n",
+        encoding="utf-8",
+    )
+    instruction = root / "train-inst.json"
+    instruction.write_text(
+        json.dumps({"instruction": _AAID_EC.format(t="I love this so much"), "input": "", "output": "joy, love."})
+        + "\n"
+        + json.dumps({"instruction": _AAID_EC.format(t="what an outrage"), "input": "", "output": "rage."})
+        + "\n",
+        encoding="utf-8",
+    )
+    return conversation, instruction
+
+
+def test_aaid_sources_read_both_formats_and_report_bad_records_with_file_and_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from schemas.tasks import TaskFamily
+    from trainer.run import load_aaid_sources
+
+    conversation, instruction = _write_aaid(tmp_path)
+    got = load_aaid_sources([conversation, instruction])
+    assert sorted((k[0].value, k[1], len(v)) for k, v in got.examples.items()) == [("e-c", "", 1), ("ei-reg", "joy", 2)]
+    assert [ex.label for ex in got.examples[(TaskFamily.E_C, "")]] == [("joy", "love")]
+    conv, inst = got.manifest
+    assert (conv["examples"], conv["bad_records"], conv["per_task"]) == (2, 1, {"ei-reg.joy": 2})
+    assert conv["problems"] == [f"{conversation}:3: invalid JSON: Expecting value at column 1"]
+    assert inst["bad_records"] == 1 and inst["problems"][0].startswith(f"{instruction}:2: e-c: unknown labels")
+    assert len(conv["sha256"]) == 64
+    assert f"{conversation}:3" in caplog.text
+
+
+async def test_the_cycle_trains_on_aaid_files_and_records_them_in_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    from trainer.run import train_local_candidate
+
+    data = tmp_path / "data"
+    _write_semeval(data, "train", repeat=1)
+    files = _write_aaid(tmp_path / "aaid")
+    s = TrainerSettings(trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", aaid_files=list(files)))
+    model = train_local_candidate(s, "v1", tmp_path / "models" / "v1", None)
+    on_disk = json.loads((Path(model.location) / "manifest.json").read_text())
+    assert on_disk["extra_examples"] == 3  # two EI-reg + one E-c example from the AAID files
+    assert [e["file"] for e in on_disk["aaid"]] == [str(f) for f in files]
+    assert model.manifest["aaid"] == on_disk["aaid"]
