@@ -11,7 +11,7 @@ STAMP := $(VENV)/.emostream-installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup run test lint unit redis-bin clean help
+.PHONY: setup run test lint unit redis-bin promtool-bin clean help
 
 help:
 	@echo "make run   - set up, then stream the sample texts through the local service and show annotations"
@@ -42,11 +42,18 @@ redis-bin:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	  else echo "redis-server not found: install Redis (e.g. apt-get install redis-server)"; exit 1; fi; }
 
+# promtool validates and unit-tests the alerting rules (k8s/monitoring); Debian ships it in `prometheus`.
+promtool-bin:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	  else echo "promtool not found: install Prometheus (e.g. apt-get install prometheus)"; exit 1; fi; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check schemas workers stream trainer tests
 	$(BIN)/mypy schemas workers stream trainer
 
-unit: $(STAMP) $(CHECKOV_STAMP) redis-bin
+unit: $(STAMP) $(CHECKOV_STAMP) redis-bin promtool-bin
 	CHECKOV_BIN=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint unit

@@ -1,4 +1,5 @@
-"""The Kafka edge for human feedback: feedback topic -> Redis (`RedisFeedbackStore`), bad records -> dead letters.
+"""The Kafka edge for human feedback: feedback topic -> the durable store (`RedisFeedbackStore`), bad records
+-> dead letters.
 
 Delivery is at least once: a batch's offsets are committed only after its valid records are in Redis and
 its invalid ones are acknowledged on the dead-letter topic. A redelivered batch is harmless because the
@@ -31,7 +32,7 @@ from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
 
 if TYPE_CHECKING:
-    from trainer.feedback_store import RedisFeedbackStore
+    from workers.feedback_store import RedisFeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +124,15 @@ class FeedbackConsumer:
     async def _start(self) -> None:
         s = self.settings
         if self._store is None:
-            from trainer.feedback_store import RedisFeedbackStore  # stream composes; trainer owns the store
+            from workers.feedback_store import RedisFeedbackStore
 
-            url = s.cache.redis_url
-            if url is None:
-                raise FeedbackIngestError("feedback needs Redis: set EMOSTREAM_CACHE__REDIS_URL")
-            self._store = await self._stack.enter_async_context(RedisFeedbackStore(url.get_secret_value()))
+            durable = s.durable_store()
+            if durable is None:
+                raise FeedbackIngestError("feedback needs Redis: set EMOSTREAM_STORE__REDIS_URL")
+            self._store = await self._stack.enter_async_context(RedisFeedbackStore(durable))
+            moved = await self._store.migrate_legacy()
+            if moved:
+                log.info("moved feedback from the single hash to per-record keys", extra={"records": moved})
         topics = s.topics
         await ensure_topics(
             s.kafka,
@@ -177,7 +181,7 @@ class FeedbackConsumer:
 
     async def _handle_with_retry(self, records: Sequence[InRecord]) -> None:
         """Retry a batch while Redis or the broker is away; on stop, leave it uncommitted (it is re-read)."""
-        from trainer.feedback_store import FeedbackStoreError
+        from workers.feedback_store import FeedbackStoreError
 
         while True:
             try:

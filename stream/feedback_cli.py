@@ -1,7 +1,7 @@
 """`emostream feedback ...`: send human corrections to the feedback topic and ingest them into Redis.
 
 `stream.cli` owns the typer app and calls `register(app)`. Settings come from `EMOSTREAM_*`
-(Kafka, topics, `CACHE__REDIS_URL` for the store); summaries go to stderr.
+(Kafka, topics, `STORE__REDIS_URL` for the store); summaries go to stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ feedback_app = typer.Typer(help="Human feedback: send corrections, store them in
 @feedback_app.command("ingest")
 def ingest(
     redis_url: Annotated[
-        str | None, typer.Option(help="Redis for the store (default: EMOSTREAM_CACHE__REDIS_URL).")
+        str | None,
+        typer.Option(help="The durable store's Redis (default: EMOSTREAM_STORE__REDIS_URL, else the cache's)."),
     ] = None,
     exit_when_idle: Annotated[
         float | None, typer.Option(min=0.1, help="Exit once the topic is drained and idle this many seconds.")
@@ -33,7 +34,7 @@ def ingest(
 
     settings = Settings()
     if redis_url:
-        settings.cache.redis_url = SecretStr(redis_url)
+        settings.store.redis_url = SecretStr(redis_url)
 
     async def main() -> None:
         async with FeedbackConsumer(settings, exit_when_idle_s=exit_when_idle) as consumer:

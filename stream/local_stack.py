@@ -1,7 +1,9 @@
 """`emostream up`: the whole service on one machine - embedded broker, Redis, workers, sample input.
 
 Redis: the configured URL or 127.0.0.1:6379 when it answers, else a `redis-server`
-started on a free port, else the in-process cache. Workers use the configured
+started on a free port, else the in-process cache. The durable store (feedback, the
+model registry) gets a `redis-server` of its own, with `noeviction` and AOF, unless
+`EMOSTREAM_STORE__REDIS_URL` names one that answers. Workers use the configured
 backend (`local` by default) and exit once the input is drained.
 """
 
@@ -13,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,14 +39,13 @@ def _redis_ok(url: str) -> bool:
         return False
 
 
+#: the durable store's configuration: never evict, append every write to a log (docs/trainer.md)
+STORE_CONFIG = ("--maxmemory-policy", "noeviction", "--appendonly", "yes")
+
+
 @asynccontextmanager
-async def local_redis(settings: Settings) -> AsyncIterator[str | None]:
-    """A reachable Redis URL (existing or started here), or None for the in-process cache."""
-    configured = settings.cache.redis_url.get_secret_value() if settings.cache.redis_url else None
-    for url in filter(None, [configured, "redis://127.0.0.1:6379/0"]):
-        if await asyncio.to_thread(_redis_ok, url):
-            yield url
-            return
+async def _redis_server(config: Sequence[str] = ()) -> AsyncIterator[str | None]:
+    """A `redis-server` started on a free port with `config`, or None if it is missing or does not start."""
     binary = shutil.which("redis-server")
     if binary is None:
         yield None
@@ -52,7 +53,7 @@ async def local_redis(settings: Settings) -> AsyncIterator[str | None]:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="emostream-up-redis-") as d:
         proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", d],
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", d, *config],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -70,6 +71,32 @@ async def local_redis(settings: Settings) -> AsyncIterator[str | None]:
             proc.wait(10)
 
 
+@asynccontextmanager
+async def local_redis(settings: Settings) -> AsyncIterator[str | None]:
+    """A reachable Redis URL for the cache (existing or started here), or None for the in-process cache."""
+    configured = settings.cache.redis_url.get_secret_value() if settings.cache.redis_url else None
+    for candidate in filter(None, [configured, "redis://127.0.0.1:6379/0"]):
+        if await asyncio.to_thread(_redis_ok, candidate):
+            yield candidate
+            return
+    async with _redis_server() as started:
+        yield started
+
+
+@asynccontextmanager
+async def local_store(settings: Settings) -> AsyncIterator[str | None]:
+    """The durable store's URL: the configured one if it answers, else a `redis-server` of its own started
+    with `noeviction` and AOF (never the cache's, whose LRU policy may evict), else None."""
+    configured = settings.store.redis_url.get_secret_value() if settings.store.redis_url else None
+    if configured:
+        answers: bool = await asyncio.to_thread(_redis_ok, configured)
+        if answers:
+            yield configured
+            return
+    async with _redis_server(STORE_CONFIG) as started:
+        yield started
+
+
 async def up(
     settings: Settings, input_file: Path, *, workers: int = 1, emit: Callable[[AnnotatedEvent], None] | None = None
 ) -> dict[str, Any]:
@@ -77,10 +104,12 @@ async def up(
     async with AsyncExitStack() as stack:
         broker = await stack.enter_async_context(TansuBroker())
         redis_url = await stack.enter_async_context(local_redis(settings))
+        store_url = await stack.enter_async_context(local_store(settings))
         s = settings.model_copy(deep=True)
         s.kafka.bootstrap_servers = broker.bootstrap_servers
         s.cache.kind = "redis" if redis_url else "memory"
         s.cache.redis_url = SecretStr(redis_url) if redis_url else None
+        s.store.redis_url = SecretStr(store_url) if store_url else None
         s.stream.exit_when_idle_s = s.stream.exit_when_idle_s or 3.0
         s.http_port = 0
         # One machine, one short-lived group: a short session makes Tansu's group join take seconds, not ~15 s.
@@ -106,6 +135,7 @@ async def up(
         return {
             "broker": broker.bootstrap_servers,
             "cache": "redis" if redis_url else "memory",
+            "store": "redis (noeviction, AOF)" if store_url else None,
             "workers": workers,
             "sent": sent,
             "annotated": len({o.event.id for o in outs}),

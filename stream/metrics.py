@@ -25,3 +25,13 @@ CONSUMER_LAG = Gauge(
     "Records between the group's committed offset and the partition's end.",
     ["topic", "partition"],
 )
+PRODUCE_ERRORS = Counter(
+    "emostream_produce_errors_total",
+    "Produce calls (outputs or dead letters) the broker did not acknowledge.",
+    ["kind"],
+)
+SECONDS_SINCE_COMMIT = Gauge(
+    "emostream_seconds_since_commit",
+    "Seconds since the group's offset last advanced on a partition this worker owns.",
+    ["topic", "partition"],
+)

@@ -1,7 +1,7 @@
 """The worker's one settings object, read from `EMOSTREAM_*` environment variables.
 
 Nested sections use `__`: `EMOSTREAM_KAFKA__BOOTSTRAP_SERVERS`,
-`EMOSTREAM_CACHE__REDIS_URL`, `EMOSTREAM_BACKEND__KIND`. Built once in `main`
+`EMOSTREAM_CACHE__REDIS_URL`, `EMOSTREAM_STORE__REDIS_URL`, `EMOSTREAM_BACKEND__KIND`. Built once in `main`
 and passed down; `redacted()` is what gets logged at start-up.
 """
 
@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.config import BackendSettings, CacheSettings, EngineSettings
+from workers.config import BackendSettings, CacheSettings, EngineSettings, StoreSettings
+from workers.store import resolve_store
 
 
 class KafkaSettings(BaseModel):
@@ -94,6 +95,8 @@ class Settings(BaseSettings):
     stream: StreamSettings = StreamSettings()
     engine: EngineSettings = EngineSettings()
     cache: CacheSettings = CacheSettings()
+    #: The durable store (feedback, the model registry); falls back to the cache's Redis when unset.
+    store: StoreSettings = StoreSettings()
     backend: BackendSettings = BackendSettings()
     http_host: str = "0.0.0.0"
     #: 0 picks a free port.
@@ -103,6 +106,10 @@ class Settings(BaseSettings):
     log_json: bool = True
     shutdown_grace_s: float = Field(default=30.0, gt=0)
     worker_id: str = Field(default_factory=socket.gethostname)
+
+    def durable_store(self) -> StoreSettings | None:
+        """Where feedback and the registry live: `store`, else the cache's Redis, else nowhere."""
+        return resolve_store(self.store, self.cache)
 
     def redacted(self) -> dict[str, Any]:
         """A dump safe to log: secrets appear as '**********' (SecretStr's own rendering)."""

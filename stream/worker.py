@@ -54,7 +54,7 @@ from workers.retry import CircuitBreaker, RetryPolicy
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from trainer.registry import ModelVersion
+    from schemas.registry import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -127,20 +127,18 @@ class StreamWorker:
     async def _open_registry(self) -> tuple[Redis, ModelVersion | None] | None:
         """The registry's Redis client and its champion now (None if unreadable yet), or None if unusable.
 
-        The registry's format belongs to the trainer, so it is imported here, at the composition edge.
+        The registry lives in the durable store (`EMOSTREAM_STORE__*`, else the cache's Redis), read with
+        the store's socket timeouts, so a hung Redis fails a read instead of stalling the worker's start.
         """
-        import redis.asyncio as aioredis
-
-        from trainer.registry import read_champion
+        from workers.registry import read_champion
+        from workers.store import store_client
 
         s = self.settings
-        if s.cache.redis_url is None:
-            log.warning("follow_champion needs EMOSTREAM_CACHE__REDIS_URL (registry in Redis); not following")
+        durable = s.durable_store()
+        if durable is None:
+            log.warning("follow_champion needs EMOSTREAM_STORE__REDIS_URL (registry in Redis); not following")
             return None
-        kwargs: dict[str, Any] = {}
-        if s.cache.ssl_ca_certs is not None:  # the cache's TLS settings: the registry is in the same Redis
-            kwargs["ssl_ca_certs"] = str(s.cache.ssl_ca_certs)
-        client = aioredis.Redis.from_url(s.cache.redis_url.get_secret_value(), **kwargs)
+        client = store_client(durable)
         self._stack.push_async_callback(client.aclose)
         try:
             champion = await read_champion(client, s.stream.registry_prefix)
@@ -155,8 +153,8 @@ class StreamWorker:
         A champion that fails to load is logged and the configured model served instead: a worker
         that cannot start would only crash-loop, and the follow loop tries the champion once more.
         """
-        from trainer.registry import backend_settings_for
         from workers.factory import build_engine
+        from workers.registry import backend_settings_for
 
         s = self.settings
         if champion is not None:
@@ -193,8 +191,8 @@ class StreamWorker:
         self._stack.push_async_callback(stop)
 
     async def _follow(self, engine: AnnotationEngine, client: Redis, serving: str | None) -> None:
-        from trainer.registry import backend_settings_for, watch_champion
         from workers.factory import build_backend
+        from workers.registry import backend_settings_for, watch_champion
 
         st = self.settings.stream
         while True:

@@ -84,8 +84,8 @@ def rollback_cmd(
 ) -> None:
     """Restore the previous champion (workers follow the alias without a restart)."""
     from trainer.promote import rollback
-    from trainer.registry import NoPreviousChampion
     from trainer.run import settings_registry
+    from workers.registry import NoPreviousChampion
 
     settings = _settings(None, models_dir)
 

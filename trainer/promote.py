@@ -1,6 +1,6 @@
 """Promotion and rollback: record the gate's verdict, move the champion alias, patch TGI if configured.
 
-Workers follow the alias (`trainer.registry.watch_champion`), and their cache
+Workers follow the alias (`workers.registry.watch_champion`), and their cache
 keys carry the model version, so moving the alias is the whole switch for
 local and hf backends. For TGI the Deployment is patched too; in k8s dry-run
 mode the patch is only validated and the alias stays where it is, so the
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from trainer.gate import GateDecision
 from trainer.k8s_patch import PatchResult, TGITarget, apply_patch_async, build_tgi_patch
-from trainer.registry import AliasMove, ModelVersion, Registry, plan_rollback
 from trainer.settings import K8sSettings
+from workers.registry import AliasMove, ModelVersion, Registry, plan_rollback
 
 
 @dataclass(frozen=True, slots=True)

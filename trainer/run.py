@@ -29,9 +29,9 @@ from schemas.tasks import CATALOG
 from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
 from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import PromotionOutcome, promote_candidate
-from trainer.registry import ModelVersion, Registry, UnknownVersion, backend_settings_for, open_registry
 from trainer.served import cached_evaluation, served_model, store_evaluation
 from trainer.settings import TrainerSettings
+from workers.registry import ModelVersion, Registry, UnknownVersion, backend_settings_for, open_registry
 
 if TYPE_CHECKING:
     from trainer.aeb import AEBDataset
@@ -292,12 +292,12 @@ def read_event_texts(path: Path) -> dict[str, str]:
 async def load_feedback(settings: TrainerSettings) -> FeedbackSet:
     """Curate everything in the feedback store (empty when disabled or no Redis URL is configured)."""
     fs = settings.trainer.feedback
-    url = settings.redis_url
-    if not fs.enabled or url is None:
+    durable = settings.durable_store()
+    if not fs.enabled or durable is None:
         return FeedbackSet()
-    from trainer.feedback_store import RedisFeedbackStore
+    from workers.feedback_store import RedisFeedbackStore
 
-    async with RedisFeedbackStore(url, key_prefix=fs.key_prefix) as store:
+    async with RedisFeedbackStore(durable, key_prefix=fs.key_prefix) as store:
         items, broken = await store.load()
     for fid, why in broken:
         log.warning("stored feedback %s no longer validates: %s", fid, why)
@@ -438,7 +438,7 @@ async def _register_served_champion(
 
 def settings_registry(settings: TrainerSettings) -> AbstractAsyncContextManager[Registry]:
     """The registry these settings name: Redis when a URL is set, else the file under `models_dir`."""
-    return open_registry(settings.redis_url, settings.trainer.models_dir, settings.trainer.registry_prefix)
+    return open_registry(settings.durable_store(), settings.trainer.models_dir, settings.trainer.registry_prefix)
 
 
 async def run_once(

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from trainer.registry import ModelVersion
+from schemas.registry import ModelVersion
 from workers.config import BackendSettings
 
 log = logging.getLogger(__name__)

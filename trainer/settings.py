@@ -1,4 +1,4 @@
-"""The trainer's one settings object: `EMOSTREAM_TRAINER__*`, `EMOSTREAM_CACHE__*`, `EMOSTREAM_BACKEND__*`.
+"""The trainer's one settings object: `EMOSTREAM_TRAINER__*`, `EMOSTREAM_STORE__*`, `EMOSTREAM_BACKEND__*`.
 
 Built once by the CLI and passed down; `redacted()` is what gets logged.
 """
@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainer.gate import GateConfig
-from workers.config import BackendSettings, CacheSettings
+from workers.config import BackendSettings, CacheSettings, StoreSettings
+from workers.store import resolve_store
 
 
 class K8sSettings(BaseModel):
@@ -43,10 +44,10 @@ class LoraSection(BaseModel):
 
 
 class FeedbackSection(BaseModel):
-    """Curated human feedback in training (read from the Redis store when `cache.redis_url` is set)."""
+    """Curated human feedback in training (read from the durable store when one is configured)."""
 
     enabled: bool = True
-    #: The store's key prefix (`trainer.feedback_store.RedisFeedbackStore`).
+    #: The store's key prefix (`workers.feedback_store.RedisFeedbackStore`).
     key_prefix: str = "emostream:feedback:"
     #: Classes and E-c label sets need this many agreeing annotators; scores are averaged.
     min_agreeing_votes: int = Field(default=1, ge=1)
@@ -89,13 +90,20 @@ class TrainerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMOSTREAM_", env_nested_delimiter="__", extra="ignore", env_file=None)
 
     trainer: TrainerSection = TrainerSection()
+    #: Feedback and the model registry; without a URL the trainer falls back to the cache's Redis.
+    store: StoreSettings = StoreSettings()
     cache: CacheSettings = CacheSettings()
     backend: BackendSettings = BackendSettings()
 
+    def durable_store(self) -> StoreSettings | None:
+        """Where feedback and the registry live: `store`, else the cache's Redis, else nowhere (file registry)."""
+        return resolve_store(self.store, self.cache)
+
     @property
     def redis_url(self) -> str | None:
-        url = self.cache.redis_url
-        return url.get_secret_value() if url is not None else None
+        """The durable store's Redis URL, if any."""
+        store = self.durable_store()
+        return store.redis_url.get_secret_value() if store is not None and store.redis_url is not None else None
 
     def resolved_dirs(self) -> tuple[Path, Path]:
         """(train_dir, eval_dir); raises ValueError when neither they nor `data_dir` are set."""

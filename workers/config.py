@@ -32,6 +32,21 @@ class CacheSettings(BaseModel):
     ssl_ca_certs: Path | None = None
 
 
+class StoreSettings(BaseModel):
+    """The durable store: human feedback and the model registry, which must never be evicted.
+
+    Point it at a Redis of its own (`maxmemory-policy noeviction`, AOF persistence), not at the cache's,
+    whose `allkeys-lru` policy may drop any key once memory is full. Unset, it falls back to the cache's
+    Redis (a one-Redis development setup); `workers.store.check_durable` then warns at start-up.
+    """
+
+    redis_url: SecretStr | None = Field(default=None, description="redis:// or rediss:// URL (password inside).")
+    ssl_ca_certs: Path | None = None
+    #: Bounds every command, so a hung Redis fails a call (retried by its caller) instead of stalling it.
+    socket_timeout_s: float = Field(default=5.0, gt=0)
+    socket_connect_timeout_s: float = Field(default=5.0, gt=0)
+
+
 class LocalBackendSettings(BaseModel):
     #: Directory of the heads (and optional encoder adapter); default: the model shipped in the package.
     model_dir: Path | None = None

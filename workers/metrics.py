@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 CACHE_HITS = Counter("emostream_cache_hits_total", "Annotations served from the cache.")
 CACHE_MISSES = Counter("emostream_cache_misses_total", "Annotations not found in the cache.")
@@ -21,3 +21,6 @@ BACKEND_BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
 BACKEND_ERRORS = Counter("emostream_backend_errors_total", "Backend calls that failed.", ["backend", "kind"])
+BREAKER_STATE = Gauge(
+    "emostream_breaker_state", "Circuit breaker in front of a backend: 0 closed, 1 half-open, 2 open.", ["backend"]
+)

@@ -29,15 +29,26 @@ from tests.k8s.manifests import (
 WORKER = "emostream-worker"
 TGI = "emostream-tgi"
 REDIS = "emostream-redis"
+STORE = "emostream-store"
 TRAINER = "emostream-trainer"
 FEEDBACK = "emostream-feedback"
-#: the pods each protected server admits (besides Prometheus scrapes where allowed); Redis: the workers
-#: (annotation cache, champion alias), the feedback consumer (stores curated feedback) and the trainer
-#: (reads that feedback, keeps the model registry)
-CLIENTS = {TGI: (WORKER,), REDIS: (WORKER, FEEDBACK, TRAINER)}
+#: the pods each protected server admits (besides Prometheus scrapes where allowed); the cache Redis: the
+#: workers only; the durable store: the workers (champion alias), the feedback consumer (stores curated
+#: feedback) and the trainer (reads that feedback, keeps the model registry)
+CLIENTS = {TGI: (WORKER,), REDIS: (WORKER,), STORE: (WORKER, FEEDBACK, TRAINER)}
 #: how every Redis client finds Redis: a URL whose password the kubelet expands from REDIS_PASSWORD
 REDIS_URL_ENV = "EMOSTREAM_CACHE__REDIS_URL"
 REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
+STORE_URL_ENV = "EMOSTREAM_STORE__REDIS_URL"
+STORE_PASSWORD_ENV = "STORE_PASSWORD"
+#: each Redis StatefulSet -> (the URL variable its clients read, the password variable that URL expands,
+#: the eviction policy it must run with)
+REDIS_SERVERS = {
+    REDIS: (REDIS_URL_ENV, REDIS_PASSWORD_ENV, "allkeys-lru"),
+    STORE: (STORE_URL_ENV, STORE_PASSWORD_ENV, "noeviction"),
+}
+#: ports Kafka listeners use; egress to them must name the brokers, not the world
+KAFKA_PORTS = range(9092, 9097)
 MIN_UID = 10000
 #: rebalance storms: KEDA must wait at least this long before removing workers
 MIN_SCALE_DOWN_STABILISATION_S = 300
@@ -466,55 +477,137 @@ def policy_allows(objs: list[Obj], client: Obj, server: Obj, port: int) -> bool:
     return egress and ingress
 
 
-def redis_port(objs: list[Obj]) -> int:
-    """The port the Redis container listens on (the one NetworkPolicies must open)."""
-    return _container_ports(one(objs, "StatefulSet", REDIS)).get("redis", 6379)
+def redis_port(objs: list[Obj], name: str = REDIS) -> int:
+    """The port a Redis container listens on (the one NetworkPolicies must open)."""
+    return _container_ports(one(objs, "StatefulSet", name)).get("redis", 6379)
 
 
 def redis_clients_have_the_url_and_a_path(objs: list[Obj]) -> list[str]:
-    """Every Redis client (worker, feedback consumer, trainer) gets REDIS_PASSWORD from Redis's own Secret and a
-    dependent EMOSTREAM_CACHE__REDIS_URL naming a Service in front of the Redis pods, and the NetworkPolicies
-    let it reach Redis (a client without either silently falls back: the trainer, e.g., to no feedback and a
-    registry on its own volume)."""
+    """Every client of each Redis (the cache: workers; the store: workers, feedback consumer, trainer) gets
+    the password from that Redis's own Secret and a dependent URL naming a Service in front of its pods, and
+    the NetworkPolicies let it reach them (a client without either silently falls back: the trainer, e.g.,
+    to no feedback and a registry on its own volume)."""
     out = []
-    sts = one(objs, "StatefulSet", REDIS)
-    redis_env = {e["name"]: e for c in sts["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
-    secret = redis_env.get(REDIS_PASSWORD_ENV, {}).get("valueFrom", {}).get("secretKeyRef")
-    redis_labels = pod_template_labels(sts)
-    port = redis_port(objs)
-    services = {
-        svc["metadata"]["name"]: svc
-        for svc in find(objs, "Service")
-        if svc["spec"].get("selector") and svc["spec"]["selector"].items() <= redis_labels.items()
-    }
-    for name in CLIENTS[REDIS]:
-        try:
+    for server, (url_env, password_env, _policy) in REDIS_SERVERS.items():
+        sts = one(objs, "StatefulSet", server)
+        redis_env = {e["name"]: e for c in sts["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])}
+        secret = redis_env.get("REDIS_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef")
+        redis_labels = pod_template_labels(sts)
+        port = redis_port(objs, server)
+        services = {
+            svc["metadata"]["name"]: svc
+            for svc in find(objs, "Service")
+            if svc["spec"].get("selector") and svc["spec"]["selector"].items() <= redis_labels.items()
+        }
+        for name in CLIENTS[server]:
+            try:
+                obj = workload(objs, name)
+            except LookupError as exc:
+                out.append(str(exc))
+                continue
+            spec = pod_spec(obj) or {}
+            for c in [c for c in spec.get("containers", []) if not is_tgi(c)]:
+                where = f"{kind_name(obj)}/{c['name']}"
+                env = [e["name"] for e in c.get("env", [])]
+                values = {e["name"]: e for e in c.get("env", [])}
+                if url_env not in values:
+                    out.append(f"{where}: {url_env} not set, so it never uses {server}")
+                    continue
+                ref = values.get(password_env, {}).get("valueFrom", {}).get("secretKeyRef")
+                if ref is None or ref != secret:
+                    out.append(f"{where}: {password_env} must come from {server}'s Secret {secret!r}, got {ref!r}")
+                elif env.index(password_env) > env.index(url_env):
+                    out.append(f"{where}: {password_env} must precede {url_env} (dependent variable)")
+                url = urlsplit(values[url_env].get("value", ""))
+                if url.scheme not in ("redis", "rediss") or url.password != f"$({password_env})":
+                    out.append(f"{where}: {url_env} must be redis[s]://:$({password_env})@<service>:<port>")
+                    continue
+                svc = services.get((url.hostname or "").split(".")[0])
+                if svc is None or (url.port or 6379) not in {p["port"] for p in svc["spec"].get("ports", [])}:
+                    out.append(f"{where}: {url_env} names no Service port in front of the {server} pods")
+            if not policy_allows(objs, obj, sts, port):
+                out.append(f"{kind_name(obj)}: the NetworkPolicies do not let it reach {server} on port {port}")
+    return out
+
+
+def _flag(args: list[str], flag: str) -> str | None:
+    return args[args.index(flag) + 1] if flag in args and args.index(flag) + 1 < len(args) else None
+
+
+def store_never_evicts_and_the_cache_may(objs: list[Obj]) -> list[str]:
+    """The durable store runs `noeviction` with AOF on a volume of its own; the cache runs its LRU policy; and
+    no client keeps durable state on the cache (the store URL names the store's Service, not the cache's)."""
+    out = []
+    for server, (_url, _pw, policy) in REDIS_SERVERS.items():
+        sts = one(objs, "StatefulSet", server)
+        args = sts["spec"]["template"]["spec"]["containers"][0].get("args", [])
+        if _flag(args, "--maxmemory-policy") != policy:
+            out.append(f"{server}: --maxmemory-policy must be {policy}, got {_flag(args, '--maxmemory-policy')!r}")
+        if server == STORE and _flag(args, "--appendonly") != "yes":
+            out.append(f"{server}: --appendonly must be yes (AOF persistence)")
+    for _obj, spec in workloads(objs):
+        for c in spec.get("containers", []):
+            for e in c.get("env", []):
+                if e["name"] == STORE_URL_ENV and urlsplit(e.get("value", "")).hostname not in (STORE, None):
+                    out.append(f"{c['name']}: {STORE_URL_ENV} must name {STORE}, not {urlsplit(e['value']).hostname}")
+    return out
+
+
+def _policy_pods(objs: list[Obj], policy: Obj) -> list[Obj]:
+    return [obj for obj, _spec in workloads(objs) if _selects(policy["spec"]["podSelector"], pod_template_labels(obj))]
+
+
+def egress_names_its_peers(objs: list[Obj]) -> list[str]:
+    """No egress to every namespace or to the whole Internet: Kafka's ports go to the brokers only (a namespace
+    or a CIDR), and the one exception is a model server's download of its weights (0.0.0.0/0 on 443)."""
+    out = []
+    for policy in find(objs, "NetworkPolicy"):
+        name = policy["metadata"]["name"]
+        runs_tgi = any(
+            is_tgi(c) for obj in _policy_pods(objs, policy) for c in long_running_containers(pod_spec(obj) or {})
+        )
+        for rule in policy["spec"].get("egress", []):
+            ports = [p.get("port") for p in rule.get("ports", [])]
+            peers = rule.get("to", [])
+            if not peers:
+                out.append(f"NetworkPolicy/{name}: an egress rule without `to` reaches everything")
+            for peer in peers:
+                if "namespaceSelector" in peer and not peer["namespaceSelector"]:
+                    out.append(f"NetworkPolicy/{name}: egress to every namespace on ports {ports}")
+                cidr = peer.get("ipBlock", {}).get("cidr")
+                if cidr in ("0.0.0.0/0", "::/0") and not (runs_tgi and ports == [443]):
+                    out.append(f"NetworkPolicy/{name}: egress to {cidr} on ports {ports}")
+            if any(p is None or p in KAFKA_PORTS for p in ports) and not peers:
+                out.append(f"NetworkPolicy/{name}: Kafka ports open to everything")
+    return out
+
+
+def redis_is_reached_over_tls(objs: list[Obj]) -> list[str]:
+    """(prod) Both Redis servers listen on TLS only, and every client uses rediss:// with a CA file mounted
+    from a Secret."""
+    out = []
+    for server, (url_env, _pw, _policy) in REDIS_SERVERS.items():
+        c = one(objs, "StatefulSet", server)["spec"]["template"]["spec"]["containers"][0]
+        args = c.get("args", [])
+        if _flag(args, "--port") != "0" or _flag(args, "--tls-port") is None:
+            out.append(f"{server}: must listen on --tls-port only (--port 0)")
+        ca_env = url_env.replace("REDIS_URL", "SSL_CA_CERTS")
+        for name in CLIENTS[server]:
             obj = workload(objs, name)
-        except LookupError as exc:
-            out.append(str(exc))
-            continue
-        spec = pod_spec(obj) or {}
-        for c in [c for c in spec.get("containers", []) if not is_tgi(c)]:
-            where = f"{kind_name(obj)}/{c['name']}"
-            env = [e["name"] for e in c.get("env", [])]
-            values = {e["name"]: e for e in c.get("env", [])}
-            if REDIS_URL_ENV not in values:
-                out.append(f"{where}: {REDIS_URL_ENV} not set, so it never uses Redis")
-                continue
-            ref = values.get(REDIS_PASSWORD_ENV, {}).get("valueFrom", {}).get("secretKeyRef")
-            if ref is None or ref != secret:
-                out.append(f"{where}: {REDIS_PASSWORD_ENV} must come from Redis's Secret {secret!r}, got {ref!r}")
-            elif env.index(REDIS_PASSWORD_ENV) > env.index(REDIS_URL_ENV):
-                out.append(f"{where}: {REDIS_PASSWORD_ENV} must precede {REDIS_URL_ENV} (dependent variable)")
-            url = urlsplit(values[REDIS_URL_ENV].get("value", ""))
-            if url.scheme not in ("redis", "rediss") or url.password != f"$({REDIS_PASSWORD_ENV})":
-                out.append(f"{where}: {REDIS_URL_ENV} must be redis[s]://:$({REDIS_PASSWORD_ENV})@<service>:<port>")
-                continue
-            svc = services.get((url.hostname or "").split(".")[0])
-            if svc is None or (url.port or 6379) not in {p["port"] for p in svc["spec"].get("ports", [])}:
-                out.append(f"{where}: {REDIS_URL_ENV} names no Service port in front of the Redis pods")
-        if not policy_allows(objs, obj, sts, port):
-            out.append(f"{kind_name(obj)}: the NetworkPolicies do not let it reach Redis on port {port}")
+            spec = pod_spec(obj) or {}
+            secret_volumes = {v["name"] for v in spec.get("volumes", []) if "secret" in v}
+            for c in [c for c in spec.get("containers", []) if not is_tgi(c)]:
+                values = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+                if not values.get(url_env, "").startswith("rediss://"):
+                    out.append(f"{kind_name(obj)}/{c['name']}: {url_env} must use rediss://")
+                ca = values.get(ca_env, "")
+                mounted = [
+                    m
+                    for m in c.get("volumeMounts", [])
+                    if m["name"] in secret_volumes and ca.startswith(m["mountPath"] + "/")
+                ]
+                if not mounted:
+                    out.append(f"{kind_name(obj)}/{c['name']}: {ca_env} must name a CA file mounted from a Secret")
     return out
 
 
@@ -535,7 +628,7 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
     client_labels = {
         name: pod_template_labels(workload(objs, name)) for name in {c for cs in CLIENTS.values() for c in cs}
     }
-    targets = [(REDIS, "StatefulSet", False)]
+    targets = [(REDIS, "StatefulSet", False), (STORE, "StatefulSet", False)]
     if find(objs, "Deployment", TGI):
         targets.append((TGI, "Deployment", True))
     for name, kind, metrics_allowed in targets:
@@ -566,9 +659,13 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
 
 
 def every_workload_has_its_own_network_policy(objs: list[Obj]) -> list[str]:
-    """Besides the namespace-wide default-deny and DNS policies, a policy selects each workload's pods
-    (without one a new workload silently reaches nothing but DNS)."""
-    own = [p["spec"]["podSelector"] for p in find(objs, "NetworkPolicy") if p["spec"]["podSelector"]]
+    """Besides the namespace-wide policies (default-deny, DNS) and shared ones (allow-kafka), a policy selects
+    each workload's pods by name (without one a new workload silently reaches nothing but DNS)."""
+    own = [
+        p["spec"]["podSelector"]
+        for p in find(objs, "NetworkPolicy")
+        if "app.kubernetes.io/name" in p["spec"]["podSelector"].get("matchLabels", {})
+    ]
     return [
         f"{kind_name(obj)}: no NetworkPolicy of its own"
         for obj, _spec in workloads(objs)
@@ -591,16 +688,27 @@ def metrics_are_scraped(objs: list[Obj]) -> list[str]:
 
 def redis_is_persistent_and_protected(objs: list[Obj]) -> list[str]:
     out = []
-    sts = one(objs, "StatefulSet", REDIS)
-    if not sts["spec"].get("volumeClaimTemplates"):
-        out.append("Redis must persist to a volumeClaimTemplate")
-    c = sts["spec"]["template"]["spec"]["containers"][0]
-    args = c.get("args", [])
-    if "--requirepass" not in args:
-        out.append("Redis must require a password")
-    env = {e["name"]: e for e in c.get("env", [])}
-    if "secretKeyRef" not in env.get("REDIS_PASSWORD", {}).get("valueFrom", {}):
-        out.append("the Redis password must come from a Secret")
+    for server in REDIS_SERVERS:
+        sts = one(objs, "StatefulSet", server)
+        if not sts["spec"].get("volumeClaimTemplates"):
+            out.append(f"{server} must persist to a volumeClaimTemplate")
+        c = sts["spec"]["template"]["spec"]["containers"][0]
+        args = c.get("args", [])
+        if "--requirepass" not in args:
+            out.append(f"{server} must require a password")
+        env = {e["name"]: e for e in c.get("env", [])}
+        if "secretKeyRef" not in env.get("REDIS_PASSWORD", {}).get("valueFrom", {}):
+            out.append(f"the {server} password must come from a Secret")
+    secrets = {
+        server: one(objs, "StatefulSet", server)["spec"]["template"]["spec"]["containers"][0]
+        .get("env", [{}])[0]
+        .get("valueFrom", {})
+        .get("secretKeyRef", {})
+        .get("name")
+        for server in REDIS_SERVERS
+    }
+    if secrets[REDIS] == secrets[STORE]:
+        out.append("the cache and the store must not share a password Secret")
     return out
 
 
@@ -665,8 +773,13 @@ COMMON: tuple[Check, ...] = (
     every_workload_has_its_own_network_policy,
     metrics_are_scraped,
     redis_is_persistent_and_protected,
+    store_never_evicts_and_the_cache_may,
+    egress_names_its_peers,
     references_resolve,
 )
+
+#: invariants of the production trees
+PROD: tuple[Check, ...] = (redis_is_reached_over_tls,)
 
 #: invariants of the trees that serve with TGI on GPUs and scale with KEDA
 GPU: tuple[Check, ...] = (

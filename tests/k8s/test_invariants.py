@@ -23,9 +23,12 @@ from tests.k8s.manifests import (
     workloads,
 )
 
-CASES = [(tree, check) for tree in TREES for check in inv.COMMON] + [
-    (tree, check) for tree in GPU_TREES for check in inv.GPU
-]
+PROD_TREES = ("prod", "prod-sidecar")
+CASES = (
+    [(tree, check) for tree in TREES for check in inv.COMMON]
+    + [(tree, check) for tree in GPU_TREES for check in inv.GPU]
+    + [(tree, check) for tree in PROD_TREES for check in inv.PROD]
+)
 
 
 @pytest.mark.parametrize(("tree", "check"), [pytest.param(t, c, id=f"{t}-{c.__name__}") for t, c in CASES])
@@ -59,12 +62,13 @@ def _role_rule(objs: list[Obj]) -> Obj:
     return one(objs, "Role", "emostream-trainer")["rules"][0]
 
 
-def _redis_policy(objs: list[Obj]) -> Obj:
-    return one(objs, "NetworkPolicy", "emostream-redis")["spec"]
+def _redis_policy(objs: list[Obj], server: str = inv.REDIS) -> Obj:
+    return one(objs, "NetworkPolicy", server)["spec"]
 
 
 _NAME = "app.kubernetes.io/name"
 _REDIS_ENV = (inv.REDIS_PASSWORD_ENV, inv.REDIS_URL_ENV)
+_STORE_ENV = (inv.STORE_PASSWORD_ENV, inv.STORE_URL_ENV)
 
 
 def _trainer_container(objs: list[Obj]) -> Obj:
@@ -76,22 +80,35 @@ def _drop_env(container: Obj, name: str) -> None:
     container["env"] = [e for e in container["env"] if e["name"] != name]
 
 
-def _drop_redis_peer(objs: list[Obj], client: str) -> None:
-    """Redis's ingress no longer names `client`'s pods."""
-    rule = _redis_policy(objs)["ingress"][0]
+def _drop_redis_peer(objs: list[Obj], client: str, server: str = inv.STORE) -> None:
+    """The Redis `server`'s ingress no longer names `client`'s pods."""
+    rule = _redis_policy(objs, server)["ingress"][0]
     rule["from"] = [
         p for p in rule["from"] if p.get("podSelector", {}).get("matchLabels", {}).get(_NAME) != client
     ]
 
 
-def _drop_redis_egress(objs: list[Obj], client: str) -> None:
-    """`client`'s own NetworkPolicy no longer lets it out to Redis."""
+def _drop_redis_egress(objs: list[Obj], client: str, server: str = inv.STORE) -> None:
+    """`client`'s own NetworkPolicy no longer lets it out to the Redis `server`."""
     spec = one(objs, "NetworkPolicy", client)["spec"]
     spec["egress"] = [
         r
         for r in spec["egress"]
-        if not any(p.get("podSelector", {}).get("matchLabels", {}).get(_NAME) == inv.REDIS for p in r["to"])
+        if not any(p.get("podSelector", {}).get("matchLabels", {}).get(_NAME) == server for p in r["to"])
     ]
+
+
+def _statefulset_args(objs: list[Obj], name: str) -> list[str]:
+    args: list[str] = one(objs, "StatefulSet", name)["spec"]["template"]["spec"]["containers"][0]["args"]
+    return args
+
+
+def _set_flag(args: list[str], flag: str, value: str) -> None:
+    args[args.index(flag) + 1] = value
+
+
+def _env(container: Obj, name: str) -> Obj:
+    return next(e for e in container["env"] if e["name"] == name)
 
 
 # (tree, check, regression): applying the regression to the rendered tree must make the check fail
@@ -295,14 +312,14 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     (
         "prod",
         inv.redis_clients_have_the_url_and_a_path,
-        lambda o: _drop_env(_trainer_container(o), inv.REDIS_URL_ENV),
-        "trainer without the Redis URL",
+        lambda o: _drop_env(_trainer_container(o), inv.STORE_URL_ENV),
+        "trainer without the store URL",
     ),
     (
         "prod-sidecar",
         inv.redis_clients_have_the_url_and_a_path,
-        lambda o: _drop_env(_trainer_container(o), inv.REDIS_PASSWORD_ENV),
-        "trainer's Redis URL without its password",
+        lambda o: _drop_env(_trainer_container(o), inv.STORE_PASSWORD_ENV),
+        "trainer's store URL without its password",
     ),
     (
         "dev",
@@ -319,22 +336,100 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     (
         "base",
         inv.redis_clients_have_the_url_and_a_path,
-        lambda o: next(e for e in _trainer_container(o)["env"] if e["name"] == inv.REDIS_URL_ENV).update(
-            value="redis://:$(REDIS_PASSWORD)@localhost:6379/0"
+        lambda o: next(e for e in _trainer_container(o)["env"] if e["name"] == inv.STORE_URL_ENV).update(
+            value="redis://:$(STORE_PASSWORD)@localhost:6379/0"
         ),
-        "trainer's Redis URL names no Redis Service",
+        "trainer's store URL names no Redis Service",
     ),
     (
         "prod",
         inv.redis_clients_have_the_url_and_a_path,
-        lambda o: _trainer_container(o)["env"].sort(key=lambda e: e["name"] != inv.REDIS_URL_ENV),
-        "Redis URL defined before the password it expands",
+        lambda o: _trainer_container(o)["env"].sort(key=lambda e: e["name"] != inv.STORE_URL_ENV),
+        "store URL defined before the password it expands",
     ),
     (
         "prod",
         inv.redis_clients_have_the_url_and_a_path,
         lambda o: _drop_redis_egress(o, "emostream-feedback"),
         "feedback consumer cannot reach Redis",
+    ),
+    (
+        "prod",
+        inv.redis_clients_have_the_url_and_a_path,
+        lambda o: _drop_redis_egress(o, "emostream-worker", inv.REDIS),
+        "worker cannot reach the cache",
+    ),
+    (
+        "prod",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: _redis_policy(o)["ingress"][0]["from"].append(
+            {"podSelector": {"matchLabels": {_NAME: "emostream-trainer"}}}
+        ),
+        "the cache open to the trainer",
+    ),
+    (
+        "base",
+        inv.store_never_evicts_and_the_cache_may,
+        lambda o: _set_flag(_statefulset_args(o, inv.STORE), "--maxmemory-policy", "allkeys-lru"),
+        "the store evicts",
+    ),
+    (
+        "prod",
+        inv.store_never_evicts_and_the_cache_may,
+        lambda o: _set_flag(_statefulset_args(o, inv.STORE), "--appendonly", "no"),
+        "the store without AOF",
+    ),
+    (
+        "dev",
+        inv.store_never_evicts_and_the_cache_may,
+        lambda o: _env(_trainer_container(o), inv.STORE_URL_ENV).update(
+            value="redis://:$(STORE_PASSWORD)@emostream-redis:6379/0"
+        ),
+        "durable state on the cache",
+    ),
+    (
+        "base",
+        inv.egress_names_its_peers,
+        lambda o: one(o, "NetworkPolicy", "allow-kafka")["spec"]["egress"][0]["to"].append(
+            {"ipBlock": {"cidr": "0.0.0.0/0"}}
+        ),
+        "Kafka ports open to the Internet",
+    ),
+    (
+        "prod",
+        inv.egress_names_its_peers,
+        lambda o: one(o, "NetworkPolicy", "emostream-trainer")["spec"]["egress"].append(
+            {"to": [{"namespaceSelector": {}}], "ports": [{"port": 9092, "endPort": 9096}]}
+        ),
+        "egress to every namespace",
+    ),
+    (
+        "prod",
+        inv.egress_names_its_peers,
+        lambda o: one(o, "NetworkPolicy", "emostream-feedback")["spec"]["egress"].append(
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}
+        ),
+        "a non-model-server pod reaches the Internet",
+    ),
+    (
+        "prod",
+        inv.redis_is_reached_over_tls,
+        lambda o: _env(_worker_container(o), inv.REDIS_URL_ENV).update(
+            value="redis://:$(REDIS_PASSWORD)@emostream-redis:6379/0"
+        ),
+        "worker reaches the cache in plaintext",
+    ),
+    (
+        "prod-sidecar",
+        inv.redis_is_reached_over_tls,
+        lambda o: _drop_env(_trainer_container(o), "EMOSTREAM_STORE__SSL_CA_CERTS"),
+        "trainer without the CA",
+    ),
+    (
+        "prod",
+        inv.redis_is_reached_over_tls,
+        lambda o: _set_flag(_statefulset_args(o, inv.STORE), "--port", "6380"),
+        "the store also listens in plaintext",
     ),
     (
         "dev",
@@ -380,7 +475,7 @@ def test_check_fails_on_the_regression_it_guards(
 
 def test_every_check_has_a_regression_case() -> None:
     covered = {c.__name__ for _t, c, _r, _w in REGRESSIONS}
-    assert {c.__name__ for c in inv.COMMON + inv.GPU} <= covered
+    assert {c.__name__ for c in inv.COMMON + inv.GPU + inv.PROD} <= covered
 
 
 def test_dev_runs_one_cpu_worker_on_the_local_backend() -> None:
@@ -411,28 +506,30 @@ def test_feedback_consumer_runs_once_like_a_worker(tree: str) -> None:
     worker = _worker_container(objs)
     assert c["args"] == ["feedback", "ingest"]
     assert c["image"] == worker["image"] and c["envFrom"] == worker["envFrom"]
-    redis_env = ("REDIS_PASSWORD", "EMOSTREAM_CACHE__REDIS_URL")
-    assert [e for e in c["env"] if e["name"] in redis_env] == [e for e in worker["env"] if e["name"] in redis_env]
+    assert [e for e in c["env"] if e["name"] in _STORE_ENV] == [e for e in worker["env"] if e["name"] in _STORE_ENV]
+    assert not [e for e in c["env"] if e["name"] in _REDIS_ENV]  # the consumer writes the store, not the cache
     assert "ports" not in c  # it serves nothing, so no HTTP probe either
     assert "exec" in c["livenessProbe"] and "exec" in c["readinessProbe"]
 
 
 @pytest.mark.parametrize("tree", TREES)
 def test_trainer_reads_feedback_and_keeps_its_registry_in_redis(tree: str) -> None:
-    """The trainer gets the workers' Redis URL (curated feedback in, model registry and champion alias out)
-    and the NetworkPolicies let it reach Redis both ways: its egress and Redis's ingress."""
+    """The trainer gets the workers' store URL (curated feedback in, model registry and champion alias out)
+    and the NetworkPolicies let it reach the store both ways: its egress and the store's ingress."""
     objs = render(tree)
     trainer = _trainer_container(objs)
     worker = _worker_container(objs)
-    redis_env = [e for e in trainer["env"] if e["name"] in _REDIS_ENV]
-    assert [e["name"] for e in redis_env] == list(_REDIS_ENV)  # the password first: the URL expands it
-    assert redis_env == [e for e in worker["env"] if e["name"] in _REDIS_ENV]
+    store_env = [e for e in trainer["env"] if e["name"] in _STORE_ENV]
+    assert [e["name"] for e in store_env] == list(_STORE_ENV)  # the password first: the URL expands it
+    assert store_env == [e for e in worker["env"] if e["name"] in _STORE_ENV]
     cron = one(objs, "CronJob", "emostream-trainer")
-    redis = one(objs, "StatefulSet", "emostream-redis")
-    assert inv.policy_allows(objs, cron, redis, inv.redis_port(objs))
+    store = one(objs, "StatefulSet", inv.STORE)
+    cache = one(objs, "StatefulSet", inv.REDIS)
+    assert inv.policy_allows(objs, cron, store, inv.redis_port(objs, inv.STORE))
+    assert not inv.policy_allows(objs, cron, cache, inv.redis_port(objs))  # the cache is the workers' alone
     # the path is the trainer's own, not a side effect of a broad rule
     _drop_redis_egress(objs, "emostream-trainer")
-    assert not inv.policy_allows(objs, cron, redis, inv.redis_port(objs))
+    assert not inv.policy_allows(objs, cron, store, inv.redis_port(objs, inv.STORE))
 
 
 def test_policy_allows_needs_both_ends_and_the_port() -> None:

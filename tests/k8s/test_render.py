@@ -19,6 +19,7 @@ EXPECTED_WORKLOADS = (
     ("Deployment", "emostream-worker"),
     ("Deployment", "emostream-feedback"),
     ("StatefulSet", "emostream-redis"),
+    ("StatefulSet", "emostream-store"),
     ("CronJob", "emostream-trainer"),
 )
 

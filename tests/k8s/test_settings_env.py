@@ -65,12 +65,12 @@ def test_the_trainer_cronjob_enables_promotion_on_the_tgi_deployment(monkeypatch
 
 
 def test_the_trainer_cronjob_gives_the_trainer_redis(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the kubelet's `$(VAR)` expansion applied, the trainer reads feedback and its registry from Redis."""
+    """With the kubelet's `$(VAR)` expansion applied, the trainer reads feedback and its registry from the store."""
     cron = next(o for o in render("base") if o["kind"] == "CronJob")
     container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    resolved = {"REDIS_PASSWORD": "s3cret"}  # what the kubelet reads from the Secret
+    resolved = {"STORE_PASSWORD": "s3cret"}  # what the kubelet reads from the Secret
     for e in container.get("env", []):
         if "value" in e:
             resolved[e["name"]] = re.sub(r"\$\((\w+)\)", lambda m: resolved.get(m.group(1), m.group(0)), e["value"])
-    monkeypatch.setenv("EMOSTREAM_CACHE__REDIS_URL", resolved["EMOSTREAM_CACHE__REDIS_URL"])
-    assert TrainerSettings().redis_url == "redis://:s3cret@emostream-redis:6379/0"
+    monkeypatch.setenv("EMOSTREAM_STORE__REDIS_URL", resolved["EMOSTREAM_STORE__REDIS_URL"])
+    assert TrainerSettings().redis_url == "redis://:s3cret@emostream-store:6379/0"

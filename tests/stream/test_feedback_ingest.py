@@ -23,7 +23,7 @@ from stream.settings import Settings
 from stream.topics import ensure_topics
 from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import read_topic
-from trainer.feedback_store import RedisFeedbackStore
+from workers.feedback_store import RedisFeedbackStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

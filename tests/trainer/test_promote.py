@@ -17,9 +17,9 @@ from trainer.k8s_patch import (
     build_tgi_patch,
 )
 from trainer.promote import promote_candidate, rollback, tgi_patch_for
-from trainer.registry import FileRegistry, ModelVersion, NoPreviousChampion, backend_settings_for
 from trainer.settings import K8sSettings
 from workers.config import BackendSettings
+from workers.registry import FileRegistry, ModelVersion, NoPreviousChampion, backend_settings_for
 
 Kind = Literal["local", "hf", "tgi", "openai"]
 CFG = GateConfig(tolerances={"v-reg.pearson": 0.01}, primary_metric="v-reg.pearson")

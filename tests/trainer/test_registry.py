@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from schemas.annotation import AffectScores
 from schemas.events import TextEvent
 from schemas.tasks import TaskFamily
-from trainer.registry import (
+from workers.registry import (
     AliasAction,
     FileRegistry,
     ModelVersion,

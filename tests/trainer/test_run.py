@@ -10,7 +10,6 @@ import pytest
 from pydantic import SecretStr
 
 from trainer.gate import CheckKind, GateConfig
-from trainer.registry import FileRegistry, ModelVersion, open_registry, read_mirror
 from trainer.run import (
     Evaluation,
     evaluate_with_aeb,
@@ -22,6 +21,7 @@ from trainer.run import (
 )
 from trainer.settings import TrainerSection, TrainerSettings
 from workers.config import CacheSettings
+from workers.registry import FileRegistry, ModelVersion, open_registry, read_mirror
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GATE = GateConfig(tolerances={"v-reg.pearson": 0.05, "e-c.jaccard": 0.05}, primary_metric="v-reg.pearson")

@@ -15,9 +15,7 @@ from schemas.tasks import TaskFamily
 from tests.trainer.test_run import _write_semeval
 from trainer.aeb import AEBDataset
 from trainer.curation import CuratedItem, CurationConfig, curate, summary
-from trainer.feedback_store import RedisFeedbackStore
 from trainer.gate import CheckKind, GateConfig
-from trainer.registry import FileRegistry, ModelVersion
 from trainer.run import (
     Evaluation,
     FeedbackSet,
@@ -28,6 +26,8 @@ from trainer.run import (
 )
 from trainer.settings import FeedbackSection, TrainerSection, TrainerSettings
 from workers.config import CacheSettings
+from workers.feedback_store import RedisFeedbackStore
+from workers.registry import FileRegistry, ModelVersion
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

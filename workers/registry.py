@@ -1,5 +1,8 @@
 """The model registry: versions, the `champion` alias and its history, in Redis, mirrored to disk.
 
+The trainer writes it and workers follow it, so it lives here, below both; its records are
+`schemas.registry`'s. Redis is the durable store (`StoreSettings`), never the evicting cache.
+
 Redis layout (prefix `emostream:registry:` by default):
 
 - `<prefix>v:<version>`    a hash per version (each field JSON-encoded)
@@ -27,17 +30,19 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from schemas.errors import EmostreamError
-from workers.backend import Backend
-from workers.config import BackendSettings
+from schemas.registry import AliasAction, AliasMove, ModelVersion, RegistryState
+
+from .backend import Backend
+from .config import BackendSettings, StoreSettings
+from .store import check_durable, store_client
 
 DEFAULT_PREFIX = "emostream:registry:"
 MIRROR_NAME = "registry.json"
@@ -55,25 +60,6 @@ class UnknownVersion(RegistryError):
 
 class NoPreviousChampion(RegistryError):
     """Rollback asked for with fewer than two champions in the lineage."""
-
-
-class ModelVersion(BaseModel):
-    """One trained model: where it is, what it was trained on, how it scored, where it came from."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: str = Field(min_length=1, max_length=200)
-    #: The backend kind that serves it (`workers.config.BackendSettings.kind`).
-    kind: Literal["local", "hf", "tgi", "openai"] = "local"
-    #: Model directory (local), adapter directory (hf), or revision / adapter id (tgi).
-    location: str
-    base_model: str | None = None
-    manifest: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, float] = Field(default_factory=dict)
-    aeb_report: str | None = None
-    gate: dict[str, Any] | None = None
-    parent: str | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 def backend_settings_for(version: ModelVersion, base: BackendSettings) -> BackendSettings:
@@ -99,32 +85,6 @@ def backend_settings_for(version: ModelVersion, base: BackendSettings) -> Backen
         return base.model_copy(update={"kind": "hf", "hf": hf})
     # tgi/openai serve the version remotely (the Deployment is patched on promotion): same endpoint.
     return base.model_copy(update={"kind": version.kind})
-
-
-class AliasAction(StrEnum):
-    PROMOTE = "promote"
-    ROLLBACK = "rollback"
-
-
-class AliasMove(BaseModel):
-    """One move of the champion alias; also the pub/sub message body."""
-
-    model_config = ConfigDict(frozen=True)
-
-    action: AliasAction
-    version: str
-    previous: str | None
-    reason: str = ""
-    moved_at: datetime
-
-
-class RegistryState(BaseModel):
-    """The whole registry as one document: the on-disk mirror's format."""
-
-    versions: dict[str, ModelVersion] = Field(default_factory=dict)
-    champion: str | None = None
-    lineage: list[str] = Field(default_factory=list)
-    history: list[AliasMove] = Field(default_factory=list)
 
 
 # --- pure alias planning ---------------------------------------------------------------------------
@@ -353,14 +313,18 @@ class FileRegistry(Registry):
 
 @contextlib.asynccontextmanager
 async def open_registry(
-    redis_url: str | None, models_dir: Path, prefix: str = DEFAULT_PREFIX
+    store: StoreSettings | str | None, models_dir: Path, prefix: str = DEFAULT_PREFIX
 ) -> AsyncIterator[Registry]:
-    """A `RedisRegistry` when a Redis URL is given (closing the client on exit), else a `FileRegistry`."""
-    if not redis_url:
+    """A `RedisRegistry` on the durable store (a URL is taken with default timeouts), closing its client
+    on exit; a `FileRegistry` when there is no store."""
+    if isinstance(store, str):
+        store = StoreSettings(redis_url=SecretStr(store)) if store else None
+    if store is None or store.redis_url is None:
         yield FileRegistry(models_dir)
         return
-    client = Redis.from_url(redis_url, decode_responses=True)
+    client = store_client(store, decode_responses=True)
     try:
+        await check_durable(client)
         registry = RedisRegistry(client, models_dir, prefix)
         await registry.seed_from_mirror()
         yield registry
