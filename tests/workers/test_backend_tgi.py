@@ -24,6 +24,8 @@ from schemas.text import normalise_text
 from workers.backend import Backend
 from workers.backends.tgi import (
     TGIBackend,
+    cut_text,
+    cut_to_bytes,
     error_from_response,
     generate_request,
     input_token_budget,
@@ -64,6 +66,30 @@ def test_generate_request_carries_greedy_budget_stops_grammar_and_details() -> N
     paper = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.PAPER))["parameters"]
     assert (paper["do_sample"], paper["temperature"], paper["max_new_tokens"]) == (True, 0.9, 256)
     assert "grammar" not in paper and paper["stop"] == []
+    assert "adapter_id" not in p
+    with_adapter = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.EFFICIENT), adapter_id="a/b")
+    assert with_adapter["parameters"]["adapter_id"] == "a/b"
+
+
+@pytest.mark.parametrize(
+    ("text", "offsets", "drop", "kept"),
+    [
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 1, "ab cd"),
+        ("ab cd ef", [(0, 0), (0, 2), (2, 5), (5, 8)], 2, "ab"),  # a BOS token is not part of the text
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 0, "ab cd ef"),
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 3, ""),
+    ],
+)
+def test_cut_text_drops_whole_tokens_from_the_end(
+    text: str, offsets: list[tuple[int, int]], drop: int, kept: str
+) -> None:
+    assert cut_text(text, offsets, drop) == kept
+
+
+@pytest.mark.parametrize(("text", "max_bytes", "kept"), [("héllo", 3, "hé"), ("héllo", 2, "h"), ("😀x", 3, ""),
+                                                          ("abc", 10, "abc"), ("abc", -1, "")])
+def test_cut_to_bytes_keeps_whole_characters(text: str, max_bytes: int, kept: str) -> None:
+    assert cut_to_bytes(text, max_bytes) == kept
 
 
 def _response_error(status: int) -> aiohttp.ClientResponseError:
