@@ -304,3 +304,29 @@ def test_the_digest_ignores_training_records_and_names_the_loaded_version(tmp_pa
     (model / "manifest.json").write_text("{}")
     assert model_digest(model) == before
     assert shared_local_backend().model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
+
+
+def test_a_graph_that_fails_its_warm_up_leaves_no_thread_pool_behind(tmp_path: Path) -> None:
+    """A graph that loads but cannot answer (here: it lacks the heads' outputs) fails at start-up, and
+    the model's batch pool is shut down with it, not left to the garbage collector."""
+    import asyncio
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = shutil.copytree(SHIPPED_MODEL_DIR, tmp_path / "m")
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])
+    out = helper.make_tensor_value_info("other", TensorProto.INT64, ["b", "s"])
+    graph = helper.make_graph([helper.make_node("Identity", ["input_ids"], ["other"])], "g", [ids, mask], [out])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model / "model.int8.onnx"))
+    backend = LocalBackend(LocalBackendSettings(num_threads=2), model_dir=model)
+
+    async def enter() -> None:
+        async with backend:
+            pass
+
+    with pytest.raises(Exception, match="other|ei_reg|output"):
+        asyncio.run(enter())
+    assert backend._onnx is None or backend._onnx._pool is None

@@ -131,8 +131,12 @@ class LocalBackend:
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
         except BaseException:
-            self._executor.shutdown(wait=False)
+            self._executor.shutdown(wait=False)  # not waiting: a cancelled load may still be running
             self._executor = None
+            if self._onnx is not None:  # a model that loaded but failed its warm-up holds a batch pool
+                self._onnx.close()
+                self._onnx = None
+            self._logits = None
             raise
         return self
 
