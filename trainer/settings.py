@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainer.gate import GateConfig
 from workers.config import BackendSettings, CacheSettings
+from workers.redaction import redact_urls
 
 
 class K8sSettings(BaseModel):
@@ -102,5 +103,6 @@ class TrainerSettings(BaseSettings):
         return train, ev
 
     def redacted(self) -> dict[str, Any]:
-        """A dump safe to log: secrets stay masked (SecretStr dumps as '**********')."""
-        return self.model_dump(mode="json")
+        """A dump safe to log: secrets stay masked (SecretStr dumps as '**********'),
+        and so do credentials inside URLs (`https://user:***@host`, `?api_key=***`).."""
+        return redact_urls(self.model_dump(mode="json"))

@@ -40,6 +40,7 @@ from ..config import TGIBackendSettings
 from ..decoding import Decoding, DecodingProfile
 from ..errors import BackendError, PermanentBackendError, RetryableBackendError
 from ..prompts import PROMPT_VERSION, fan_out
+from ..redaction import redact_url
 from ..retry import RetryPolicy, retry_async
 from .generative import Generation, GenerativeBackendBase, gather_or_cancel
 
@@ -153,6 +154,8 @@ class TGIBackend(GenerativeBackendBase):
             retry=RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s),
         )
         self.url = self.settings.url.rstrip("/")
+        #: the URL as logged and named: credentials inside it masked
+        self.safe_url = redact_url(self.url)
         self.info: dict[str, Any] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -165,7 +168,7 @@ class TGIBackend(GenerativeBackendBase):
 
     @property
     def model_name(self) -> str:
-        return str(self.info["model_id"]) if self.info else f"tgi:{self.url}"
+        return str(self.info["model_id"]) if self.info else f"tgi:{self.safe_url}"
 
     @property
     def model_version(self) -> str:
@@ -187,7 +190,7 @@ class TGIBackend(GenerativeBackendBase):
             raise
         if self.settings.info_refresh_s > 0:
             self._refresher = asyncio.create_task(self._refresh_info(), name="tgi-info-refresh")
-        log.info("tgi backend ready: %s (%s) at %s", self.model_name, self.model_version, self.url)
+        log.info("tgi backend ready: %s (%s) at %s", self.model_name, self.model_version, self.safe_url)
         return self
 
     async def __aexit__(
@@ -215,7 +218,7 @@ class TGIBackend(GenerativeBackendBase):
                 raise
             raise mapped from e
         if not isinstance(info, dict) or "model_id" not in info:
-            raise PermanentBackendError(f"{self.url}/info is not a TGI info document")
+            raise PermanentBackendError(f"{self.safe_url}/info is not a TGI info document")
         self.info = info
         return info
 
@@ -228,7 +231,7 @@ class TGIBackend(GenerativeBackendBase):
             try:
                 await self._fetch_info()
             except BackendError as e:
-                log.warning("cannot refresh %s/info: %s", self.url, e)
+                log.warning("cannot refresh %s/info: %s", self.safe_url, e)
                 continue
             if self.model_version != before:
                 log.info("tgi serves a new model: %s (was %s)", self.model_version, before)
@@ -329,7 +332,7 @@ class TGIBackend(GenerativeBackendBase):
             async with self._session.post(f"{self.url}/tokenize", json={"inputs": text}) as resp:
                 body = await resp.text()
                 if resp.status == 404:
-                    log.warning("%s/tokenize is unavailable; cutting long texts by bytes", self.url)
+                    log.warning("%s/tokenize is unavailable; cutting long texts by bytes", self.safe_url)
                     self._can_tokenize = False
                     return [(0, 0)] * (len(text.encode()) + _SPECIAL_TOKENS)
                 if resp.status != 200:
