@@ -18,12 +18,16 @@ from .tasks import EC_LABELS, ECLabel, EIEmotion, TaskFamily
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 EIClass = Annotated[int, Strict(), Field(ge=0, le=3)]  # strict: True is not a class
 VClass = Annotated[int, Strict(), Field(ge=-3, le=3)]
+#: Characters dropped from the end of a text so its prompt fits the model's input window.
+TruncatedChars = Annotated[int, Strict(), Field(ge=1)]
+_TRUNCATED = "Characters cut from the end of the text to fit the model's input window; absent when all was read."
 
 
 class AffectScores(BaseModel):
     """Results of the requested task families for one text; a task not requested is None.
 
-    This is what a backend returns and what the cache stores.
+    This is what a backend returns and what the cache stores (with `input_truncated_chars`,
+    so a cache hit on a long text still says that only its beginning was read).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -43,6 +47,7 @@ class AffectScores(BaseModel):
         default=None,
         description="Optional per-task confidences, keyed like 'v-oc' or 'ei-oc.anger'.",
     )
+    input_truncated_chars: TruncatedChars | None = Field(default=None, description=_TRUNCATED)
 
     @field_validator("emotions")
     @classmethod
@@ -88,6 +93,7 @@ class Provenance(BaseModel):
     input_topic: str
     input_partition: int = Field(ge=0)
     input_offset: int = Field(ge=0)
+    input_truncated_chars: TruncatedChars | None = Field(default=None, description=_TRUNCATED)
 
 
 class AnnotatedEvent(BaseModel):

@@ -77,6 +77,7 @@ def annotated_event(rec: InRecord, event: TextEvent, annotation: Annotation, wor
             input_topic=rec.topic,
             input_partition=rec.partition,
             input_offset=rec.offset,
+            input_truncated_chars=annotation.input_truncated_chars,
         ),
     )
 

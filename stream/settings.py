@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workers.config import BackendSettings, CacheSettings, EngineSettings, StoreSettings
+from workers.redaction import redact_urls
 from workers.store import resolve_store
 
 
@@ -112,5 +113,6 @@ class Settings(BaseSettings):
         return resolve_store(self.store, self.cache)
 
     def redacted(self) -> dict[str, Any]:
-        """A dump safe to log: secrets appear as '**********' (SecretStr's own rendering)."""
-        return self.model_dump(mode="json")
+        """A dump safe to log: secrets appear as '**********' (SecretStr's own rendering),
+        and so do credentials inside URLs (`https://user:***@host`, `?api_key=***`)."""
+        return redact_urls(self.model_dump(mode="json"))

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainer.gate import GateConfig
 from workers.config import BackendSettings, CacheSettings, StoreSettings
+from workers.redaction import redact_urls
 from workers.store import resolve_store
 
 
@@ -114,5 +115,6 @@ class TrainerSettings(BaseSettings):
         return train, ev
 
     def redacted(self) -> dict[str, Any]:
-        """A dump safe to log: secrets stay masked (SecretStr dumps as '**********')."""
-        return self.model_dump(mode="json")
+        """A dump safe to log: secrets stay masked (SecretStr dumps as '**********'),
+        and so do credentials inside URLs (`https://user:***@host`, `?api_key=***`).."""
+        return redact_urls(self.model_dump(mode="json"))

@@ -70,6 +70,14 @@ class TGIBackendSettings(BaseModel):
     prompt_details: bool = False
     max_attempts: int = Field(default=5, ge=1)
     retry_base_delay_s: float = Field(default=0.2, ge=0)
+    #: The LoRA adapter to answer with (TGI multi-LoRA: an id of the server's `LORA_ADAPTERS`), sent
+    #: with every request and part of `model_version`; None: the base model.
+    adapter_id: str | None = None
+    #: Re-read `/info` this often, so a redeployed model (new revision) gets new cache keys; 0 disables.
+    info_refresh_s: float = Field(default=60.0, ge=0)
+    #: Cut a text whose prompt exceeds the server's input window (from `/info`) to fit, and flag it in
+    #: `input_truncated_chars`; off, such a text is refused by the server and dead-lettered.
+    truncate: bool = True
 
 
 class OpenAIBackendSettings(BaseModel):

@@ -83,7 +83,13 @@ def backend_settings_for(version: ModelVersion, base: BackendSettings) -> Backen
         else:
             hf = base.hf.model_copy(update={"model": version.location, "gguf_file": None, "adapter": None})
         return base.model_copy(update={"kind": "hf", "hf": hf})
-    # tgi/openai serve the version remotely (the Deployment is patched on promotion): same endpoint.
+    if version.kind == "tgi":
+        # The Deployment is patched on promotion (same endpoint). An adapter is asked for by the id TGI
+        # serves it under (the LORA_ADAPTERS value, the location), which also puts it in `model_version`
+        # and so in every cache key; a revision shows in `/info`'s model_sha instead.
+        adapter = version.location if version.base_model else None
+        return base.model_copy(update={"kind": "tgi", "tgi": base.tgi.model_copy(update={"adapter_id": adapter})})
+    # openai serves the version remotely: same endpoint.
     return base.model_copy(update={"kind": version.kind})
 
 

@@ -337,6 +337,44 @@ def workers_cannot_overload_model_servers(objs: list[Obj]) -> list[str]:
     return out
 
 
+#: tokens of a text a window must leave beside the longest prompt, so truncation keeps something to annotate
+MIN_TEXT_TOKENS = 64
+
+
+def _setting_on(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def texts_fit_the_model_servers_window(objs: list[Obj]) -> list[str]:
+    """Every text the workers accept reaches TGI as a prompt it takes: with truncation on (the default), the
+    window (`--max-input-tokens`, and `--max-total-tokens` less the longest answer) leaves room for text
+    beside the longest prompt template; with it off, the longest accepted text fits whole. Tokens are
+    bounded by UTF-8 bytes (+2 special tokens), which holds for byte-level and byte-fallback tokenizers."""
+    from schemas.tasks import ALL_TASKS
+    from workers.decoding import DecodingProfile, decoding_for
+    from workers.prompts import fan_out
+
+    cfg = config(objs)
+    truncate = _setting_on(cfg.get("EMOSTREAM_BACKEND__TGI__TRUNCATE", "true"))
+    max_text_bytes = int(cfg.get("EMOSTREAM_ENGINE__MAX_TEXT_BYTES", "40000"))
+    profile = DecodingProfile(cfg.get("EMOSTREAM_BACKEND__TGI__DECODING", "efficient"))
+    max_new = max(decoding_for(t, profile).max_new_tokens for t in ALL_TASKS)
+    template = max(len(r.prompt.encode()) for r in fan_out("", ALL_TASKS)) + 2
+    out = []
+    for obj, c in _tgi_containers(objs):
+        args = container_args(c)
+        window = min(int(args["--max-input-tokens"]), int(args["--max-total-tokens"]) - max_new)
+        where = f"{kind_name(obj)}/{c['name']}"
+        if truncate and window < template + MIN_TEXT_TOKENS:
+            out.append(f"{where}: a {window}-token window leaves under {MIN_TEXT_TOKENS} tokens beside the prompt")
+        elif not truncate and window < template + max_text_bytes:
+            out.append(
+                f"{where}: with EMOSTREAM_BACKEND__TGI__TRUNCATE off, texts of {max_text_bytes} bytes need a "
+                f"{template + max_text_bytes}-token window, the server takes {window}"
+            )
+    return out
+
+
 def model_server_scales_on_queue(objs: list[Obj]) -> list[str]:
     """A shared TGI Deployment has an HPA on `tgi_queue_size` (served by the Prometheus adapter)."""
     if not find(objs, "Deployment", TGI):
@@ -788,5 +826,6 @@ GPU: tuple[Check, ...] = (
     scaler_authenticates_like_workers,
     model_server_is_gpu_ready,
     workers_cannot_overload_model_servers,
+    texts_fit_the_model_servers_window,
     model_server_scales_on_queue,
 )

@@ -453,6 +453,18 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     ),
     (
         "prod",
+        inv.texts_fit_the_model_servers_window,
+        lambda o: _cm(o).update(EMOSTREAM_BACKEND__TGI__TRUNCATE="false"),
+        "10,000-character texts against a 1024-token window",
+    ),
+    (
+        "prod-sidecar",
+        inv.texts_fit_the_model_servers_window,
+        lambda o: _tgi(o)["args"].append("--max-total-tokens=600"),
+        "no room for text beside the prompt",
+    ),
+    (
+        "prod",
         inv.references_resolve,
         lambda o: o.remove(one(o, "PersistentVolumeClaim", "emostream-model-cache")),
         "missing model cache claim",

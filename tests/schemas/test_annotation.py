@@ -143,3 +143,21 @@ def test_annotated_event_round_trips_and_checks_provenance() -> None:
     for bad in ({"input_offset": -1}, {"input_partition": -1}, {"latency_ms": -0.1}):
         with pytest.raises(ValidationError):
             Provenance(**(prov | bad))
+
+
+def test_truncation_is_an_optional_positive_count_of_dropped_characters() -> None:
+    """A text cut to fit the model's input window says so; the field is absent for a whole text
+    (an annotation of an older producer, without the field, still decodes)."""
+    whole = _annotation()
+    assert whole.input_truncated_chars is None
+    assert "input_truncated_chars" not in whole.model_dump_json(exclude_none=True)
+    cut = _annotation(input_truncated_chars=1200)
+    assert Annotation.model_validate_json(cut.model_dump_json()) == cut
+    assert AffectScores(valence=0.5, input_truncated_chars=3).input_truncated_chars == 3
+    for bad in (0, -1, True):
+        with pytest.raises(ValidationError):
+            _annotation(input_truncated_chars=bad)
+    prov: dict[str, Any] = dict(model="m", model_version="1", cached=False, latency_ms=0.0, worker="w0",
+                                input_topic="t", input_partition=0, input_offset=1)
+    assert Provenance(**prov).input_truncated_chars is None
+    assert Provenance(**prov, input_truncated_chars=5).input_truncated_chars == 5

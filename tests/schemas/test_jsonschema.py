@@ -35,8 +35,13 @@ def _instances() -> dict[str, list[dict[str, Any]]]:
     dump = lambda m: json.loads(m.model_dump_json())  # noqa: E731
     return {
         "TextEvent": [dump(event), {"id": "x", "text": "minimal"}],
-        "Annotation": [dump(ann), json.loads(ann.model_dump_json(exclude_none=True))],
-        "AnnotatedEvent": [dump(AnnotatedEvent(event=event, annotation=ann, provenance=prov))],
+        "Annotation": [dump(ann), json.loads(ann.model_dump_json(exclude_none=True)),
+                       dump(ann.model_copy(update={"input_truncated_chars": 12}))],
+        "AnnotatedEvent": [
+            dump(AnnotatedEvent(event=event, annotation=ann, provenance=prov)),
+            dump(AnnotatedEvent(event=event, annotation=ann.model_copy(update={"input_truncated_chars": 12}),
+                                provenance=prov.model_copy(update={"input_truncated_chars": 12}))),
+        ],
         "Feedback": [dump(Feedback(event_id="e1", task="ei-oc", emotion="joy", label=2, annotator="a"))],  # type: ignore[arg-type]
         "DeadLetter": [dump(DeadLetter(reason="invalid_json", detail="d", original=b"{", topic="t",  # type: ignore[arg-type]
                                        partition=0, offset=1))],
@@ -61,6 +66,8 @@ BAD: list[tuple[str, dict[str, Any]]] = [
     ("Annotation", {"emotions": ["happiness"]}),
     ("Annotation", {"text_sha256": "nothex"}),
     ("Annotation", {"latency_ms": -1}),
+    ("Annotation", {"input_truncated_chars": 0}),
+    ("Annotation", {"input_truncated_chars": "12"}),
     ("DeadLetter", {"reason": "because"}),
     ("DeadLetter", {"offset": -1}),
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import shutil
 import uuid
@@ -21,18 +20,16 @@ import redis.asyncio as aioredis
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import event_bytes, produce, read_topic
-from workers.backends.local_config import SHIPPED_MODEL_DIR
+from workers.backends.local_config import SHIPPED_MODEL_DIR, model_digest
 from workers.registry import ModelVersion, RedisRegistry
 
 TEXTS = ["I love this so much!", "This is terrible, I am furious.", "I'm scared of tomorrow.", "A calm day."]
 
 
 def reported_version(model_dir: Path) -> str:
-    """The model_version the local backend reports for a model directory (config version + weights digest)."""
+    """The model_version the local backend reports for a model directory (config version + model digest)."""
     cfg = json.loads((model_dir / "config.json").read_text())
-    extra = cfg.get("extra", {})
-    weights = model_dir / (extra["graph"] if extra.get("format") == "onnx" else "heads.safetensors")
-    return f"{cfg['version']}+{hashlib.sha256(weights.read_bytes()).hexdigest()[:8]}"
+    return f"{cfg['version']}+{model_digest(model_dir)}"
 
 
 def model_copy(dst: Path, version: str) -> str:

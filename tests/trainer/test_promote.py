@@ -159,6 +159,9 @@ def test_tgi_patch_for_plain_version_sets_revision() -> None:
         (mv("v3", 0.5, kind="hf", base="/base"), "hf", "hf.model", "/base"),
         (mv("v4", 0.5, kind="hf"), "hf", "hf.model", "/m/v4"),  # a merged checkpoint: no adapter
         (mv("v4", 0.5, kind="hf"), "hf", "hf.adapter", None),
+        # a TGI adapter is asked for by the id it is served under (LORA_ADAPTERS): its own cache keys
+        (mv("v5", 0.5, kind="tgi", base="/base"), "tgi", "tgi.adapter_id", "/m/v5"),
+        (mv("v6", 0.5, kind="tgi"), "tgi", "tgi.adapter_id", None),  # a revision: /info's sha tells
     ],
 )
 def test_backend_settings_for_version(version: ModelVersion, kind: str, field: str, value: object) -> None:

@@ -6,6 +6,7 @@ error, malformed or out-of-range answers in a typed parse error: never a wrong a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +14,29 @@ import aiohttp
 import pydantic
 import pytest
 import text_generation.errors as tge
+from redis.asyncio import Redis
 from text_generation.types import Response
 
 from schemas.annotation import AffectScores
+from schemas.events import TextEvent
 from schemas.tasks import TaskFamily
+from schemas.text import normalise_text
 from workers.backend import Backend
-from workers.backends.tgi import TGIBackend, error_from_response, generate_request, map_tgi_error
+from workers.backends.tgi import (
+    TGIBackend,
+    cut_text,
+    cut_to_bytes,
+    error_from_response,
+    generate_request,
+    input_token_budget,
+    map_tgi_error,
+)
 from workers.config import TGIBackendSettings
 from workers.decoding import Decoding, DecodingProfile, answer_regex, decoding_for
+from workers.engine import AnnotationEngine
 from workers.errors import AnswerParseError, PermanentBackendError, RetryableBackendError
+from workers.prompts import fan_out
+from workers.redis_cache import RedisCache
 
 TEXT = "I finally got the job, I can't stop smiling!"
 V_OC = frozenset({TaskFamily.V_OC})
@@ -51,6 +66,30 @@ def test_generate_request_carries_greedy_budget_stops_grammar_and_details() -> N
     paper = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.PAPER))["parameters"]
     assert (paper["do_sample"], paper["temperature"], paper["max_new_tokens"]) == (True, 0.9, 256)
     assert "grammar" not in paper and paper["stop"] == []
+    assert "adapter_id" not in p
+    with_adapter = generate_request("P", decoding_for(TaskFamily.V_OC, DecodingProfile.EFFICIENT), adapter_id="a/b")
+    assert with_adapter["parameters"]["adapter_id"] == "a/b"
+
+
+@pytest.mark.parametrize(
+    ("text", "offsets", "drop", "kept"),
+    [
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 1, "ab cd"),
+        ("ab cd ef", [(0, 0), (0, 2), (2, 5), (5, 8)], 2, "ab"),  # a BOS token is not part of the text
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 0, "ab cd ef"),
+        ("ab cd ef", [(0, 2), (2, 5), (5, 8)], 3, ""),
+    ],
+)
+def test_cut_text_drops_whole_tokens_from_the_end(
+    text: str, offsets: list[tuple[int, int]], drop: int, kept: str
+) -> None:
+    assert cut_text(text, offsets, drop) == kept
+
+
+@pytest.mark.parametrize(("text", "max_bytes", "kept"), [("héllo", 3, "hé"), ("héllo", 2, "h"), ("😀x", 3, ""),
+                                                          ("abc", 10, "abc"), ("abc", -1, "")])
+def test_cut_to_bytes_keeps_whole_characters(text: str, max_bytes: int, kept: str) -> None:
+    assert cut_to_bytes(text, max_bytes) == kept
 
 
 def _response_error(status: int) -> aiohttp.ClientResponseError:
@@ -214,3 +253,107 @@ async def test_server_side_validation_error_is_permanent(tgi_server: TGITestServ
     async with backend:
         with pytest.raises(PermanentBackendError, match="validation|max_new_tokens"):
             await backend._generate("Human: hi", Decoding(max_new_tokens=4000))
+
+
+# the input window: long texts are cut to fit, on purpose, and say so ----------------------------------
+
+#: about 700 SmolLM2 tokens: longer than a 400-token window, far shorter than the worker's 10,000 characters
+LONG = " ".join([TEXT] * 60)
+V_OC_EC = frozenset({TaskFamily.V_OC, TaskFamily.E_C})
+
+
+@pytest.mark.parametrize(
+    ("info", "max_new_tokens", "expected"),
+    [
+        ({"max_input_tokens": 1024, "max_total_tokens": 1280}, 256, 1024),
+        ({"max_input_tokens": 1024, "max_total_tokens": 1280}, 300, 980),  # the total binds first
+        ({"max_input_length": 1000, "max_total_tokens": 2048}, 6, 1000),  # TGI < 2 names it so
+        ({"max_total_tokens": 512}, 12, 500),
+        ({"model_id": "m"}, 6, None),  # nothing advertised: nothing to fit
+    ],
+)
+def test_input_token_budget_is_the_servers_window_less_the_answer(
+    info: dict[str, Any], max_new_tokens: int, expected: int | None
+) -> None:
+    assert input_token_budget(info, max_new_tokens) == expected
+
+
+async def test_a_text_longer_than_the_input_window_is_cut_to_fit_and_flagged(tgi_server_factory: Any) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.max_input_tokens = 400
+    server.start()
+    async with TGIBackend(settings(server.url)) as backend:
+        long_scores, short_scores = await backend.annotate([LONG, TEXT], V_OC_EC)
+    cut = long_scores.input_truncated_chars
+    assert cut is not None and 0 < cut < len(LONG)
+    assert long_scores.tasks_present() == V_OC_EC and short_scores.input_truncated_chars is None
+    # the kept beginning fills the window: cut to fit, not to a crude bound
+    kept = normalise_text(LONG)[: len(normalise_text(LONG)) - cut]
+    longest = max(server.engine.count_tokens(r.prompt) for r in fan_out(kept, V_OC_EC))
+    assert 400 - 16 <= longest <= 400
+
+
+async def test_without_truncation_a_text_over_the_window_is_refused_by_the_server(tgi_server_factory: Any) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.max_input_tokens = 400
+    server.start()
+    async with TGIBackend(settings(server.url, truncate=False)) as backend:
+        with pytest.raises(PermanentBackendError, match="less than 400 tokens"):
+            await backend.annotate([LONG], V_OC)
+
+
+async def test_a_long_event_is_annotated_not_dead_lettered_and_its_cached_copy_keeps_the_flag(
+    tgi_server_factory: Any, redis_url: str
+) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.max_input_tokens = 400
+    server.start()
+    event = TextEvent(id="long", text=LONG, tasks=["v-oc"])  # type: ignore[list-item]
+    async with AnnotationEngine(TGIBackend(settings(server.url)), RedisCache(redis_url, ttl_s=60)) as engine:
+        [first] = await engine.annotate([event])
+        [again] = await engine.annotate([event])
+    assert first.input_truncated_chars and not first.cached
+    assert again.cached and again.input_truncated_chars == first.input_truncated_chars
+
+
+# model identity follows what answers -------------------------------------------------------------
+
+
+async def test_the_adapter_is_sent_with_each_request_and_names_its_own_cache_keys(
+    tgi_server_factory: Any, redis_url: str
+) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.adapters = {"emo-v1", "emo-v2"}
+    server.start()
+    event = TextEvent(id="1", text=TEXT, tasks=["v-oc"])  # type: ignore[list-item]
+    versions = []
+    for adapter in (None, "emo-v1", "emo-v1", "emo-v2"):
+        backend = TGIBackend(settings(server.url, adapter_id=adapter))
+        async with AnnotationEngine(backend, RedisCache(redis_url, ttl_s=60)) as engine:
+            [a] = await engine.annotate([event])
+        versions.append((a.model_version, a.cached))
+    # the base model, a promoted adapter, the same adapter (a hit), the next adapter: no stale hit
+    assert [cached for _, cached in versions] == [False, False, True, False]
+    assert len({v for v, _ in versions}) == 3 and "emo-v2" in versions[3][0]
+    assert server.adapter_ids == [None, "emo-v1", "emo-v2"]
+
+
+async def test_a_new_model_revision_is_noticed_and_gets_new_cache_keys(
+    tgi_server_factory: Any, redis_url: str
+) -> None:
+    server: TGITestServer = tgi_server_factory()
+    server.model_sha = "rev-1"
+    server.start()
+    event = TextEvent(id="1", text=TEXT, tasks=["v-oc"])  # type: ignore[list-item]
+    backend = TGIBackend(settings(server.url, info_refresh_s=0.05))
+    async with AnnotationEngine(backend, RedisCache(redis_url, ttl_s=60)) as engine:
+        [before] = await engine.annotate([event])
+        server.model_sha = "rev-2"  # redeployed behind the same URL
+        async with asyncio.timeout(20):
+            while engine.model_version == before.model_version:
+                await asyncio.sleep(0.02)
+        [after] = await engine.annotate([event])
+    assert before.model_version.startswith("rev-1+") and after.model_version.startswith("rev-2+")
+    assert not after.cached
+    async with Redis.from_url(redis_url) as r:
+        assert len(await r.keys("*")) == 2

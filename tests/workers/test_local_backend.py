@@ -14,10 +14,12 @@ from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS, TaskFamily
 from workers.backend import Backend
 from workers.backends.local import LocalBackend, decode_outputs
-from workers.backends.local_config import SHIPPED_MODEL_DIR
+from workers.backends.local_config import SHIPPED_MODEL_DIR, model_digest
 from workers.config import BackendSettings, LocalBackendSettings
 from workers.errors import ModelLoadError
 from workers.factory import build_backend
+
+from .conftest import shared_local_backend
 
 T = TaskFamily
 JOYFUL = [
@@ -148,7 +150,7 @@ def test_local_backend_satisfies_the_protocol_and_names_its_version(local_backen
     assert local_backend.model_name == "emostream-local-minilm"
     shipped = json.loads((SHIPPED_MODEL_DIR / "config.json").read_text())
     version, _, digest = local_backend.model_version.partition("+")
-    assert version == shipped["version"] and len(digest) == 8
+    assert version == shipped["version"] and digest == model_digest(SHIPPED_MODEL_DIR)
     assert local_backend.load_time_s is not None and local_backend.load_time_s > 0
 
 
@@ -260,3 +262,71 @@ def test_parallel_batches_keep_every_text_in_its_input_order() -> None:
                 np.testing.assert_array_equal(split[k][part], alone[k])
     finally:
         two.close()
+
+
+# the version names everything that changes outputs -----------------------------------------------
+
+
+def _edit_json(path: Path, edit: Any) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+EDITS: dict[str, Any] = {
+    "graph": lambda d: (d / "model.int8.onnx").write_bytes((d / "model.int8.onnx").read_bytes() + b"\0"),
+    "e-c thresholds": lambda d: _edit_json(d / "config.json", lambda c: c["ec_thresholds"].__setitem__(0, 0.9)),
+    "ei-oc cut-points": lambda d: _edit_json(
+        d / "config.json", lambda c: c["extra"]["ei_oc_cutpoints"][0].__setitem__(0, 0.1)
+    ),
+    "max length": lambda d: _edit_json(d / "config.json", lambda c: c.__setitem__("max_length", 64)),
+    "tokenizer": lambda d: _edit_json(d / "tokenizer" / "tokenizer.json", lambda t: t.__setitem__("x", 1)),
+    "vocabulary": lambda d: (d / "tokenizer" / "vocab.txt").write_text("[PAD]\n"),
+}
+
+
+@pytest.mark.parametrize("what", list(EDITS))
+def test_changing_anything_that_changes_outputs_changes_the_digest(tmp_path: Path, what: str) -> None:
+    import shutil
+
+    model = shutil.copytree(SHIPPED_MODEL_DIR, tmp_path / "m")
+    before = model_digest(model)
+    EDITS[what](model)
+    assert model_digest(model) != before
+
+
+def test_the_digest_ignores_training_records_and_names_the_loaded_version(tmp_path: Path) -> None:
+    import shutil
+
+    model = shutil.copytree(SHIPPED_MODEL_DIR, tmp_path / "m")
+    before = model_digest(model)
+    (model / "metrics.json").write_text("{}")
+    (model / "manifest.json").write_text("{}")
+    assert model_digest(model) == before
+    assert shared_local_backend().model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
+
+
+def test_a_graph_that_fails_its_warm_up_leaves_no_thread_pool_behind(tmp_path: Path) -> None:
+    """A graph that loads but cannot answer (here: it lacks the heads' outputs) fails at start-up, and
+    the model's batch pool is shut down with it, not left to the garbage collector."""
+    import asyncio
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = shutil.copytree(SHIPPED_MODEL_DIR, tmp_path / "m")
+    ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"])
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])
+    out = helper.make_tensor_value_info("other", TensorProto.INT64, ["b", "s"])
+    graph = helper.make_graph([helper.make_node("Identity", ["input_ids"], ["other"])], "g", [ids, mask], [out])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model / "model.int8.onnx"))
+    backend = LocalBackend(LocalBackendSettings(num_threads=2), model_dir=model)
+
+    async def enter() -> None:
+        async with backend:
+            pass
+
+    with pytest.raises(Exception, match="other|ei_reg|output"):
+        asyncio.run(enter())
+    assert backend._onnx is None or backend._onnx._pool is None

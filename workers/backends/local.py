@@ -11,7 +11,6 @@ contend; the event loop stays free for I/O meanwhile.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +26,7 @@ from schemas.tasks import EC_LABELS, EI_EMOTIONS, TaskFamily
 
 from ..config import LocalBackendSettings
 from ..errors import ModelLoadError
-from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig
+from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig, model_digest
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +131,12 @@ class LocalBackend:
         try:
             await asyncio.get_running_loop().run_in_executor(self._executor, self._load)
         except BaseException:
-            self._executor.shutdown(wait=False)
+            self._executor.shutdown(wait=False)  # not waiting: a cancelled load may still be running
             self._executor = None
+            if self._onnx is not None:  # a model that loaded but failed its warm-up holds a batch pool
+                self._onnx.close()
+                self._onnx = None
+            self._logits = None
             raise
         return self
 
@@ -158,12 +161,10 @@ class LocalBackend:
 
             onnx_model = OnnxAffectModel.from_config(self.model_dir, cfg, num_threads=self.settings.num_threads)
             self._onnx, self._logits = onnx_model, onnx_model.logits
-            digest = onnx_model.digest[:8]
         else:
             self._logits = self._load_torch(cfg)
-            digest = hashlib.sha256((self.model_dir / "heads.safetensors").read_bytes()).hexdigest()[:8]
         self._config = cfg
-        self._version = f"{cfg.version}+{digest}"
+        self._version = f"{cfg.version}+{model_digest(self.model_dir)}"
         self._logits(["warm-up"])  # the first call pays one-off allocations, not the first event
         self.load_time_s = time.perf_counter() - t0
         log.info("local model loaded", extra={"model_version": self._version, "load_s": round(self.load_time_s, 2)})

@@ -20,6 +20,7 @@ from ..config import OpenAIBackendSettings
 from ..decoding import Decoding, DecodingProfile
 from ..errors import BackendError, PermanentBackendError, RetryableBackendError
 from ..prompts import PROMPT_VERSION
+from ..redaction import redact_url
 from ..retry import RetryPolicy, retry_async
 from .generative import Generation, GenerativeBackendBase
 
@@ -112,12 +113,14 @@ class OpenAIBackend(GenerativeBackendBase):
             retry=RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s),
         )
         self.url = self.settings.url.rstrip("/")
+        #: the URL as logged and named: credentials inside it masked
+        self.safe_url = redact_url(self.url)
         self.model = self.settings.model
         self._client: httpx.AsyncClient | None = None
 
     @property
     def model_name(self) -> str:
-        return self.model or f"openai:{self.url}"
+        return self.model or f"openai:{self.safe_url}"
 
     @property
     def model_version(self) -> str:
@@ -135,7 +138,7 @@ class OpenAIBackend(GenerativeBackendBase):
             await self._client.aclose()
             self._client = None
             raise
-        log.info("openai backend ready: %s at %s", self.model_name, self.url)
+        log.info("openai backend ready: %s at %s", self.model_name, self.safe_url)
         return self
 
     async def __aexit__(
