@@ -127,7 +127,7 @@ class CausalLMEngine:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
             except ImportError as e:
-                raise ModelLoadError("the hf backend needs torch and transformers") from e
+                raise ModelLoadError("the hf backend needs torch and transformers: pip install 'emostream[hf]'") from e
             if self.num_threads:
                 torch.set_num_threads(self.num_threads)
             kw: dict[str, Any] = {"gguf_file": self.gguf_file} if self.gguf_file else {}
@@ -156,7 +156,7 @@ class CausalLMEngine:
         try:
             from peft import PeftModel
         except ImportError as e:
-            raise ModelLoadError("loading a LoRA adapter needs peft: pip install peft") from e
+            raise ModelLoadError("loading a LoRA adapter needs peft: pip install 'emostream[hf]'") from e
         try:
             return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         except (OSError, ValueError, KeyError, RuntimeError) as e:  # missing weights, shape mismatch
