@@ -198,7 +198,7 @@ async def run_stream_bench(
     n = len(texts)
     results: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
-        broker = await stack.enter_async_context(TansuBroker())
+        broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
         engine: Any = annotator
         if engine is None:
             engine = build_engine(settings.engine, settings.cache, settings.backend)

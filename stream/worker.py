@@ -511,10 +511,3 @@ class StreamWorker:
         for tp in revoked:
             self._committed.pop(tp, None)
         log.info("partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)})
-
-
-async def run_worker(settings: Settings, annotator: Annotator | None = None, **kw: Any) -> int:
-    """Run one worker until stopped; returns how many records it processed."""
-    async with StreamWorker(settings, annotator, **kw) as w:
-        await w.run()
-        return w.processed

@@ -114,7 +114,8 @@ def train_local_candidate(
     train_dir, _ = settings.resolved_dirs()
     # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
     extra = to_semeval_examples(feedback) if feedback else None
-    path = train_local_model(train_dir, None, out_dir, LocalTrainConfig(version=version), extra_examples=extra)
+    cfg = LocalTrainConfig(version=version, cache_dir=str(settings.trainer.cache_dir))
+    path = train_local_model(train_dir, None, out_dir, cfg, extra_examples=extra)
     manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").exists() else {}
     return ModelVersion(version=version, kind="local", location=str(path), manifest=manifest, parent=parent)
 

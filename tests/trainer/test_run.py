@@ -200,7 +200,7 @@ def _write_semeval(root: Path, split: str, repeat: int) -> None:
 async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_improvement(
     tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EMOSTREAM_TRAINER__CACHE_DIR", str(tmp_path / "cache"))
     data = tmp_path / "data"
     _write_semeval(data, "train", repeat=3)
     _write_semeval(data, "dev", repeat=1)

@@ -304,7 +304,7 @@ class HFBackend(GenerativeBackendBase):
             if model == "smollm2":
                 from ..smollm import smollm2_checkpoint
 
-                model = str(smollm2_checkpoint())
+                model = str(smollm2_checkpoint(self.settings.cache_dir))
             self._engine = CausalLMEngine(
                 model, gguf_file=self.settings.gguf_file, device=self.settings.device,
                 num_threads=self.settings.num_threads, adapter=adapter,
