@@ -151,7 +151,8 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
                 )
             )
         except ModuleNotFoundError as e:  # a mode whose extra is not installed
-            err.print(f"bench --mode {mode} needs {e.name}: pip install 'emostream[trainer]' sentence-transformers")
+            hint = f"bench --mode {mode} needs {e.name}: pip install 'emostream[trainer]' sentence-transformers"
+            err.print(hint, markup=False, highlight=False)
             raise typer.Exit(1) from e
         text = json.dumps(result, indent=2)
         typer.echo(text)
