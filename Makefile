@@ -53,8 +53,8 @@ redis-bin:
 	  else echo "redis-server not found: install Redis (e.g. apt-get install redis-server)"; exit 1; fi; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check schemas workers stream trainer tests
-	$(BIN)/mypy schemas workers stream trainer
+	$(BIN)/ruff check schemas workers stream trainer bench tests
+	$(BIN)/mypy schemas workers stream trainer bench
 
 unit: $(STAMP) $(CHECKOV_STAMP) redis-bin
 	CHECKOV_BIN=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -q -p no:cacheprovider
