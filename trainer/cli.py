@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from trainer.eval_cli import register as register_eval
 from trainer.settings import TrainerSettings
 
 app = typer.Typer(name="trainer", help="Train, evaluate, gate and promote models.", no_args_is_help=True)
@@ -148,12 +149,72 @@ def finetune_lora_cmd(
     _echo(f"adapter written to {result.adapter_dir} ({result.steps} steps, final loss {result.losses[-1]:.4f})")
 
 
-try:  # `trainer eval` and `trainer build-aaid` live in their own module
-    from trainer.eval_cli import register as _register_eval
-except ImportError:  # pragma: no cover - until that module exists
-    pass
-else:
-    _register_eval(app)
+@app.command("recipe")
+def recipe_cmd(
+    train: Annotated[Path, typer.Option(help="Directory of the SemEval-2018 *-train.txt files.")],
+    out: Annotated[Path, typer.Option(help="The run directory: the exported model, config, manifest, metrics.")],
+    dev: Annotated[Path | None, typer.Option(help="Directory of the *-dev.txt files (default: --train).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Passes over the data (default: the recipe's).")] = None,
+    version: Annotated[str | None, typer.Option(help="Version for config.json (default: the recipe's).")] = None,
+    lexicon: Annotated[bool, typer.Option(help="VADER lexicon features beside the encoder.")] = True,
+    encoder_layers: Annotated[int, typer.Option(min=0, help="Keep only the first N encoder layers (0: all).")] = 0,
+    max_train_texts: Annotated[int, typer.Option(min=0, help="Train on at most N texts (0: all).")] = 0,
+    teacher: Annotated[Path | None, typer.Option(help="A finished model directory to distil from.")] = None,
+    augment_copies: Annotated[int, typer.Option(min=0, help="Word-dropout copies per text (with --teacher).")] = 0,
+    ec_thresholds: Annotated[
+        str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1 or floored.")
+    ] = "balanced",
+    refit_heads: Annotated[
+        Path | None, typer.Option(help="A finished run directory: refit its heads instead of training.")
+    ] = None,
+) -> None:
+    """The shipped model's recipe: fine-tune MiniLM + lexicon + heads end to end, export int8 ONNX, score on dev."""
+    from trainer.finetune_encoder import FinetuneConfig, finetune
+    from trainer.finetune_encoder import refit_heads as refit
+
+    if ec_thresholds not in ("balanced", "jaccard", "f1", "floored"):
+        raise typer.BadParameter("balanced, jaccard, f1 or floored", param_hint="--ec-thresholds")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    defaults = FinetuneConfig()
+    if refit_heads is not None:
+        run_dir = refit(
+            refit_heads, train, dev or train, out, version or defaults.version, {"ec_threshold_rule": ec_thresholds}
+        )
+    else:
+        cfg = FinetuneConfig(
+            epochs=epochs or defaults.epochs,
+            version=version or defaults.version,
+            use_lexicon=lexicon,
+            max_train_texts=max_train_texts,
+            encoder_layers=encoder_layers,
+            teacher_dir=str(teacher or ""),
+            augment_copies=augment_copies,
+            ec_threshold_rule=ec_thresholds,
+        )
+        run_dir = finetune(train, dev or train, out, cfg)
+    _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
+
+
+@app.command("heads")
+def heads_cmd(
+    train: Annotated[Path, typer.Option(help="Directory of the SemEval-2018 *-train.txt files.")],
+    out: Annotated[Path, typer.Option(help="The model directory to write.")],
+    dev: Annotated[Path | None, typer.Option(help="Directory of the *-dev.txt files (default: --train).")] = None,
+    version: Annotated[str | None, typer.Option(help="The version written into config.json.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache (default: trainer.cache_dir).")] = None,
+) -> None:
+    """Train only the multi-task heads over the frozen packaged encoder (torch heads, no ONNX export)."""
+    from trainer.local_heads import LocalTrainConfig, train_local_model
+
+    cfg = LocalTrainConfig(cache_dir=str(cache_dir or TrainerSettings().trainer.cache_dir))
+    if version:
+        cfg.version = version
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    run_dir = train_local_model(train, dev or train, out, cfg)
+    _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text())["dev"], indent=2))
+
+
+register_eval(app)  # `trainer eval`, `trainer eval-ood` and `trainer build-aaid`
 
 
 @app.command("gate")

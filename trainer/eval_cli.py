@@ -50,7 +50,6 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[int, typer.Option(min=1)] = 64,
     ) -> None:
         """Score the configured backend on AEB and write a JSON report, a chart and a table."""
-        from stream.settings import Settings
         from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
 
         from .aeb import (
@@ -63,6 +62,7 @@ def register(app: typer.Typer) -> None:
         )
         from .aeb_report import print_table, write_report
         from .semeval import SemEvalFormatError
+        from .settings import TrainerSettings
 
         if not semeval_dir and not aeb:
             raise typer.BadParameter("give --semeval-dir and/or --aeb files")
@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         dataset = parts[0] if len(parts) == 1 else merge_datasets("aeb", parts)
 
         async def run() -> AEBReport:
-            async with build_backend(Settings().backend) as backend:
+            async with build_backend(TrainerSettings().backend) as backend:
                 return await evaluate_backend(backend, dataset, batch_size=batch_size, show_progress=True)
 
         report = asyncio.run(run())
@@ -96,15 +96,15 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from stream.settings import Settings
         from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
 
         from .ood import DEFAULT_FILE, OOD_TASKS, load_ood, score_ood
+        from .settings import TrainerSettings
 
         items = load_ood(file or DEFAULT_FILE)
 
         async def run() -> tuple[str, dict[str, dict[str, float]]]:
-            async with build_backend(Settings().backend) as backend:
+            async with build_backend(TrainerSettings().backend) as backend:
                 preds = await backend.annotate([i.text for i in items], OOD_TASKS)
                 return f"{backend.model_name} {backend.model_version}", score_ood(items, preds)
 

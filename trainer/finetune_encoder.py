@@ -5,7 +5,7 @@ seeded 10% of it held out for early stopping, ordinal cut-points and E-c
 thresholds), fit (all task families jointly), evaluate on dev, then export one
 int8 ONNX graph (encoder, pooling and heads) that the `local` backend serves.
 
-    python -m trainer.finetune_encoder --train ../shared/data/semeval2018 --out runs/local-v2
+    emostream trainer recipe --train DATA_DIR --out runs/local-v2
 """
 
 from __future__ import annotations
@@ -519,45 +519,3 @@ def refit_heads(
     model.heads = heads
     model.eval()
     return package(model, tokenizer, cfg, train, hold, train_dir, dev_dir, out_dir, t0)
-
-
-def main() -> None:
-    import argparse
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--train", type=Path, required=True)
-    p.add_argument("--dev", type=Path)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
-    p.add_argument("--version", default=FinetuneConfig.version)
-    p.add_argument("--no-lexicon", action="store_true")
-    p.add_argument("--encoder-layers", type=int, default=0, help="keep only the first N encoder layers")
-    p.add_argument("--max-train-texts", type=int, default=0)
-    p.add_argument("--teacher", type=Path, help="a finished model directory to distil from")
-    p.add_argument("--augment-copies", type=int, default=0, help="word-dropout copies per text (with --teacher)")
-    p.add_argument("--ec-thresholds", choices=["balanced", "jaccard", "f1", "floored"], default="balanced")
-    p.add_argument("--refit-heads", type=Path, help="a finished run directory: refit its heads instead of training")
-    a = p.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if a.refit_heads:
-        out = refit_heads(
-            a.refit_heads, a.train, a.dev or a.train, a.out, a.version, {"ec_threshold_rule": a.ec_thresholds}
-        )
-        print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
-        return
-    cfg = FinetuneConfig(
-        epochs=a.epochs,
-        version=a.version,
-        use_lexicon=not a.no_lexicon,
-        max_train_texts=a.max_train_texts,
-        encoder_layers=a.encoder_layers,
-        teacher_dir=str(a.teacher or ""),
-        augment_copies=a.augment_copies,
-        ec_threshold_rule=a.ec_thresholds,
-    )
-    out = finetune(a.train, a.dev or a.train, a.out, cfg)
-    print(json.dumps(json.loads((out / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
-
-
-if __name__ == "__main__":
-    main()

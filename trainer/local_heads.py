@@ -5,7 +5,7 @@ embeddings (computed once, cached on disk), fit with early stopping on a
 held-out slice of train, E-c thresholds tuned on that slice, evaluation on dev,
 and a versioned model directory with its config, data manifest and metrics.
 
-    python -m trainer.local_heads --train ../shared/data/semeval2018 --out workers/models/local-minilm
+    emostream trainer heads --train DATA_DIR --out runs/heads
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +44,8 @@ class LocalTrainConfig:
     holdout_fraction: float = 0.1
     seed: int = 13
     max_length: int = 256
+    #: Frozen-encoder embeddings are cached here by a hash of the texts ("": ~/.cache/emostream).
+    cache_dir: str = ""
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 0.5, "v_reg": 2.0, "v_oc": 0.5, "e_c": 1.0}
     )
@@ -119,16 +120,15 @@ def manifest(root: Path, split: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- embeddings
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("EMOSTREAM_CACHE_DIR", Path.home() / ".cache" / "emostream"))
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "emostream"
 
 
-def embed(texts: list[str], max_length: int) -> np.ndarray:
+def embed(texts: list[str], max_length: int, cache_dir: Path | None = None) -> np.ndarray:
     """Frozen-encoder embeddings, cached on disk by a hash of the texts (re-runs skip the encoder)."""
     from workers.backends.local_model import Encoder
 
     key = hashlib.sha256(("\x00".join(texts) + f"|{max_length}").encode()).hexdigest()[:16]
-    path = cache_dir() / "embeddings" / f"minilm-{key}.npy"
+    path = (cache_dir or DEFAULT_CACHE_DIR) / "embeddings" / f"minilm-{key}.npy"
     if path.exists():
         return np.load(path)
     enc = Encoder(max_length=max_length)
@@ -369,7 +369,8 @@ def train_local_model(
     perm = rng.permutation(len(train_all.texts))
     n_hold = int(len(perm) * cfg.holdout_fraction)
     hold, fit_idx = subset(train_all, perm[:n_hold]), subset(train_all, perm[n_hold:])
-    emb_all = embed(train_all.texts, cfg.max_length)
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else None
+    emb_all = embed(train_all.texts, cfg.max_length, cache)
     emb_hold, emb_fit = emb_all[perm[:n_hold]], emb_all[perm[n_hold:]]
 
     heads, hold_scores = fit(cfg, emb_fit, fit_idx, emb_hold, hold)
@@ -386,7 +387,7 @@ def train_local_model(
     }
     if dev_dir is not None:
         dev = build_targets(read_semeval_dir(dev_dir, "dev"))
-        dev_scores = score(predict(heads, embed(dev.texts, cfg.max_length)), dev, thresholds)
+        dev_scores = score(predict(heads, embed(dev.texts, cfg.max_length, cache)), dev, thresholds)
         data_manifest["dev"] = manifest(dev_dir, "dev")
         data_manifest["dev_texts"] = len(dev.texts)
 
@@ -405,21 +406,3 @@ def train_local_model(
     result = {"holdout": hold_scores, "dev": dev_scores, "train_seconds": round(time.perf_counter() - t0, 1)}
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     return out_dir
-
-
-def main() -> None:
-    import argparse
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--train", type=Path, required=True, help="directory with SemEval-2018 *-train.txt files")
-    p.add_argument("--dev", type=Path, help="directory with *-dev.txt files (default: same as --train)")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--version", default=LocalTrainConfig.version)
-    args = p.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = train_local_model(args.train, args.dev or args.train, args.out, LocalTrainConfig(version=args.version))
-    print(json.dumps(json.loads((out / "metrics.json").read_text())["dev"], indent=2))
-
-
-if __name__ == "__main__":
-    main()

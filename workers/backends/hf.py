@@ -127,7 +127,7 @@ class CausalLMEngine:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
             except ImportError as e:
-                raise ModelLoadError("the hf backend needs torch and transformers") from e
+                raise ModelLoadError("the hf backend needs torch and transformers: pip install 'emostream[hf]'") from e
             if self.num_threads:
                 torch.set_num_threads(self.num_threads)
             kw: dict[str, Any] = {"gguf_file": self.gguf_file} if self.gguf_file else {}
@@ -156,7 +156,7 @@ class CausalLMEngine:
         try:
             from peft import PeftModel
         except ImportError as e:
-            raise ModelLoadError("loading a LoRA adapter needs peft: pip install peft") from e
+            raise ModelLoadError("loading a LoRA adapter needs peft: pip install 'emostream[hf]'") from e
         try:
             return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         except (OSError, ValueError, KeyError, RuntimeError) as e:  # missing weights, shape mismatch
@@ -304,7 +304,7 @@ class HFBackend(GenerativeBackendBase):
             if model == "smollm2":
                 from ..smollm import smollm2_checkpoint
 
-                model = str(smollm2_checkpoint())
+                model = str(smollm2_checkpoint(self.settings.cache_dir))
             self._engine = CausalLMEngine(
                 model, gguf_file=self.settings.gguf_file, device=self.settings.device,
                 num_threads=self.settings.num_threads, adapter=adapter,

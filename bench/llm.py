@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from schemas.tasks import ALL_TASKS, TaskFamily, task_set_key
-
-from .backends.generative import GenerativeBackendBase
-from .config import BackendSettings
-from .decoding import DecodingProfile
-from .prompts import fan_out
+from workers.backends.generative import GenerativeBackendBase
+from workers.config import BackendSettings
+from workers.decoding import DecodingProfile
+from workers.prompts import fan_out
 
 
 def make_generative_backend(settings: BackendSettings, *, max_in_flight: int, profile: DecodingProfile) -> Any:
@@ -28,7 +27,7 @@ def make_generative_backend(settings: BackendSettings, *, max_in_flight: int, pr
     """
     slow = profile is DecodingProfile.PAPER
     if settings.kind == "tgi":
-        from .backends.tgi import TGIBackend
+        from workers.backends.tgi import TGIBackend
 
         tgi = settings.tgi.model_copy(
             update={"max_in_flight": max_in_flight, "decoding": profile.value, "prompt_details": True}
@@ -36,7 +35,7 @@ def make_generative_backend(settings: BackendSettings, *, max_in_flight: int, pr
         )
         return TGIBackend(tgi)
     if settings.kind == "openai":
-        from .backends.openai import OpenAIBackend
+        from workers.backends.openai import OpenAIBackend
 
         return OpenAIBackend(
             settings.openai.model_copy(
@@ -45,7 +44,7 @@ def make_generative_backend(settings: BackendSettings, *, max_in_flight: int, pr
             )
         )
     if settings.kind == "hf":
-        from .backends.hf import HFBackend
+        from workers.backends.hf import HFBackend
 
         return HFBackend(settings.hf.model_copy(update={"max_in_flight": max_in_flight, "decoding": profile.value}))
     raise ValueError(f"bench_generative needs a generative backend (tgi, openai, hf), not {settings.kind!r}")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from bench.stream import ConstantBackend, FixedDelayBackend, percentile, run_stream_bench, workload
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, TaskFamily
-from stream.bench_stream import ConstantBackend, FixedDelayBackend, percentile, run_stream_bench, workload
 from stream.settings import Settings
 from tests.stream.helpers import ScriptedAnnotator
 

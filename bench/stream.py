@@ -10,7 +10,7 @@ batches, one call at a time) is measured alongside so the ratio can be read dire
 `delay_ms` wraps the backend in `FixedDelayBackend`: every call waits that long
 first, like a round trip to a remote model server. Calls then overlap, so the
 stream's throughput grows with the in-flight limit until the backend saturates.
-Run it directly for the latency-bound sweep: `python -m stream.bench_stream --delay-ms 100`.
+The latency-bound sweep: `emostream bench --mode stream --delay-ms 100 --repeats 0`.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ async def run_stream_bench(
     n = len(texts)
     results: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
-        broker = await stack.enter_async_context(TansuBroker())
+        broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
         engine: Any = annotator
         if engine is None:
             engine = build_engine(settings.engine, settings.cache, settings.backend)
@@ -254,53 +254,3 @@ async def run_stream_bench(
         "raw_backend_events_per_s": round(raw_eps, 1),
         "runs": results,
     }
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m stream.bench_stream`: the stream bench with options `emostream bench` does not expose."""
-    import argparse
-    from pathlib import Path
-
-    from pydantic import SecretStr
-
-    from stream.bench import synthetic_texts
-    from stream.logs import setup_logging
-
-    ap = argparse.ArgumentParser(prog="python -m stream.bench_stream", description=__doc__)
-    ap.add_argument("--n", type=int, default=400, help="events per run")
-    ap.add_argument("--in-flight", default="1,4", help="in-flight batch limits to sweep")
-    ap.add_argument("--repeats", default="0,0.5", help="repeat fractions to sweep")
-    ap.add_argument("--delay-ms", type=float, default=0.0, help="fixed latency added to every backend call")
-    ap.add_argument(
-        "--constant-model", action="store_true", help="constant scores instead of the model (stream's own cost)"
-    )
-    ap.add_argument("--batch-size", type=int, default=None, help="engine batch size (texts per backend call)")
-    ap.add_argument("--redis-url", default=None, help="use this Redis as the cache (else in-process)")
-    ap.add_argument("--json", type=Path, default=None, help="also write the result here")
-    args = ap.parse_args(argv)
-    setup_logging("WARNING", json_logs=False)
-    settings = Settings()
-    if args.batch_size:
-        settings.engine.max_batch_size = args.batch_size
-    if args.redis_url:
-        settings.cache.kind = "redis"
-        settings.cache.redis_url = SecretStr(args.redis_url)
-        settings.cache.key_prefix = f"emostream:bench:{uuid.uuid4().hex[:8]}:"
-    result = asyncio.run(
-        run_stream_bench(
-            settings,
-            synthetic_texts(args.n, seed=11),
-            repeat_fractions=[float(x) for x in args.repeats.split(",") if x.strip()],
-            in_flight=[int(x) for x in args.in_flight.split(",") if x.strip()],
-            delay_ms=args.delay_ms,
-            constant_model=args.constant_model,
-        )
-    )
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-
-
-if __name__ == "__main__":
-    main()
