@@ -26,6 +26,7 @@ from workers.cache import MemoryCache
 from workers.config import BackendSettings, EngineSettings
 from workers.engine import AnnotationEngine
 from workers.errors import PermanentBackendError, RetryableBackendError
+from workers.resilience import BackendGate
 from workers.retry import RetryPolicy
 
 T = TaskFamily
@@ -150,7 +151,7 @@ async def test_transient_backend_errors_are_retried_before_giving_up() -> None:
     out = io.StringIO()
     async with AnnotationEngine(FlakyOnce(), MemoryCache()) as engine:
         summary = await run_annotate(
-            [(1, json.dumps({"id": "a", "text": "x"}))], engine, out, retry=RetryPolicy(3, 0.0, 0.0)
+            [(1, json.dumps({"id": "a", "text": "x"}))], engine, out, gate=BackendGate(RetryPolicy(3, 0.0, 0.0))
         )
     assert summary.annotated == 1 and summary.rejected == 0
 
