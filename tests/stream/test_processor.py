@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 import pytest
+from prometheus_client import REGISTRY
 
 from schemas.annotation import Annotation
 from schemas.deadletter import DeadLetter
@@ -110,14 +111,22 @@ class OverloadedFor(ScriptedAnnotator):
         return await super().annotate(events)
 
 
+def retries_seen(error: str) -> float:
+    return REGISTRY.get_sample_value("emostream_backend_retries_total", {"backend": "backend", "error": error}) or 0.0
+
+
 async def test_overload_of_one_event_while_others_succeed_never_dead_letters_it() -> None:
     sink = ListSink()
     g = gate()
+    retries_before = retries_seen("BackendOverloaded")
     n = POLICY.max_attempts * (g.poison_rounds + 4)  # far more rounds than a timeout may take
     ann = OverloadedFor("UNLUCKY", n)
     values = [json.dumps({"id": f"e{i}", "text": "UNLUCKY" if i == 1 else f"t{i}"}).encode() for i in range(4)]
     res = await asyncio.wait_for(process_batch([rec(i, v) for i, v in enumerate(values)], ann, sink, g, CFG), 10)
     assert res.outputs == 4 and not res.dead_letters and ann.left == 0
+    # operators see it: every retry is counted by error kind (the last call of each round is not a retry)
+    rounds = -(-n // POLICY.max_attempts)
+    assert retries_seen("BackendOverloaded") - retries_before >= n - rounds
 
 
 async def test_breaker_rejections_never_dead_letter_and_the_breaker_closes_after_recovery() -> None:
