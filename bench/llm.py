@@ -73,7 +73,6 @@ async def _run(backend: GenerativeBackendBase, texts: Sequence[str], tasks: froz
         "generated_tokens_per_text": round(st.generated_tokens / n, 1),
         "parse_success": round(ok / len(outcomes), 4) if outcomes else None,
         "texts_fully_parsed": round(texts_ok / n, 4),
-        "retries": st.retries,
     }
 
 
@@ -117,7 +116,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     """The report as a Markdown table (for BENCHMARKS.md)."""
     cols = [
         "in_flight", "texts", "wall_s", "texts_per_s", "requests_per_text", "prompt_tokens_per_text",
-        "generated_tokens_per_text", "parse_success", "texts_fully_parsed", "retries",
+        "generated_tokens_per_text", "parse_success", "texts_fully_parsed",
     ]
     lines = [
         f"backend `{report['backend']}`, model `{report.get('model', '?')}`, tasks `{report['tasks']}`",

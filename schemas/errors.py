@@ -20,7 +20,9 @@ class RejectReason(StrEnum):
     INVALID_JSON = "invalid_json"
     SCHEMA_VIOLATION = "schema_violation"
     OVERSIZE_TEXT = "oversize_text"
-    ANNOTATION_FAILED = "annotation_failed"  # retries exhausted or a permanent backend error
+    ANNOTATION_FAILED = "annotation_failed"  # a permanent backend error for this event alone
+    #: retryable failures (e.g. timeouts) of this event alone, round after round, while the backend served others
+    RETRIES_EXHAUSTED = "retries_exhausted"
 
 
 class InvalidEvent(EmostreamError):

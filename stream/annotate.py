@@ -4,7 +4,10 @@ Parsing and serialising run on the event loop while the backend computes the
 previous batch in its own thread (a small window of batches in flight), so
 end-to-end throughput stays close to the raw backend's. Output order follows
 input order. An invalid line never stops the run: it is reported with its line
-number and reason and written to the rejects file.
+number and reason and written to the rejects file. Backend failures go through
+the same `BackendGate` as the stream (retries, breaker, poison isolation): a line
+whose event fails on its own is rejected, and an outage that outlasts
+`max_outage_rounds` rounds ends the run with that error instead of rejecting lines.
 """
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ from schemas.errors import InvalidEvent, RejectReason
 from schemas.events import EventLimits, TextEvent, decode_event, validate_event
 from schemas.tasks import TaskFamily
 from workers.engine import AnnotationEngine
-from workers.errors import BackendError
-from workers.retry import RetryPolicy, retry_async
+from workers.resilience import BackendGate, Poison
 
 
 @dataclass
@@ -83,11 +85,14 @@ async def run_annotate(
     in_flight: int = 2,
     on_reject: Callable[[Reject], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
-    retry: RetryPolicy | None = None,
+    gate: BackendGate | None = None,
 ) -> AnnotateSummary:
-    """Annotate every valid line and write one JSON `Annotation` per line to `out`."""
+    """Annotate every valid line and write one JSON `Annotation` per line to `out`.
+
+    `gate` defaults to the library defaults, giving up on an outage after three rounds.
+    """
     limits = limits or EventLimits(engine.settings.max_text_chars, engine.settings.max_text_bytes)
-    policy = retry or RetryPolicy()
+    gate = gate or BackendGate(max_outage_rounds=3)
     summary = AnnotateSummary()
     t0 = time.perf_counter()
     pending: deque[tuple[asyncio.Task[list[Annotation | Reject]], int]] = deque()
@@ -99,25 +104,23 @@ async def run_annotate(
             on_reject(r)
 
     async def annotate(batch: Sequence[tuple[int, str, TextEvent]]) -> list[Annotation | Reject]:
-        events = [ev for _, _, ev in batch]
-        try:
-            return list(await retry_async(lambda: engine.annotate(events), policy))
-        except BackendError as e:
-            if len(batch) == 1:  # already isolated: reject it rather than fail the whole run
-                lineno, raw, _ = batch[0]
-                return [Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw)]
-        # Isolate the events that fail on their own; the rest of the batch is still annotated.
-        results: list[Annotation | Reject] = []
-        for lineno, raw, ev in batch:
-            try:
-                results.extend(await retry_async(lambda ev=ev: engine.annotate([ev]), policy))  # type: ignore[misc]
-            except BackendError as e:
-                results.append(Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw))
-        return results
+        results = await gate.annotate(engine, [ev for _, _, ev in batch])
+        return [
+            Reject(lineno, r.reason, r.detail, raw) if isinstance(r, Poison) else r
+            for (lineno, raw, _), r in zip(batch, results, strict=True)
+        ]
 
     async def drain_one() -> None:
         task, n_bytes = pending.popleft()
-        for item in await task:
+        try:
+            items = await task
+        except BaseException:
+            # the run fails (an outage outlasted the gate's rounds): the batches still in flight go too
+            for other, _ in pending:
+                other.cancel()
+            await asyncio.gather(*(other for other, _ in pending), return_exceptions=True)
+            raise
+        for item in items:
             if isinstance(item, Reject):
                 reject(item)
                 continue

@@ -146,8 +146,13 @@ def annotate(
             highlight=False,
         )
 
+    from workers.errors import RetryableBackendError
+
     try:
         asyncio.run(main())
+    except RetryableBackendError as e:  # an outage outlasted the retry rounds: one line, not a traceback
+        err.print(f"[red]backend unavailable, giving up: {e}[/]", highlight=False)
+        raise typer.Exit(1) from None
     finally:
         if from_file:
             in_stream.close()

@@ -13,7 +13,6 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
 IN_FLIGHT_BATCHES = Gauge("emostream_in_flight_batches", "Batches being annotated or produced.", ["worker"])
-BATCH_RETRIES = Counter("emostream_batch_retries_total", "Backend retries made by the stream.", ["error"])
 EVENT_LATENCY = Histogram(
     "emostream_event_latency_seconds",
     "From fetch to output acknowledged, per event.",

@@ -69,11 +69,15 @@ class TopicSettings(BaseModel):
 class StreamSettings(BaseModel):
     max_batch_wait_ms: int = Field(default=50, ge=0, description="Longest wait to fill a batch.")
     max_in_flight_batches: int = Field(default=4, ge=1, description="Batches annotated concurrently per worker.")
-    max_attempts: int = Field(default=5, ge=1, description="Backend attempts per batch before dead-lettering.")
+    max_attempts: int = Field(default=5, ge=1, description="Backend calls per batch in one retry round.")
     retry_base_delay_s: float = Field(default=0.2, ge=0)
     retry_max_delay_s: float = Field(default=10.0, ge=0)
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_after_s: float = Field(default=5.0, ge=0)
+    #: Pause between retry rounds of an event waiting out an outage.
+    outage_pause_s: float = Field(default=1.0, ge=0)
+    #: Rounds an event may fail alone (timeouts) while the backend serves others before it is dead-lettered.
+    poison_rounds: int = Field(default=3, ge=1)
     #: How often acknowledged offsets are committed.
     commit_interval_ms: int = Field(default=200, ge=10)
     #: How often the consumer-lag gauge asks the broker for partition ends (lag = end - committed offset).

@@ -102,12 +102,18 @@ class StreamWorker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.stream.max_in_flight_batches)
         st = settings.stream
-        self._gate = BackendGate(CircuitBreaker(st.breaker_failure_threshold, st.breaker_reset_after_s))
+        kind = settings.backend.kind
+        self._gate = BackendGate(
+            RetryPolicy(st.max_attempts, st.retry_base_delay_s, st.retry_max_delay_s),
+            CircuitBreaker(st.breaker_failure_threshold, st.breaker_reset_after_s, name=kind),
+            name=kind,
+            outage_pause_s=st.outage_pause_s,
+            poison_rounds=st.poison_rounds,
+        )
         self._cfg = BatchConfig(
             output_topic=settings.topics.annotations_topic,
             dead_letter_topic=settings.topics.dead_letters_topic,
             worker=settings.worker_id,
-            policy=RetryPolicy(st.max_attempts, st.retry_base_delay_s, st.retry_max_delay_s),
             limits=EventLimits(settings.engine.max_text_chars, settings.engine.max_text_bytes),
         )
         self._consumer: AIOKafkaConsumer | None = None

@@ -7,6 +7,7 @@ from .engine import AnnotationEngine, EngineStats
 from .errors import (
     AnswerParseError,
     BackendError,
+    BackendOverloaded,
     BackendUnavailable,
     CacheError,
     ModelLoadError,
@@ -14,12 +15,15 @@ from .errors import (
     RetryableBackendError,
 )
 from .factory import build_backend, build_cache, build_engine
+from .resilience import BackendGate, Poison
 
 __all__ = [
     "AnnotationEngine",
     "AnswerParseError",
     "Backend",
     "BackendError",
+    "BackendGate",
+    "BackendOverloaded",
     "BackendSettings",
     "BackendUnavailable",
     "Cache",
@@ -32,6 +36,7 @@ __all__ = [
     "ModelLoadError",
     "NullCache",
     "PermanentBackendError",
+    "Poison",
     "RetryableBackendError",
     "build_backend",
     "build_cache",

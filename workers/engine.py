@@ -3,7 +3,11 @@
 Each distinct (model, version, task set, normalised text) is computed at most
 once at a time: duplicates inside a batch collapse to one backend input, and a
 text already being computed by a concurrent call is awaited rather than
-recomputed (a "single flight" table of futures).
+recomputed (a "single flight" table of futures). The engine makes one attempt:
+retries belong to the caller's `workers.resilience.BackendGate`. A waiter whose
+owner failed permanently (perhaps for another text of the owner's batch) or was
+cancelled computes its text again on its own, so it never inherits another
+batch's poison; a retryable failure is shared (the backend is failing for all).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from . import metrics
 from .backend import Backend
 from .cache import Cache, cache_key
 from .config import EngineSettings
-from .errors import BackendError, PermanentBackendError
+from .errors import BackendError, PermanentBackendError, RetryableBackendError
 
 log = logging.getLogger(__name__)
 
@@ -142,51 +146,18 @@ class AnnotationEngine:
             except ValueError:
                 log.warning("ignoring undecodable cache entry", extra={"key": k})
 
-        waiting: dict[str, asyncio.Future[AffectScores]] = {}
-        owned: dict[str, _Item] = {}
-        for k in keys:
-            if k in results:
-                continue
-            fut = self._inflight.get(k)
-            if fut is not None:
-                waiting[k] = fut
-            else:
-                owned[k] = unique[k]
-                self._inflight[k] = asyncio.get_running_loop().create_future()
-
-        try:
-            computed = await self._compute(backend, owned)
-        except BaseException as e:
-            for k in owned:
-                fut = self._inflight.pop(k)
-                if not fut.done():
-                    fut.set_exception(e if isinstance(e, BackendError) else PermanentBackendError(str(e)))
-                    fut.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        for k, scores in computed.items():
-            self._inflight[k].set_result(scores)
-        results.update(computed)
-        try:
-            if computed:
-                await self.cache.set_many(
-                    [(k, s.model_dump_json(exclude_none=True).encode()) for k, s in computed.items()]
-                )
-        finally:
-            # Removed only once the cache holds the result: a concurrent call that missed the
-            # cache during the write still finds the finished future instead of recomputing.
-            for k in computed:
-                self._inflight.pop(k, None)
-        for k, fut in waiting.items():
-            results[k] = await asyncio.shield(fut)
+        misses = {k: unique[k] for k in keys if k not in results}
+        found, n_computed = await self._single_flight(backend, misses)
+        results.update(found)
 
         n_hits = sum(1 for it in items if it.key in hits)
         metrics.CACHE_HITS.inc(n_hits)
         metrics.CACHE_MISSES.inc(len(items) - n_hits)
-        metrics.DEDUPED.inc(len(items) - n_hits - len(owned))
+        metrics.DEDUPED.inc(len(items) - n_hits - n_computed)
         self.stats.events += len(items)
         self.stats.cache_hits += n_hits
-        self.stats.computed += len(owned)
-        self.stats.deduplicated += len(items) - n_hits - len(owned)
+        self.stats.computed += n_computed
+        self.stats.deduplicated += len(items) - n_hits - n_computed
 
         latency_ms = (time.perf_counter() - t0) * 1000.0
         out: list[Annotation] = []
@@ -204,6 +175,66 @@ class AnnotationEngine:
                 )
             )
         return out
+
+    async def _single_flight(
+        self, backend: Backend, misses: dict[str, _Item]
+    ) -> tuple[dict[str, AffectScores], int]:
+        """Scores for `misses`: computed here, or awaited from a concurrent call computing them.
+
+        Returns the scores and how many texts this call computed.
+        """
+        waiting: dict[str, asyncio.Future[AffectScores]] = {}
+        owned: dict[str, _Item] = {}
+        for k, it in misses.items():
+            fut = self._inflight.get(k)
+            if fut is not None:
+                waiting[k] = fut
+            else:
+                owned[k] = it
+                self._inflight[k] = asyncio.get_running_loop().create_future()
+
+        try:
+            computed = await self._compute(backend, owned)
+        except BaseException as e:
+            # cancelled, or a bug: nothing about the texts, and waiters then compute them themselves
+            shared = e if isinstance(e, BackendError) else PermanentBackendError(f"{type(e).__name__}: {e}")
+            for k in owned:
+                fut = self._inflight.pop(k)
+                if not fut.done():
+                    fut.set_exception(shared)
+                    fut.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        for k, scores in computed.items():
+            self._inflight[k].set_result(scores)
+        results = dict(computed)
+        try:
+            if computed:
+                await self.cache.set_many(
+                    [(k, s.model_dump_json(exclude_none=True).encode()) for k, s in computed.items()]
+                )
+        finally:
+            # Removed only once the cache holds the result: a concurrent call that missed the
+            # cache during the write still finds the finished future instead of recomputing.
+            for k in computed:
+                self._inflight.pop(k, None)
+        again: dict[str, _Item] = {}
+        for k, fut in waiting.items():
+            try:
+                results[k] = await asyncio.shield(fut)
+            except RetryableBackendError:
+                raise  # the backend fails for everyone: the caller's retry policy decides
+            except BackendError:
+                # The owner's batch failed permanently, maybe because of another of its texts, or the
+                # owner was cancelled: that says nothing about this text, so it is computed again on its
+                # own (through the table: a third call may be computing it by now) rather than sharing
+                # another batch's poison.
+                again[k] = misses[k]
+        n_computed = len(owned)
+        if again:
+            found, n_again = await self._single_flight(backend, again)
+            results.update(found)
+            n_computed += n_again
+        return results, n_computed
 
     async def _compute(self, backend: Backend, owned: dict[str, _Item]) -> dict[str, AffectScores]:
         by_tasks: dict[frozenset[TaskFamily], list[_Item]] = {}

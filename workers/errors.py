@@ -2,7 +2,7 @@
 
 Remote failures are translated once, at the backend boundary, into retryable
 (overload, 429/503, timeout, connection) or permanent (bad request, unparseable
-answer) errors; the stream's retry loop and dead-letter routing read only these.
+answer) errors; the one retry policy (`workers.resilience`) and dead-letter routing read only these.
 """
 
 from __future__ import annotations
@@ -29,11 +29,15 @@ class RetryableBackendError(BackendError):
         self.retry_after_s = retry_after_s
 
 
+class BackendOverloaded(RetryableBackendError):
+    """The backend refused for load, not for this input (429, 503, connection refused): never makes poison."""
+
+
 class PermanentBackendError(BackendError):
     """Will fail again on the same input (validation error, unusable model answer)."""
 
 
-class BackendUnavailable(RetryableBackendError):
+class BackendUnavailable(BackendOverloaded):
     """The circuit breaker is open: the backend failed repeatedly and is being left alone."""
 
 

@@ -21,6 +21,16 @@ BACKEND_BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
 BACKEND_ERRORS = Counter("emostream_backend_errors_total", "Backend calls that failed.", ["backend", "kind"])
+BACKEND_RETRIES = Counter(
+    "emostream_backend_retries_total",
+    "Backend calls retried after a retryable error, by error kind (BackendUnavailable: refused by the breaker).",
+    ["backend", "error"],
+)
 BREAKER_STATE = Gauge(
-    "emostream_breaker_state", "Circuit breaker in front of a backend: 0 closed, 1 half-open, 2 open.", ["backend"]
+    "emostream_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open.", ["backend"]
+)
+OUTAGE_ROUNDS = Counter(
+    "emostream_outage_rounds_total",
+    "Retry rounds a batch exhausted and then waited out (an outage or overload; nothing dead-lettered).",
+    ["backend"],
 )

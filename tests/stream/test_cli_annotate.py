@@ -25,7 +25,8 @@ from tests.workers.conftest import CountingBackend, FakeBackend, shared_local_ba
 from workers.cache import MemoryCache
 from workers.config import BackendSettings, EngineSettings
 from workers.engine import AnnotationEngine
-from workers.errors import PermanentBackendError, RetryableBackendError
+from workers.errors import BackendOverloaded, PermanentBackendError, RetryableBackendError
+from workers.resilience import BackendGate
 from workers.retry import RetryPolicy
 
 T = TaskFamily
@@ -150,9 +151,23 @@ async def test_transient_backend_errors_are_retried_before_giving_up() -> None:
     out = io.StringIO()
     async with AnnotationEngine(FlakyOnce(), MemoryCache()) as engine:
         summary = await run_annotate(
-            [(1, json.dumps({"id": "a", "text": "x"}))], engine, out, retry=RetryPolicy(3, 0.0, 0.0)
+            [(1, json.dumps({"id": "a", "text": "x"}))], engine, out, gate=BackendGate(RetryPolicy(3, 0.0, 0.0))
         )
     assert summary.annotated == 1 and summary.rejected == 0
+
+
+async def test_an_outage_ends_the_run_with_the_error_and_rejects_no_line() -> None:
+    class Down(FakeBackend):
+        async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+            raise BackendOverloaded("HTTP 503: overloaded")
+
+    rejects: list[Reject] = []
+    lines = [(i, json.dumps({"id": f"e{i}", "text": f"t{i}"})) for i in range(1, 6)]
+    gate = BackendGate(RetryPolicy(2, 0.0, 0.0), outage_pause_s=0.0, max_outage_rounds=2)
+    async with AnnotationEngine(Down(), MemoryCache()) as engine:
+        with pytest.raises(BackendOverloaded):
+            await run_annotate(lines, engine, io.StringIO(), batch_size=2, on_reject=rejects.append, gate=gate)
+    assert rejects == []
 
 
 # ---- the CLI in process, over the shared local model -----------------------------------------------

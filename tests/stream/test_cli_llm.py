@@ -104,7 +104,9 @@ def test_annotate_survives_an_overload_storm_shorter_than_the_retry_budget(
     assert [a.event_id for a in anns] == [e["id"] for e in EVENTS]
     assert all(a.valence_class is not None for a in anns)
     assert rejects.read_text() == ""
-    assert tgi_server.requests - before == 3 + 4  # every 503 was answered by a retry
+    # three distinct texts, one request each per attempt; a 503 fails the attempt (its siblings may
+    # have reached the server already), and one round is at most `max_attempts` (5) attempts
+    assert 3 + 4 <= tgi_server.requests - before <= 3 * 5
     assert not tgi_server.faults.statuses
 
 

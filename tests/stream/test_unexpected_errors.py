@@ -16,19 +16,19 @@ import pytest
 from schemas.annotation import Annotation
 from schemas.deadletter import DeadLetter
 from schemas.events import TextEvent
-from stream.processor import BackendGate, BatchConfig, process_batch_guarded
+from stream.processor import BatchConfig, process_batch_guarded
 from stream.records import InRecord, OutRecord
 from stream.worker import StreamWorker, WorkerCrashed
 from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
+from workers.resilience import BackendGate
 from workers.retry import CircuitBreaker, RetryPolicy
 
+POLICY = RetryPolicy(max_attempts=2, base_delay_s=0.001, max_delay_s=0.01)
 CFG = BatchConfig(
     output_topic="out",
     dead_letter_topic="dlq",
     worker="w",
-    policy=RetryPolicy(max_attempts=2, base_delay_s=0.001, max_delay_s=0.01),
-    outage_pause_s=0.01,
     unexpected_attempts=3,
 )
 
@@ -69,7 +69,7 @@ def records(texts: Sequence[str]) -> list[InRecord]:
 
 
 def gate() -> BackendGate:
-    return BackendGate(CircuitBreaker(failure_threshold=100, reset_after_s=0.01))
+    return BackendGate(POLICY, CircuitBreaker(failure_threshold=100, reset_after_s=0.01), outage_pause_s=0.01)
 
 
 TEXTS = [f"text {i}" for i in range(8)]

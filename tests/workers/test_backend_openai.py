@@ -21,7 +21,7 @@ from workers.backends.openai import (
 )
 from workers.config import OpenAIBackendSettings
 from workers.decoding import DecodingProfile, answer_regex, decoding_for
-from workers.errors import AnswerParseError, PermanentBackendError, RetryableBackendError
+from workers.errors import AnswerParseError, BackendOverloaded, PermanentBackendError, RetryableBackendError
 
 TEXT = "My flight got cancelled again. Great."
 
@@ -67,8 +67,8 @@ def test_paper_decoding_body_samples_at_0_9_for_256_tokens() -> None:
     ("status", "headers", "expected", "retry_after_s"),
     [
         (200, {}, type(None), None),
-        (429, {"retry-after": "3"}, RetryableBackendError, 3.0),
-        (503, {}, RetryableBackendError, None),
+        (429, {"retry-after": "3"}, BackendOverloaded, 3.0),
+        (503, {}, BackendOverloaded, None),
         (500, {}, RetryableBackendError, None),
         (400, {}, PermanentBackendError, None),
         (404, {}, PermanentBackendError, None),
@@ -87,7 +87,7 @@ def test_http_statuses_map_to_retryable_or_permanent_errors(
     ("exc", "expected"),
     [
         (httpx.ReadTimeout("slow"), RetryableBackendError),
-        (httpx.ConnectError("refused"), RetryableBackendError),
+        (httpx.ConnectError("refused"), BackendOverloaded),
         (httpx.RemoteProtocolError("eof"), RetryableBackendError),
         (ValueError(), type(None)),
     ],
@@ -122,12 +122,18 @@ async def test_annotates_over_v1_completions_with_the_served_model(tgi_server: T
     assert backend.stats.requests == 2 and backend.stats.prompt_tokens > 100
 
 
-async def test_rate_limited_requests_are_retried(tgi_server: TGITestServer) -> None:
+async def test_rate_limited_request_is_an_overload_error_with_the_retry_after_hint(
+    tgi_server: TGITestServer,
+) -> None:
     tgi_server.faults.retry_after_s = 0.05
     async with OpenAIBackend(settings(tgi_server, max_attempts=4)) as backend:
-        tgi_server.faults.fail_next(3, 429)
+        tgi_server.faults.fail_next(1, 429)
+        before = tgi_server.requests
+        with pytest.raises(BackendOverloaded) as info:
+            await backend.annotate([TEXT], frozenset({TaskFamily.V_OC}))
+        assert info.value.retry_after_s == 0.05 and tgi_server.requests - before == 1  # not retried here
         [scores] = await backend.annotate([TEXT], frozenset({TaskFamily.V_OC}))
-    assert scores.valence_class is not None and backend.stats.retries == 3
+    assert scores.valence_class is not None
 
 
 async def test_unparseable_answer_is_a_parse_error(tgi_server: TGITestServer) -> None:

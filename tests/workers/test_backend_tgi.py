@@ -34,7 +34,7 @@ from workers.backends.tgi import (
 from workers.config import TGIBackendSettings
 from workers.decoding import Decoding, DecodingProfile, answer_regex, decoding_for
 from workers.engine import AnnotationEngine
-from workers.errors import AnswerParseError, PermanentBackendError, RetryableBackendError
+from workers.errors import AnswerParseError, BackendOverloaded, PermanentBackendError, RetryableBackendError
 from workers.prompts import fan_out
 from workers.redis_cache import RedisCache
 
@@ -107,9 +107,9 @@ def _pydantic_error() -> pydantic.ValidationError:
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (tge.OverloadedError("busy"), RetryableBackendError),
-        (tge.RateLimitExceededError("slow down"), RetryableBackendError),
-        (tge.ShardNotReadyError("warming"), RetryableBackendError),
+        (tge.OverloadedError("busy"), BackendOverloaded),
+        (tge.RateLimitExceededError("slow down"), BackendOverloaded),
+        (tge.ShardNotReadyError("warming"), BackendOverloaded),
         (tge.ShardTimeoutError("slow shard"), RetryableBackendError),
         (tge.GenerationError("CUDA OOM"), RetryableBackendError),
         (tge.IncompleteGenerationError("cut"), RetryableBackendError),
@@ -120,7 +120,8 @@ def _pydantic_error() -> pydantic.ValidationError:
         (TimeoutError(), RetryableBackendError),
         (aiohttp.ClientConnectionError("refused"), RetryableBackendError),
         (aiohttp.ServerDisconnectedError(), RetryableBackendError),
-        (_response_error(503), RetryableBackendError),
+        (_response_error(503), BackendOverloaded),
+        (_response_error(500), RetryableBackendError),
         (_response_error(401), PermanentBackendError),
         (json.JSONDecodeError("x", "doc", 0), PermanentBackendError),
         (_pydantic_error(), PermanentBackendError),
@@ -137,11 +138,11 @@ def test_tgi_failures_map_to_retryable_or_permanent_errors(exc: BaseException, e
 @pytest.mark.parametrize(
     ("status", "body", "retry_after", "expected", "retry_after_s"),
     [
-        (429, '{"error": "Model is overloaded", "error_type": "overloaded"}', "2", RetryableBackendError, 2.0),
+        (429, '{"error": "Model is overloaded", "error_type": "overloaded"}', "2", BackendOverloaded, 2.0),
         (422, '{"error": "Input validation error", "error_type": "validation"}', None, PermanentBackendError, None),
         (400, '{"error": "bad"}', None, PermanentBackendError, None),
-        (424, '{"error": "shard not ready"}', None, RetryableBackendError, None),
-        (503, "<html>upstream unavailable</html>", "1", RetryableBackendError, 1.0),
+        (424, '{"error": "shard not ready"}', None, BackendOverloaded, None),
+        (503, "<html>upstream unavailable</html>", "1", BackendOverloaded, 1.0),
         (502, "", None, RetryableBackendError, None),
         (403, "<html>forbidden</html>", None, PermanentBackendError, None),
     ],
@@ -176,20 +177,18 @@ async def test_annotates_valence_over_http_with_the_served_model_as_provenance(
     assert backend.stats.prompt_tokens > 100
 
 
-async def test_overload_storm_is_retried_until_the_server_answers(tgi_server: TGITestServer) -> None:
-    tgi_server.faults.fail_next(2, 429)
+@pytest.mark.parametrize("status", [429, 503])
+async def test_overload_answer_is_an_overload_error_and_the_backend_does_not_retry_it(
+    tgi_server: TGITestServer, status: int
+) -> None:
     async with TGIBackend(settings(tgi_server.url, max_attempts=4)) as backend:
+        tgi_server.faults.fail_next(1, status)
+        before = tgi_server.requests
+        with pytest.raises(BackendOverloaded, match=str(status) + "|overloaded"):
+            await backend.annotate([TEXT], V_OC)
+        assert tgi_server.requests - before == 1  # retries belong to workers.resilience, not the backend
         [scores] = await backend.annotate([TEXT], V_OC)
     assert scores.valence_class is not None
-    assert backend.stats.retries == 2
-
-
-async def test_503_storm_longer_than_the_retry_budget_is_a_retryable_error(tgi_server: TGITestServer) -> None:
-    async with TGIBackend(settings(tgi_server.url, max_attempts=3)) as backend:
-        tgi_server.faults.fail_next(10, 503)
-        with pytest.raises(RetryableBackendError):
-            await backend.annotate([TEXT], V_OC)
-    assert backend.stats.retries == 2
 
 
 async def test_slow_server_times_out_as_a_retryable_error(tgi_server: TGITestServer) -> None:

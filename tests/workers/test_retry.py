@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
+from prometheus_client import REGISTRY
 
-from workers.errors import BackendUnavailable, PermanentBackendError, RetryableBackendError
+from workers.errors import BackendError, BackendUnavailable, PermanentBackendError, RetryableBackendError
 from workers.retry import CircuitBreaker, RetryPolicy, backoff_delay, retry_async
 
 POLICY = RetryPolicy(max_attempts=5, base_delay_s=0.2, max_delay_s=1.0)
@@ -103,53 +105,115 @@ class Clock:
         return self.now
 
 
-def test_breaker_opens_after_consecutive_failures_only() -> None:
-    b = CircuitBreaker(failure_threshold=3, reset_after_s=5, clock=Clock())
-    b.record_failure()
-    b.record_failure()
-    b.record_success()  # resets the count
-    b.record_failure()
-    b.record_failure()
-    assert b.state == "closed"
-    b.check()
-    b.record_failure()
-    assert b.state == "open"
-    with pytest.raises(BackendUnavailable) as info:
-        b.check()
-    assert info.value.retry_after_s == pytest.approx(5.0)
-    assert info.value.retryable
+OUTCOMES: dict[str, BaseException | None] = {
+    "ok": None,
+    "503": RetryableBackendError("503 overloaded"),
+    "422": PermanentBackendError("422 validation"),
+    "cancel": asyncio.CancelledError(),
+    "bug": ValueError("a bug, not the backend"),
+}
 
 
-def test_breaker_half_opens_lets_one_trial_through_and_closes_on_success() -> None:
+def drive(breaker: CircuitBreaker, clock: Clock, steps: str) -> list[str]:
+    """Run `steps` (space-separated: an outcome of one call through `breaker.call()`, `wait` to let the
+    reset period pass, or `refused` for a call the breaker must turn away); the state after each."""
+    states: list[str] = []
+    for step in steps.split():
+        if step == "wait":
+            clock.now += breaker.reset_after_s
+        elif step == "refused":
+            with pytest.raises(BackendUnavailable):
+                breaker.admit()
+        else:
+            outcome = OUTCOMES[step]
+            try:
+                with breaker.call():
+                    if outcome is not None:
+                        raise outcome
+            except (BackendError, asyncio.CancelledError, ValueError) as e:
+                assert e is outcome
+        states.append(breaker.state)
+    return states
+
+
+@pytest.mark.parametrize(
+    ("steps", "states"),
+    [
+        # closed: only consecutive retryable failures count; a success or a permanent error resets them
+        ("503 503 ok 503 503 503", "closed closed closed closed closed open"),
+        ("503 503 422 503 503 503", "closed closed closed closed closed open"),
+        ("503 503 cancel bug 503", "closed closed closed closed open"),
+        # open: refused until the reset period passed, then one trial decides
+        ("503 503 503 refused wait ok ok", "closed closed open open half-open closed closed"),
+        ("503 503 503 wait 503 refused", "closed closed open half-open open open"),
+        # a trial that ends in a permanent error proves the backend answers: closed, not wedged
+        ("503 503 503 wait 422 ok", "closed closed open half-open closed closed"),
+        # a cancelled trial (a sibling failed) or a bug says nothing: half-open, and the next call is a trial
+        ("503 503 503 wait cancel ok", "closed closed open half-open half-open closed"),
+        ("503 503 503 wait bug bug 503", "closed closed open half-open half-open half-open open"),
+        # a 503 storm, then recovery: closed within one reset period of the first good answer
+        ("503 503 503 wait 503 wait 503 wait ok", "closed closed open half-open open half-open open half-open closed"),
+    ],
+)
+def test_breaker_state_machine_table(steps: str, states: str) -> None:
+    clock = Clock()
+    b = CircuitBreaker(failure_threshold=3, reset_after_s=5, clock=clock)
+    assert drive(b, clock, steps) == states.split()
+
+
+def test_open_breaker_refuses_with_the_time_left_as_retry_after() -> None:
     clock = Clock()
     b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
-    b.record_failure()
+    drive(b, clock, "503")
     clock.now += 3
     with pytest.raises(BackendUnavailable) as info:
-        b.check()
-    assert info.value.retry_after_s == pytest.approx(2.0)
-    clock.now += 2
-    assert b.state == "half-open"
-    b.check()  # the trial call
-    with pytest.raises(BackendUnavailable):
-        b.check()  # only one trial at a time
-    b.record_success()
-    assert b.state == "closed"
-    b.check()
-    b.check()
+        b.admit()
+    assert info.value.retry_after_s == pytest.approx(2.0) and info.value.retryable
 
 
-def test_breaker_reopens_for_a_full_period_when_the_trial_fails() -> None:
+def test_half_open_admits_one_trial_at_a_time_and_frees_the_slot_on_any_outcome() -> None:
     clock = Clock()
-    b = CircuitBreaker(failure_threshold=2, reset_after_s=5, clock=clock)
-    b.record_failure()
-    b.record_failure()
+    b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
+    drive(b, clock, "503 wait")
+    for outcome in ("cancel", "bug"):
+        with pytest.raises((asyncio.CancelledError, ValueError)), b.call():
+            with pytest.raises(BackendUnavailable):  # a second call while the trial is in flight
+                b.admit()
+            raise OUTCOMES[outcome]  # type: ignore[misc]
+        assert b.state == "half-open"
+    assert b.admit() is True  # the slot was freed: a new trial goes through
+
+
+async def test_a_cancelled_trial_task_frees_the_half_open_slot() -> None:
+    clock = Clock()
+    b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
+    drive(b, clock, "503 wait")
+    started = asyncio.Event()
+
+    async def trial() -> None:
+        with b.call():
+            started.set()
+            await asyncio.Event().wait()  # a request on the wire, cancelled by gather_or_cancel
+
+    task = asyncio.create_task(trial())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert b.admit() is True
+
+
+def test_breaker_state_is_exported_per_backend() -> None:
+    clock = Clock()
+    b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock, name="test-breaker")
+
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("emostream_breaker_state", {"backend": "test-breaker"})
+
+    assert gauge() == 0.0
+    drive(b, clock, "503")
+    assert gauge() == 2.0
     clock.now += 5
-    b.check()
-    b.record_failure()  # one failure is enough once it has opened
-    assert b.state == "open"
-    clock.now += 4.9
-    assert b.state == "open"
-    clock.now += 0.1
-    assert b.state == "half-open"
-    b.check()
+    assert gauge() == 1.0
+    drive(b, clock, "ok")
+    assert gauge() == 0.0

@@ -1,11 +1,12 @@
-"""Shared fan-out for generative backends: one request per task and emotion, bounded, retried, assembled.
+"""Shared fan-out for generative backends: one request per task and emotion, bounded, assembled.
 
 A concrete backend (TGI, OpenAI-compatible, in-process transformers) only
 implements `_generate(prompt, decoding)`, translating its failures into
 `RetryableBackendError`/`PermanentBackendError` at its boundary. This module
-owns the rest: the in-flight bound (a semaphore held only while a request is on
-the wire, not while it backs off), retries with backoff, the circuit breaker,
-answer parsing, confidences and the token accounting the benchmark reports.
+owns the rest: the in-flight bound (a semaphore held while a request is on the
+wire), answer parsing, confidences and the token accounting the benchmark
+reports. It does not retry: one failed request fails the batch, and the one
+retry policy (`workers.resilience.BackendGate`) decides what happens next.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ from schemas.tasks import CATALOG, TaskFamily
 
 from ..answers import ParsedAnswer, answer_confidence, parse_answer
 from ..decoding import Decoding, DecodingProfile, decoding_for
-from ..errors import AnswerParseError, BackendError, RetryableBackendError
+from ..errors import AnswerParseError
 from ..prompts import PromptRequest, fan_out
-from ..retry import CircuitBreaker, RetryPolicy, retry_async
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +49,6 @@ class GenerationStats:
     """Counters for the benchmark and logs; mutated only from the event loop."""
 
     requests: int = 0
-    retries: int = 0
     prompt_tokens: int = 0
     generated_tokens: int = 0
     parse_failures: int = 0
@@ -91,7 +90,7 @@ def assemble(outcomes: Sequence[Outcome], tasks: frozenset[TaskFamily]) -> Affec
 
 
 class GenerativeBackendBase:
-    """Fan-out, bounded concurrency, retries and parsing shared by the generative backends."""
+    """Fan-out, bounded concurrency and parsing shared by the generative backends."""
 
     def __init__(
         self,
@@ -99,14 +98,10 @@ class GenerativeBackendBase:
         max_in_flight: int = 32,
         profile: DecodingProfile = DecodingProfile.EFFICIENT,
         grammar: bool = True,
-        retry: RetryPolicy | None = None,
-        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.max_in_flight = max_in_flight
         self.profile = profile
         self.grammar = grammar
-        self.retry = retry or RetryPolicy()
-        self.breaker = breaker or CircuitBreaker()
         self.stats = GenerationStats()
         # created lazily so the backend can be constructed outside an event loop
         self._semaphore: asyncio.Semaphore | None = None
@@ -117,30 +112,12 @@ class GenerativeBackendBase:
     def decoding(self, task: TaskFamily) -> Decoding:
         return decoding_for(task, self.profile, grammar=self.grammar)
 
-    async def _attempt(self, prompt: str, decoding: Decoding) -> Generation:
+    async def run_request(self, request: PromptRequest) -> Outcome:
+        """Generate and parse one request; a parse error is returned, not raised."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
-        self.breaker.check()
         async with self._semaphore:
-            try:
-                gen = await self._generate(prompt, decoding)
-            except RetryableBackendError:
-                self.breaker.record_failure()
-                raise
-        self.breaker.record_success()
-        return gen
-
-    async def run_request(self, request: PromptRequest) -> Outcome:
-        """Generate (with retries) and parse one request; a parse error is returned, not raised."""
-        decoding = self.decoding(request.task)
-
-        def on_retry(attempt: int, err: BackendError, delay: float) -> None:
-            self.stats.retries += 1
-            log.info("retry %d of %s in %.2fs: %s", attempt, request.key, delay, err)
-
-        gen = await retry_async(
-            lambda: self._attempt(request.prompt, decoding), self.retry, on_retry=on_retry
-        )
+            gen = await self._generate(request.prompt, self.decoding(request.task))
         self.stats.requests += 1
         self.stats.generated_tokens += gen.generated_tokens
         self.stats.prompt_tokens += gen.prompt_tokens or 0

@@ -4,7 +4,7 @@ Raw completions (not chat) so the EmoLLMs prompt is sent verbatim; greedy
 (`temperature: 0`), with the task's stop sequences and, where the server takes
 one, its answer regex (`guided_regex` in vLLM < 0.10, `structured_outputs` in
 later vLLM). One long-lived httpx client per backend; 429/5xx, timeouts and
-connection errors are retried, honouring `Retry-After`.
+connection errors are retryable errors (retried by `workers.resilience`, honouring `Retry-After`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 
 from ..config import OpenAIBackendSettings
 from ..decoding import Decoding, DecodingProfile
-from ..errors import BackendError, PermanentBackendError, RetryableBackendError
+from ..errors import BackendError, BackendOverloaded, PermanentBackendError, RetryableBackendError
 from ..prompts import PROMPT_VERSION
 from ..redaction import redact_url
 from ..retry import RetryPolicy, retry_async
@@ -27,6 +27,7 @@ from .generative import Generation, GenerativeBackendBase
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+_OVERLOAD_STATUS = frozenset({429, 503})
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -37,10 +38,12 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def map_status(status: int, body: str, headers: Mapping[str, str]) -> BackendError | None:
-    """Translate a non-2xx answer into the engine's error tree (None for success)."""
+    """Translate a non-2xx answer into the engine's error tree (None for success); 429/503 are load."""
     if 200 <= status < 300:
         return None
     detail = body[:200]
+    if status in _OVERLOAD_STATUS:
+        return BackendOverloaded(f"openai HTTP {status}: {detail}", retry_after_s=_retry_after(headers))
     if status in _RETRYABLE_STATUS:
         return RetryableBackendError(f"openai HTTP {status}: {detail}", retry_after_s=_retry_after(headers))
     return PermanentBackendError(f"openai HTTP {status}: {detail}")
@@ -50,6 +53,8 @@ def map_transport_error(exc: BaseException) -> BackendError | None:
     """Timeouts and connection failures are retryable; other httpx errors are too (transport-level)."""
     if isinstance(exc, httpx.TimeoutException):
         return RetryableBackendError(f"openai timed out: {type(exc).__name__}")
+    if isinstance(exc, httpx.ConnectError):  # refused: load or a restart, never the event's fault
+        return BackendOverloaded(f"openai unreachable: {type(exc).__name__}: {exc}")
     if isinstance(exc, httpx.TransportError):
         return RetryableBackendError(f"openai unreachable: {type(exc).__name__}: {exc}")
     return None
@@ -110,8 +115,9 @@ class OpenAIBackend(GenerativeBackendBase):
             max_in_flight=self.settings.max_in_flight,
             profile=DecodingProfile(self.settings.decoding),
             grammar=self.settings.constrain != "none",
-            retry=RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s),
         )
+        #: Start-up only (the server may still be loading); requests are retried by `workers.resilience`.
+        self.retry = RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s)
         self.url = self.settings.url.rstrip("/")
         #: the URL as logged and named: credentials inside it masked
         self.safe_url = redact_url(self.url)

@@ -6,7 +6,7 @@ long-lived aiohttp session. (Its `AsyncClient` opens a session per request and
 serialises with pydantic's deprecated `.dict()`, which warns on every call.)
 Each text fans out to one `/generate` request per task (and emotion) with the
 task's decoding policy and regex `grammar`; TGI's overload answers (429, 503),
-timeouts and connection failures are retried with backoff.
+timeouts and connection failures become retryable errors (retried by `workers.resilience`).
 
 `/info` is read at start-up and every `info_refresh_s`: the served model id,
 its sha and the configured LoRA adapter (sent as `parameters.adapter_id`)
@@ -38,7 +38,7 @@ from schemas.tasks import TaskFamily
 
 from ..config import TGIBackendSettings
 from ..decoding import Decoding, DecodingProfile
-from ..errors import BackendError, PermanentBackendError, RetryableBackendError
+from ..errors import BackendError, BackendOverloaded, PermanentBackendError, RetryableBackendError
 from ..prompts import PROMPT_VERSION, fan_out
 from ..redaction import redact_url
 from ..retry import RetryPolicy, retry_async
@@ -46,10 +46,9 @@ from .generative import Generation, GenerativeBackendBase, gather_or_cancel
 
 log = logging.getLogger(__name__)
 
+_OVERLOAD_TGI = (tge.OverloadedError, tge.RateLimitExceededError, tge.ShardNotReadyError)
+_OVERLOAD_STATUS = frozenset({429, 503})
 _RETRYABLE_TGI = (
-    tge.OverloadedError,
-    tge.RateLimitExceededError,
-    tge.ShardNotReadyError,
     tge.ShardTimeoutError,
     tge.IncompleteGenerationError,
     tge.GenerationError,
@@ -65,19 +64,26 @@ def map_tgi_error(exc: BaseException) -> BackendError | None:
     Overload, rate limit, shard and generation errors, timeouts and connection errors
     are retryable; validation and bad requests are permanent, as are well-formed HTTP
     answers whose body is not TGI's (they will not improve on retry), except for the
-    gateway/overload statuses.
+    gateway/overload statuses. Load (overload, rate limit, 429/503, a refused connection) is
+    `BackendOverloaded`: it never makes an event poison.
     """
     name = type(exc).__name__
     if isinstance(exc, BackendError):
         return exc
+    if isinstance(exc, _OVERLOAD_TGI):
+        return BackendOverloaded(f"tgi {name}: {exc}", retry_after_s=getattr(exc, "retry_after_s", None))
     if isinstance(exc, _RETRYABLE_TGI):
         return RetryableBackendError(f"tgi {name}: {exc}", retry_after_s=getattr(exc, "retry_after_s", None))
     if isinstance(exc, _PERMANENT_TGI):
         return PermanentBackendError(f"tgi {name}: {exc}")
     if isinstance(exc, aiohttp.ClientResponseError):  # includes ContentTypeError (a non-JSON error page)
+        if exc.status in _OVERLOAD_STATUS:
+            return BackendOverloaded(f"tgi HTTP {exc.status}: {exc.message}")
         if exc.status in _RETRYABLE_STATUS:
             return RetryableBackendError(f"tgi HTTP {exc.status}: {exc.message}")
         return PermanentBackendError(f"tgi HTTP {exc.status}: {exc.message}")
+    if isinstance(exc, aiohttp.ClientConnectorError) and not isinstance(exc, TimeoutError):
+        return BackendOverloaded(f"tgi unreachable: {name}: {exc}")
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError | TimeoutError):
         return RetryableBackendError(f"tgi unreachable or too slow: {name}: {exc}")
     if isinstance(exc, pydantic.ValidationError | json.JSONDecodeError | KeyError | TypeError):
@@ -151,8 +157,9 @@ class TGIBackend(GenerativeBackendBase):
             max_in_flight=self.settings.max_in_flight,
             profile=DecodingProfile(self.settings.decoding),
             grammar=self.settings.grammar,
-            retry=RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s),
         )
+        #: Start-up only (the server may still be loading); requests are retried by `workers.resilience`.
+        self.retry = RetryPolicy(self.settings.max_attempts, self.settings.retry_base_delay_s)
         self.url = self.settings.url.rstrip("/")
         #: the URL as logged and named: credentials inside it masked
         self.safe_url = redact_url(self.url)
@@ -408,6 +415,8 @@ def error_from_response(status: int, body: str, retry_after: str | None = None) 
         mapped = map_tgi_error(exc)
         assert mapped is not None  # parse_error returns only client error types
         return mapped
+    if status in _OVERLOAD_STATUS:
+        return BackendOverloaded(f"tgi HTTP {status}: {body[:120]!r}", retry_after_s=retry_after_s)
     if status in _RETRYABLE_STATUS:
         return RetryableBackendError(f"tgi HTTP {status}: {body[:120]!r}", retry_after_s=retry_after_s)
     return PermanentBackendError(f"tgi HTTP {status}: {body[:120]!r}")
