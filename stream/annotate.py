@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from schemas.annotation import Annotation
-from schemas.errors import InvalidEvent, RejectReason
+from schemas.decoding import decode_utf8
+from schemas.errors import InvalidEvent, RejectReason, clean_detail
 from schemas.events import EventLimits, TextEvent, decode_event, validate_event
 from schemas.tasks import TaskFamily
 from workers.engine import AnnotationEngine
@@ -57,11 +58,11 @@ class Reject:
 
 
 def parse_line(
-    raw: str, lineno: int, *, plain: bool, limits: EventLimits, tasks: frozenset[TaskFamily] | None
+    raw: bytes | str, lineno: int, *, plain: bool, limits: EventLimits, tasks: frozenset[TaskFamily] | None
 ) -> TextEvent:
     """One input line to a `TextEvent` (plain lines get the id `line-N`); raises `InvalidEvent`."""
     if plain:
-        obj: dict[str, object] = {"id": f"line-{lineno}", "text": raw}
+        obj: dict[str, object] = {"id": f"line-{lineno}", "text": decode_utf8(raw)}
         if tasks is not None:
             obj["tasks"] = sorted(tasks)
         return validate_event(obj, limits)
@@ -105,14 +106,14 @@ async def run_annotate(
         except BackendError as e:
             if len(batch) == 1:  # already isolated: reject it rather than fail the whole run
                 lineno, raw, _ = batch[0]
-                return [Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw)]
+                return [Reject(lineno, RejectReason.ANNOTATION_FAILED, clean_detail(str(e)), raw)]
         # Isolate the events that fail on their own; the rest of the batch is still annotated.
         results: list[Annotation | Reject] = []
         for lineno, raw, ev in batch:
             try:
                 results.extend(await retry_async(lambda ev=ev: engine.annotate([ev]), policy))  # type: ignore[misc]
             except BackendError as e:
-                results.append(Reject(lineno, RejectReason.ANNOTATION_FAILED, str(e), raw))
+                results.append(Reject(lineno, RejectReason.ANNOTATION_FAILED, clean_detail(str(e)), raw))
         return results
 
     async def drain_one() -> None:
@@ -133,25 +134,12 @@ async def run_annotate(
     for lineno, raw in lines:
         summary.lines += 1
         batch_bytes += len(raw) + (0 if isinstance(raw, bytes) else 1)
-        if isinstance(raw, bytes):
-            data = raw
-            try:
-                raw = data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                reject(
-                    Reject(
-                        lineno,
-                        RejectReason.UNDECODABLE,
-                        f"not UTF-8: {e.reason} at byte {e.start}",
-                        data.decode("utf-8", "backslashreplace").rstrip("\r\n"),
-                    )
-                )
-                continue
-        text = raw.rstrip("\r\n")
+        line = raw.rstrip(b"\r\n") if isinstance(raw, bytes) else raw.rstrip("\r\n")
+        text = line.decode("utf-8", "backslashreplace") if isinstance(line, bytes) else line
         if not text.strip():
             continue  # blank lines separate nothing and are not events
         try:
-            event = parse_line(text, lineno, plain=plain, limits=limits, tasks=tasks)
+            event = parse_line(line, lineno, plain=plain, limits=limits, tasks=tasks)
         except InvalidEvent as e:
             reject(Reject(lineno, e.reason, e.detail, text))
             continue

@@ -25,3 +25,8 @@ CONSUMER_LAG = Gauge(
     "Records between the group's committed offset and the partition's end.",
     ["topic", "partition"],
 )
+PRODUCE_ERRORS = Counter(
+    "emostream_produce_errors_total",
+    "Records the broker or the producer refused, by kind (transient ones are sent again; others replaced).",
+    ["kind"],
+)

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.annotation import AnnotatedEvent
 from schemas.deadletter import DeadLetter
 from schemas.errors import RejectReason
-from stream.kafka_config import common_kwargs
+from stream.kafka_config import common_kwargs, producer_kwargs
 from stream.settings import KafkaSettings, Settings
 
 
@@ -34,7 +34,7 @@ def lines_to_values(lines: Iterable[str], *, id_prefix: str = "line") -> list[by
 
 async def produce_values(kafka: KafkaSettings, topic: str, values: Iterable[bytes]) -> int:
     """Send values to `topic`, waiting for every acknowledgement; returns how many were sent."""
-    p = AIOKafkaProducer(**common_kwargs(kafka), acks="all", linger_ms=5)
+    p = AIOKafkaProducer(**producer_kwargs(kafka), linger_ms=5)
     await p.start()
     try:
         futs = [await p.send(topic, v) for v in values]
