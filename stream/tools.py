@@ -103,10 +103,16 @@ async def replay_dead_letters(
     event_ids: set[str] | None = None,
     dry_run: bool = False,
 ) -> list[DeadLetter]:
-    """Re-send chosen dead letters' original bytes to the input topic; returns the chosen ones."""
+    """Re-send chosen dead letters' original bytes to the input topic; returns the chosen ones.
+
+    Truncated letters are never chosen: they hold only a prefix of their input, which replayed would be
+    a different (broken) event.
+    """
     chosen: list[DeadLetter] = []
     async for v in read_from_start(settings.kafka, settings.topics.dead_letters_topic):
         dl = DeadLetter.model_validate_json(v)
+        if dl.truncated:
+            continue
         if reasons and dl.reason not in reasons:
             continue
         if event_ids and dl.event_id not in event_ids:

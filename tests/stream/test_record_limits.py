@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.deadletter import DeadLetter
 from stream.kafka_config import common_kwargs
 from stream.settings import Settings
+from stream.tools import replay_dead_letters
 from stream.topics import ensure_service_topics
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
@@ -87,6 +88,7 @@ async def test_a_900kb_event_among_valid_ones_is_dead_lettered_truncated_and_eve
     assert dl.reason == "oversize_text"
     assert_truncated_letter(dl, big, s.kafka.max_request_bytes)
     assert await committed(s, list(ends)) == ends
+    assert await replay_dead_letters(s, dry_run=True) == []  # a prefix replayed would be another event
 
 
 async def test_inputs_just_under_and_over_the_record_limit_end_dead_lettered_and_the_partition_moves_on(
