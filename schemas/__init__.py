@@ -2,7 +2,8 @@
 
 from .annotation import AffectScores, AnnotatedEvent, Annotation, Provenance
 from .deadletter import DeadLetter
-from .errors import EmostreamError, InvalidEvent, RejectReason
+from .decoding import decode_model, validate_model
+from .errors import MAX_DETAIL_CHARS, EmostreamError, InvalidEvent, RejectReason, clean_detail
 from .events import DEFAULT_LIMITS, EventLimits, TextEvent, decode_event, validate_event
 from .feedback import Feedback
 from .jsonschema import PUBLIC_MODELS, json_schema
@@ -27,6 +28,7 @@ __all__ = [
     "EC_LABELS",
     "EC_NEUTRAL",
     "EI_EMOTIONS",
+    "MAX_DETAIL_CHARS",
     "PUBLIC_MODELS",
     "AffectScores",
     "AnnotatedEvent",
@@ -42,7 +44,9 @@ __all__ = [
     "TaskKind",
     "TaskSpec",
     "TextEvent",
+    "clean_detail",
     "decode_event",
+    "decode_model",
     "json_schema",
     "normalise_text",
     "normalised_sha256",
@@ -50,4 +54,5 @@ __all__ = [
     "task_set_key",
     "text_sha256",
     "validate_event",
+    "validate_model",
 ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
-from .errors import InvalidEvent, RejectReason
+from .decoding import decode_model, validate_model, validation_detail
+from .errors import RejectReason
 from .tasks import TaskFamily
 
 
@@ -79,39 +79,23 @@ class TextEvent(BaseModel):
 
 
 def _first_error(e: ValidationError) -> tuple[RejectReason, str]:
-    errs = e.errors(include_url=False)
-    for err in errs:
+    for err in e.errors(include_url=False):
         ctx = err.get("ctx") or {}
         if isinstance(ctx.get("error"), OversizeText):
             return RejectReason.OVERSIZE_TEXT, str(ctx["error"])
-    detail = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in errs[:5])
-    return RejectReason.SCHEMA_VIOLATION, detail
+    return RejectReason.SCHEMA_VIOLATION, validation_detail(e)
 
 
 def validate_event(obj: Any, limits: EventLimits = DEFAULT_LIMITS) -> TextEvent:
     """Validate an already-parsed object; raises `InvalidEvent` with a reason code."""
-    try:
-        return TextEvent.model_validate(obj, context={"limits": limits})
-    except ValidationError as e:
-        raise InvalidEvent(*_first_error(e)) from e
+    return validate_model(obj, TextEvent, context={"limits": limits}, classify=_first_error)
 
 
-def decode_event(raw: bytes | str, limits: EventLimits = DEFAULT_LIMITS) -> TextEvent:
+def decode_event(raw: bytes | bytearray | memoryview | str | None, limits: EventLimits = DEFAULT_LIMITS) -> TextEvent:
     """Decode raw bytes from a topic or a JSONL line into a `TextEvent`.
 
     Raises `InvalidEvent` whose reason tells undecodable bytes, non-JSON, schema
     violations and oversize text apart, so each lands in the dead-letter topic
-    with the right code.
+    with the right code (`schemas.decoding`: hostile input included).
     """
-    if isinstance(raw, bytes | bytearray | memoryview):
-        try:
-            raw = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InvalidEvent(RejectReason.UNDECODABLE, f"not UTF-8: {e.reason} at byte {e.start}") from e
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise InvalidEvent(RejectReason.INVALID_JSON, f"{e.msg} at line {e.lineno} column {e.colno}") from e
-    if not isinstance(obj, dict):
-        raise InvalidEvent(RejectReason.SCHEMA_VIOLATION, f"expected a JSON object, got {type(obj).__name__}")
-    return validate_event(obj, limits)
+    return decode_model(raw, TextEvent, context={"limits": limits}, classify=_first_error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Self
 
@@ -42,10 +43,10 @@ class Feedback(BaseModel):
             if not isinstance(self.label, list) or any(lab not in EC_LABELS for lab in self.label):
                 raise ValueError(f"e-c label must be a list over {EC_LABELS}")
         elif self.task in (TaskFamily.EI_REG, TaskFamily.V_REG):
-            if isinstance(self.label, list | bool) or not 0.0 <= float(self.label) <= 1.0:
+            if isinstance(self.label, list | bool) or not 0 <= self.label <= 1:
                 raise ValueError("regression label must be a number in [0, 1]")
         else:
-            if isinstance(self.label, list | bool) or self.label != int(self.label):
+            if isinstance(self.label, list | bool) or not math.isfinite(self.label) or self.label != int(self.label):
                 raise ValueError("ordinal label must be an integer class")
             if int(self.label) not in spec.class_values:
                 raise ValueError(f"{self.task} class must be one of {sorted(spec.class_values)}")

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from schemas.annotation import Annotation
-from schemas.errors import InvalidEvent, RejectReason
+from schemas.decoding import decode_utf8
+from schemas.errors import InvalidEvent, RejectReason, clean_detail
 from schemas.events import EventLimits, TextEvent, decode_event, validate_event
 from schemas.tasks import TaskFamily
 from workers.engine import AnnotationEngine
@@ -59,11 +60,11 @@ class Reject:
 
 
 def parse_line(
-    raw: str, lineno: int, *, plain: bool, limits: EventLimits, tasks: frozenset[TaskFamily] | None
+    raw: bytes | str, lineno: int, *, plain: bool, limits: EventLimits, tasks: frozenset[TaskFamily] | None
 ) -> TextEvent:
     """One input line to a `TextEvent` (plain lines get the id `line-N`); raises `InvalidEvent`."""
     if plain:
-        obj: dict[str, object] = {"id": f"line-{lineno}", "text": raw}
+        obj: dict[str, object] = {"id": f"line-{lineno}", "text": decode_utf8(raw)}
         if tasks is not None:
             obj["tasks"] = sorted(tasks)
         return validate_event(obj, limits)
@@ -106,7 +107,7 @@ async def run_annotate(
     async def annotate(batch: Sequence[tuple[int, str, TextEvent]]) -> list[Annotation | Reject]:
         results = await gate.annotate(engine, [ev for _, _, ev in batch])
         return [
-            Reject(lineno, r.reason, r.detail, raw) if isinstance(r, Poison) else r
+            Reject(lineno, r.reason, clean_detail(r.detail), raw) if isinstance(r, Poison) else r
             for (lineno, raw, _), r in zip(batch, results, strict=True)
         ]
 
@@ -136,25 +137,12 @@ async def run_annotate(
     for lineno, raw in lines:
         summary.lines += 1
         batch_bytes += len(raw) + (0 if isinstance(raw, bytes) else 1)
-        if isinstance(raw, bytes):
-            data = raw
-            try:
-                raw = data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                reject(
-                    Reject(
-                        lineno,
-                        RejectReason.UNDECODABLE,
-                        f"not UTF-8: {e.reason} at byte {e.start}",
-                        data.decode("utf-8", "backslashreplace").rstrip("\r\n"),
-                    )
-                )
-                continue
-        text = raw.rstrip("\r\n")
+        line = raw.rstrip(b"\r\n") if isinstance(raw, bytes) else raw.rstrip("\r\n")
+        text = line.decode("utf-8", "backslashreplace") if isinstance(line, bytes) else line
         if not text.strip():
             continue  # blank lines separate nothing and are not events
         try:
-            event = parse_line(text, lineno, plain=plain, limits=limits, tasks=tasks)
+            event = parse_line(line, lineno, plain=plain, limits=limits, tasks=tasks)
         except InvalidEvent as e:
             reject(Reject(lineno, e.reason, e.detail, text))
             continue

@@ -10,7 +10,6 @@ is in flight when the group rebalances and no per-offset bookkeeping is needed.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -21,12 +20,13 @@ from typing import TYPE_CHECKING, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from pydantic import ValidationError
 
-from schemas.errors import EmostreamError, InvalidEvent, RejectReason
+from schemas.decoding import decode_model
+from schemas.errors import EmostreamError, InvalidEvent
 from schemas.feedback import Feedback
 from schemas.text import text_sha256
-from stream.kafka_config import common_kwargs, consumer_drained, group_consumer_kwargs
+from stream.kafka_config import consumer_drained, group_consumer_kwargs, producer_kwargs
+from stream.producing import KafkaSink
 from stream.records import InRecord, dead_letter, dead_letter_record
 from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from workers.feedback_store import RedisFeedbackStore
 
 log = logging.getLogger(__name__)
-
-_MAX_DETAIL = 4096
 
 
 class FeedbackIngestError(EmostreamError):
@@ -48,21 +46,7 @@ class FeedbackIngestError(EmostreamError):
 
 def decode_feedback(rec: InRecord) -> Feedback:
     """A consumed record's value as `Feedback`; raises `InvalidEvent` with the dead-letter reason."""
-    if rec.value is None:
-        raise InvalidEvent(RejectReason.INVALID_JSON, "record has no value (tombstone)")
-    try:
-        text = rec.value.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InvalidEvent(RejectReason.UNDECODABLE, f"not UTF-8: {e}") from e
-    try:
-        obj = json.loads(text)
-    except ValueError as e:
-        raise InvalidEvent(RejectReason.INVALID_JSON, str(e)[:_MAX_DETAIL]) from e
-    try:
-        return Feedback.model_validate(obj)
-    except ValidationError as e:
-        detail = "; ".join(f"{'.'.join(map(str, err['loc'])) or '<root>'}: {err['msg']}" for err in e.errors())
-        raise InvalidEvent(RejectReason.SCHEMA_VIOLATION, detail[:_MAX_DETAIL]) from e
+    return decode_model(rec.value, Feedback)
 
 
 def feedback_key(fb: Feedback) -> bytes:
@@ -111,6 +95,7 @@ class FeedbackConsumer:
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._sink: KafkaSink | None = None
 
     async def __aenter__(self) -> Self:
         await self._stack.__aenter__()
@@ -140,10 +125,18 @@ class FeedbackConsumer:
             partitions=topics.partitions,
             replication_factor=topics.replication_factor,
         )
-        kw = common_kwargs(s.kafka)
-        self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
+        self._producer = AIOKafkaProducer(**producer_kwargs(s.kafka), linger_ms=5)
         await self._producer.start()
         self._stack.push_async_callback(self._producer.stop)
+        # With `stopping` set, a broker outage ends the batch (uncommitted) rather than retrying in the shield.
+        self._sink = KafkaSink(
+            self._producer,
+            dead_letter_topic=topics.dead_letters_topic,
+            worker=s.worker_id,
+            max_record_bytes=s.kafka.max_request_bytes,
+            retry_delay_s=self.retry_delay_s,
+            stopping=self._stopping,
+        )
         self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=self.group_id)
         self._consumer.subscribe([topics.feedback_topic])
         await self._consumer.start()
@@ -196,7 +189,7 @@ class FeedbackConsumer:
                 await asyncio.sleep(self.retry_delay_s)
 
     async def _handle(self, records: Sequence[InRecord]) -> None:
-        assert self._store is not None and self._producer is not None and self._consumer is not None
+        assert self._store is not None and self._sink is not None and self._consumer is not None
         valid: list[Feedback] = []
         letters = []
         dlq = self.settings.topics.dead_letters_topic
@@ -204,13 +197,11 @@ class FeedbackConsumer:
             try:
                 valid.append(decode_feedback(rec))
             except InvalidEvent as e:
-                letters.append(
-                    dead_letter_record(dlq, dead_letter(rec, e.reason, e.detail, worker=self.settings.worker_id))
-                )
+                dl = dead_letter(rec, e.reason, e.detail, worker=self.settings.worker_id)
+                letters.append(dead_letter_record(dlq, dl, self.settings.kafka.max_request_bytes))
         # Both writes must succeed before the commit; a failure raises and the batch is read again later.
         new = await self._store.add_many(valid) if valid else 0
-        futures = [await self._producer.send(r.topic, r.value, key=r.key) for r in letters]
-        await asyncio.gather(*futures)
+        await self._sink.produce(letters)
         offsets: dict[TopicPartition, int] = {}
         for rec in records:
             tp = TopicPartition(rec.topic, rec.partition)
@@ -242,7 +233,7 @@ async def ingest_feedback(
 
 async def send_feedback(kafka: KafkaSettings, topic: str, items: Iterable[Feedback]) -> int:
     """Send feedback records to `topic`, keyed by item, waiting for every acknowledgement."""
-    p = AIOKafkaProducer(**common_kwargs(kafka), acks="all", linger_ms=5)
+    p = AIOKafkaProducer(**producer_kwargs(kafka), linger_ms=5)
     await p.start()
     try:
         futures = [await p.send(topic, fb.model_dump_json().encode("utf-8"), key=feedback_key(fb)) for fb in items]

@@ -48,6 +48,11 @@ def common_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     return kwargs
 
 
+def producer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
+    """`common_kwargs` plus what every emostream producer shares: acks from all replicas, the record limit."""
+    return {**common_kwargs(kafka), "acks": "all", "max_request_size": kafka.max_request_bytes}
+
+
 def group_consumer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     """`common_kwargs` plus what every emostream group consumer shares: manual commits and group timing."""
     return {

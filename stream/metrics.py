@@ -26,7 +26,7 @@ CONSUMER_LAG = Gauge(
 )
 PRODUCE_ERRORS = Counter(
     "emostream_produce_errors_total",
-    "Produce calls (outputs or dead letters) the broker did not acknowledge.",
+    "Records the broker or the producer refused, by kind (transient ones are sent again; others replaced).",
     ["kind"],
 )
 SECONDS_SINCE_COMMIT = Gauge(

@@ -97,7 +97,7 @@ async def process_batch(
                 out.append(dead_letter_record(cfg.dead_letter_topic, dl))
                 result.dead_letters[ann.reason] += 1
             else:
-                out.append(output_record(cfg.output_topic, annotated_event(rec, ev, ann, cfg.worker)))
+                out.append(output_record(cfg.output_topic, annotated_event(rec, ev, ann, cfg.worker), rec))
                 result.outputs += 1
                 result.cached += int(ann.cached)
 

@@ -33,6 +33,10 @@ class KafkaSettings(BaseModel):
     request_timeout_ms: int = Field(default=30_000, ge=1000)
     session_timeout_ms: int = Field(default=30_000, ge=1000)
     max_poll_interval_ms: int = Field(default=300_000, ge=1000)
+    #: The largest record a producer sends (aiokafka's `max_request_size`); keep it at or under the broker's
+    #: `message.max.bytes`. Outputs and dead letters are sized against it: a dead letter whose input is too
+    #: large to carry whole keeps a prefix of it (`truncated`), with the whole input's size and sha256.
+    max_request_bytes: int = Field(default=1_048_576, ge=65_536)
     #: Where a new consumer group starts; "earliest" so that nothing produced before the first start is lost.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
 

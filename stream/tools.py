@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from schemas.annotation import AnnotatedEvent
 from schemas.deadletter import DeadLetter
 from schemas.errors import RejectReason
-from stream.kafka_config import common_kwargs
+from stream.kafka_config import common_kwargs, producer_kwargs
 from stream.settings import KafkaSettings, Settings
 
 
@@ -34,7 +34,7 @@ def lines_to_values(lines: Iterable[str], *, id_prefix: str = "line") -> list[by
 
 async def produce_values(kafka: KafkaSettings, topic: str, values: Iterable[bytes]) -> int:
     """Send values to `topic`, waiting for every acknowledgement; returns how many were sent."""
-    p = AIOKafkaProducer(**common_kwargs(kafka), acks="all", linger_ms=5)
+    p = AIOKafkaProducer(**producer_kwargs(kafka), linger_ms=5)
     await p.start()
     try:
         futs = [await p.send(topic, v) for v in values]
@@ -103,10 +103,16 @@ async def replay_dead_letters(
     event_ids: set[str] | None = None,
     dry_run: bool = False,
 ) -> list[DeadLetter]:
-    """Re-send chosen dead letters' original bytes to the input topic; returns the chosen ones."""
+    """Re-send chosen dead letters' original bytes to the input topic; returns the chosen ones.
+
+    Truncated letters are never chosen: they hold only a prefix of their input, which replayed would be
+    a different (broken) event.
+    """
     chosen: list[DeadLetter] = []
     async for v in read_from_start(settings.kafka, settings.topics.dead_letters_topic):
         dl = DeadLetter.model_validate_json(v)
+        if dl.truncated:
+            continue
         if reasons and dl.reason not in reasons:
             continue
         if event_ids and dl.event_id not in event_ids:

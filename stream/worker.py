@@ -41,10 +41,11 @@ from schemas.errors import EmostreamError
 from schemas.events import EventLimits
 from stream import metrics
 from stream.http import HealthServer
-from stream.kafka_config import common_kwargs, consumer_drained, group_consumer_kwargs
+from stream.kafka_config import consumer_drained, group_consumer_kwargs, producer_kwargs
 from stream.offsets import TP, OffsetTracker
 from stream.processor import Annotator, BackendGate, BatchConfig, process_batch_guarded
-from stream.records import InRecord, OutRecord
+from stream.producing import KafkaSink, ProduceRejected
+from stream.records import InRecord
 from stream.settings import Settings
 from stream.topics import ensure_service_topics
 from workers.backend import Backend
@@ -61,17 +62,6 @@ log = logging.getLogger(__name__)
 
 class WorkerCrashed(EmostreamError):
     """A batch could be neither annotated nor dead-lettered; the worker stopped, to re-read it on restart."""
-
-
-class KafkaSink:
-    """Produces a batch's records and waits for every acknowledgement (acks=all)."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
-
-    async def produce(self, records: Sequence[OutRecord]) -> None:
-        futures = [await self._producer.send(r.topic, r.value, key=r.key) for r in records]
-        await asyncio.gather(*futures)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -268,11 +258,15 @@ class StreamWorker:
                 self._follow_champion(engine, registry[0], serving, owned)
             else:
                 log.warning("follow_champion needs the built-in engine; not following")
-        kw = common_kwargs(s.kafka)
-        self._producer = AIOKafkaProducer(**kw, acks="all", linger_ms=5)
+        self._producer = AIOKafkaProducer(**producer_kwargs(s.kafka), linger_ms=5)
         await self._producer.start()
         self._stack.push_async_callback(self._producer.stop)
-        self._sink = KafkaSink(self._producer)
+        self._sink = KafkaSink(
+            self._producer,
+            dead_letter_topic=s.topics.dead_letters_topic,
+            worker=s.worker_id,
+            max_record_bytes=s.kafka.max_request_bytes,
+        )
         self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=s.kafka.group_id)
         self._consumer.subscribe([s.topics.texts_topic], listener=_Rebalance(self))
         await self._consumer.start()
@@ -399,12 +393,19 @@ class StreamWorker:
         try:
             while True:
                 try:
+                    # ProduceRejected (not even a dead letter is accepted) is fatal: straight to the handler below.
                     await process_batch_guarded(
-                        records, self._annotator, self._sink, self._gate, self._cfg, passthrough=(KafkaError,)
+                        records,
+                        self._annotator,
+                        self._sink,
+                        self._gate,
+                        self._cfg,
+                        passthrough=(KafkaError, ProduceRejected),
                     )
                     break
                 except KafkaError as e:
-                    # Producing failed (broker away): nothing of this batch is done; try again.
+                    # The sink retries transient produce errors itself (sending only unacknowledged records)
+                    # and replaces refused records; a broker error from elsewhere: try the batch again.
                     log.warning("produce failed, retrying batch", extra={"error": str(e)})
                     await asyncio.sleep(1.0)
             by_tp: dict[TP, list[int]] = {}

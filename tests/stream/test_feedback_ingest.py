@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,6 +139,34 @@ async def test_valid_feedback_is_stored_once_bad_records_are_dead_lettered_and_o
 
     committed = await _committed(s, group, list(ends))
     assert committed == ends  # every record, valid or not, is covered by the group's committed offsets
+
+
+async def test_hostile_and_huge_feedback_is_dead_lettered_and_the_consumer_moves_on(
+    stream_settings: SettingsFactory, redis_url: str
+) -> None:
+    s = stream_settings(partitions=1, cache_url=redis_url)
+    huge = b'{"text": "' + b"pasted log " * 80_000 + b'", "task": "v-reg", "label": 0.5, "annotator": "a"}'
+    hostile = {
+        b'{"text": "t", "task": "v-oc", "label": 1e400, "annotator": "a"}': RejectReason.SCHEMA_VIOLATION,
+        b'{"text": "t", "task": "v-reg", "label": ' + b"9" * 5000 + b', "annotator": "a"}': RejectReason.INVALID_JSON,
+        b"[" * 100_000 + b"]" * 100_000: RejectReason.INVALID_JSON,
+        huge: RejectReason.SCHEMA_VIOLATION,  # text over 10,000 characters
+    }
+    values = [fb(0).model_dump_json().encode(), *hostile, fb(1).model_dump_json().encode()]
+    ends = await _produce(s, values)
+
+    async with FeedbackConsumer(s, exit_when_idle_s=1.0) as consumer:
+        stats = await asyncio.wait_for(consumer.run(), 120)
+        group = consumer.group_id
+
+    assert (stats.consumed, stats.stored, stats.dead_lettered) == (len(values), 2, len(hostile))
+    letters = [DeadLetter.model_validate_json(v) for v in await read_topic(s, s.topics.dead_letters_topic, until=4)]
+    by_sha = {dl.original_sha256: dl for dl in letters}
+    for original, reason in hostile.items():
+        dl = by_sha[hashlib.sha256(original).hexdigest()]
+        assert dl.reason is reason and dl.original_size == len(original)
+        assert dl.truncated == (original is huge) and original.startswith(dl.original)
+    assert await _committed(s, group, list(ends)) == ends
 
 
 async def test_restarted_consumer_resumes_after_committed_offsets(
