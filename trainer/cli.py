@@ -48,7 +48,10 @@ def run_cmd(
     models_dir: Annotated[Path | None, typer.Option(help="Where model versions and registry.json go.")] = None,
     every: Annotated[str | None, typer.Option(help="Repeat every DURATION (e.g. 6h, 30m).")] = None,
     max_eval: Annotated[int | None, typer.Option(help="Evaluate on at most N items per task.")] = None,
-    model: Annotated[str | None, typer.Option(help="local (encoder heads) or lora (causal LM adapter).")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="local (the shipped recipe), heads (frozen-encoder heads, 1.0.0) or lora (causal LM)."),
+    ] = None,
     max_train: Annotated[int | None, typer.Option(help="LoRA: at most N training examples per task file.")] = None,
     feedback: Annotated[
         bool | None, typer.Option(help="Train on curated feedback from Redis (default: when a Redis URL is set).")
@@ -56,17 +59,31 @@ def run_cmd(
     min_votes: Annotated[
         int | None, typer.Option(min=1, help="Feedback classes need this many agreeing annotators.")
     ] = None,
+    teacher: Annotated[
+        str | None,
+        typer.Option(help="Label unlabeled texts with this backend: tgi, openai, hf (as configured) or a model dir."),
+    ] = None,
+    unlabeled: Annotated[Path | None, typer.Option(help="JSONL of {\"text\": ...} lines for --teacher.")] = None,
+    max_unlabeled: Annotated[int | None, typer.Option(min=1, help="Distinct texts the teacher labels.")] = None,
 ) -> None:
     """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
-    from trainer.run import parse_duration, run_every, run_once, train_local_candidate, train_lora_candidate
+    from functools import partial
+
+    from trainer.run import parse_duration, run_every, run_once, train_local_candidate, trainer_for
 
     settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
+    try:
+        settings = _with_teacher(settings, teacher, unlabeled, max_unlabeled)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--teacher") from e
     fb_updates = {"enabled": feedback, "min_agreeing_votes": min_votes}
     fb_updates = {k: v for k, v in fb_updates.items() if v is not None}
     if fb_updates:
         section = settings.trainer.feedback.model_copy(update=fb_updates)
         settings = settings.model_copy(update={"trainer": settings.trainer.model_copy(update={"feedback": section})})
-    trainer = train_lora_candidate if settings.trainer.model == "lora" else train_local_candidate
+    trainer = trainer_for(settings)
+    if trainer is train_local_candidate:
+        trainer = partial(train_local_candidate, console=console)  # progress bars per stage
     try:
         settings.resolved_dirs()
         every_s = parse_duration(every) if every else settings.trainer.every_s
@@ -75,7 +92,61 @@ def run_cmd(
     if every_s:
         asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
         return
-    asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
+    console.print(result_table(asyncio.run(run_once(settings, trainer=trainer, echo=_echo))))
+
+
+def _with_teacher(
+    settings: TrainerSettings, teacher: str | None, unlabeled: Path | None, max_unlabeled: int | None
+) -> TrainerSettings:
+    """Settings with the `--teacher` backend: a kind uses the configured backend section, a path a local model."""
+    ts = settings.trainer.teacher
+    updates: dict[str, Any] = {}
+    if teacher is not None:
+        if teacher in ("tgi", "openai", "hf", "local"):
+            backend = settings.backend.model_copy(update={"kind": teacher})
+        elif Path(teacher).is_dir():
+            local = settings.backend.local.model_copy(update={"model_dir": Path(teacher)})
+            backend = settings.backend.model_copy(update={"kind": "local", "local": local})
+        else:
+            raise ValueError(f"{teacher!r} is neither a backend kind (tgi, openai, hf, local) nor a model directory")
+        updates["backend"] = backend
+    if unlabeled is not None:
+        updates["unlabeled_file"] = unlabeled
+    if max_unlabeled is not None:
+        updates["max_texts"] = max_unlabeled
+    if not updates:
+        return settings
+    section = settings.trainer.model_copy(update={"teacher": ts.model_copy(update=updates)})
+    out = settings.model_copy(update={"trainer": section})
+    if out.trainer.teacher.backend is not None and out.trainer.teacher.unlabeled_file is None:
+        raise ValueError("--teacher needs --unlabeled (or trainer.teacher.unlabeled_file)")
+    return out
+
+
+def result_table(result: Any) -> Any:
+    """The cycle's verdict as a table: each metric of candidate and champion, and the gate's check on it."""
+    from rich.table import Table
+
+    checks: dict[str, list[Any]] = {}
+    for c in result.decision.checks:
+        checks.setdefault(c.metric, []).append(c)
+    champion = result.champion_metrics or {}
+    verdict = "[green]PROMOTED[/green]" if result.outcome.promoted else "[red]REJECTED[/red]"
+    table = Table(title=f"{result.candidate.version} vs {result.decision.champion_version or 'none'}: {verdict}")
+    for col in ("metric", "candidate", "champion", "delta", "gate"):
+        table.add_column(col, justify="left" if col in ("metric", "gate") else "right")
+    for key in sorted(set(result.evaluation.metrics) | set(champion)):
+        c, p = result.evaluation.metrics.get(key), champion.get(key)
+        mine = checks.get(key)
+        gate = "" if not mine else ("[green]pass[/green]" if all(c.passed for c in mine) else "[red]fail[/red]")
+        table.add_row(
+            key,
+            "-" if c is None else f"{c:.4f}",
+            "-" if p is None else f"{p:.4f}",
+            f"{c - p:+.4f}" if c is not None and p is not None else "-",
+            gate,
+        )
+    return table
 
 
 @app.command("rollback")
@@ -167,19 +238,31 @@ def recipe_cmd(
     refit_heads: Annotated[
         Path | None, typer.Option(help="A finished run directory: refit its heads instead of training.")
     ] = None,
+    refit_after: Annotated[
+        bool, typer.Option("--refit/--no-refit", help="Refit the heads after fine-tuning, in the same run.")
+    ] = False,
 ) -> None:
     """The shipped model's recipe: fine-tune MiniLM + lexicon + heads end to end, export int8 ONNX, score on dev."""
-    from trainer.finetune_encoder import FinetuneConfig, finetune
-    from trainer.finetune_encoder import refit_heads as refit
+    from trainer.local.encoder import FinetuneConfig
+    from trainer.local.progress import Progress
+    from trainer.local.recipe import refit_heads as refit
+    from trainer.local.recipe import run_recipe
 
     if ec_thresholds not in ("balanced", "jaccard", "f1", "floored"):
         raise typer.BadParameter("balanced, jaccard, f1 or floored", param_hint="--ec-thresholds")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     defaults = FinetuneConfig()
     if refit_heads is not None:
-        run_dir = refit(
-            refit_heads, train, dev or train, out, version or defaults.version, {"ec_threshold_rule": ec_thresholds}
-        )
+        with Progress(console) as progress:
+            run_dir = refit(
+                refit_heads,
+                train,
+                dev or train,
+                out,
+                version or defaults.version,
+                {"ec_threshold_rule": ec_thresholds},
+                progress,
+            )
     else:
         cfg = FinetuneConfig(
             epochs=epochs or defaults.epochs,
@@ -191,7 +274,8 @@ def recipe_cmd(
             augment_copies=augment_copies,
             ec_threshold_rule=ec_thresholds,
         )
-        run_dir = finetune(train, dev or train, out, cfg)
+        with Progress(console) as progress:
+            run_dir = run_recipe(train, out, cfg, dev_dir=dev or train, refit=refit_after, progress=progress)
     _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
 
 
@@ -204,7 +288,8 @@ def heads_cmd(
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache (default: trainer.cache_dir).")] = None,
 ) -> None:
     """Train only the multi-task heads over the frozen packaged encoder (torch heads, no ONNX export)."""
-    from trainer.local_heads import LocalTrainConfig, train_local_model
+    from trainer.local.fit import LocalTrainConfig
+    from trainer.local.heads import train_local_model
 
     cfg = LocalTrainConfig(cache_dir=str(cache_dir or TrainerSettings().trainer.cache_dir))
     if version:

@@ -161,29 +161,154 @@ def _merged(*parts: Mapping[tuple[Any, str], Sequence[Any]] | None) -> dict[tupl
 # --- the encoder path -------------------------------------------------------------------------------
 
 
-def train_local_candidate(
-    settings: TrainerSettings,
-    version: str,
-    out_dir: Path,
-    parent: str | None,
-    feedback: Sequence[CuratedItem] = (),
-) -> ModelVersion:
-    """Train the local encoder's heads on the train split plus curated feedback; the model dir carries
-    config, manifest, metrics."""
-    from trainer.local_heads import LocalTrainConfig, train_local_model
-
-    train_dir, _ = settings.resolved_dirs()
-    # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
+def _extra_examples(
+    settings: TrainerSettings, feedback: Sequence[CuratedItem]
+) -> tuple[dict[tuple[Any, str], list[Any]] | None, AAIDSources]:
     aaid = load_aaid_sources(settings.trainer.aaid_files)
-    extra = _merged(aaid.examples, to_semeval_examples(feedback) if feedback else None) or None
-    cfg = LocalTrainConfig(version=version, cache_dir=str(settings.trainer.cache_dir))
-    path = train_local_model(train_dir, None, out_dir, cfg, extra_examples=extra)
+    return _merged(aaid.examples, to_semeval_examples(feedback) if feedback else None) or None, aaid
+
+
+def _local_model_version(path: Path, version: str, parent: str | None, aaid: AAIDSources) -> ModelVersion:
     manifest_path = path / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     if aaid.manifest:
         manifest["aaid"] = aaid.manifest
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return ModelVersion(version=version, kind="local", location=str(path), manifest=manifest, parent=parent)
+
+
+def train_heads_candidate(
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    feedback: Sequence[CuratedItem] = (),
+) -> ModelVersion:
+    """Heads over the frozen packaged encoder (the 1.0.0 recipe, `model: heads`) on the train split plus
+    curated feedback; the model dir carries config, manifest, metrics."""
+    from trainer.local.fit import LocalTrainConfig
+    from trainer.local.heads import train_local_model
+
+    train_dir, _ = settings.resolved_dirs()
+    # No dev dir here: the cycle evaluates every candidate the same way, with AEB, afterwards.
+    extra, aaid = _extra_examples(settings, feedback)
+    cfg = LocalTrainConfig(version=version, cache_dir=str(settings.trainer.cache_dir))
+    path = train_local_model(train_dir, None, out_dir, cfg, extra_examples=extra)
+    return _local_model_version(path, version, parent, aaid)
+
+
+def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Pseudo-labelled targets from the configured teacher backend on unlabeled texts, and their manifest entry."""
+    from trainer.local.teacher import distinct, label, pseudo_targets, read_jsonl_texts
+    from workers.factory import build_backend
+
+    ts = settings.trainer.teacher
+    if ts.backend is None:
+        return None, None
+    if ts.unlabeled_file is None:
+        raise ValueError("a teacher backend needs unlabeled texts: set trainer.teacher.unlabeled_file (--unlabeled)")
+    sample = distinct(read_jsonl_texts(ts.unlabeled_file), ts.max_texts, str(ts.unlabeled_file))
+
+    async def go() -> tuple[str, list[Any]]:
+        async with build_backend(ts.backend) as backend:  # type: ignore[arg-type]
+            with progress.stage("teacher: label texts", len(sample.texts)) as advance:
+                return backend.model_version, await label(backend, sample.texts, ts.batch_size, advance)
+
+    teacher_version, scores = asyncio.run(go())
+    entry = {
+        "backend": ts.backend.kind,
+        "model_version": teacher_version,
+        "model_dir": str(ts.backend.local.model_dir) if ts.backend.kind == "local" else None,
+        "unlabeled": sample.manifest(),
+    }
+    return pseudo_targets(sample.texts, scores), entry
+
+
+def train_local_candidate(
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    feedback: Sequence[CuratedItem] = (),
+    base: ModelVersion | None = None,
+    console: Any = None,
+) -> ModelVersion:
+    """The shipped model's recipe (`model: local`): fine-tune or continue the encoder, distil, refit heads,
+    calibrate, export int8 ONNX, on the train split, AAID files, curated feedback and (with a teacher
+    backend) pseudo-labelled deployment text.
+
+    `base` is the champion (else the served model): a model this recipe made is continued from its
+    weights; one without them (the shipped 2.1.0) teaches a fresh student; see `plan_warm_start`.
+    With a rich `console`, each stage draws a progress bar.
+    """
+    from trainer.local.encoder import FinetuneConfig
+    from trainer.local.progress import Progress
+    from trainer.local.recipe import plan_warm_start, warm_config
+
+    rs = settings.trainer.recipe
+    train_dir, _ = settings.resolved_dirs()
+    extra, aaid = _extra_examples(settings, feedback)
+    base_dir = Path(base.location) if base is not None and base.kind == "local" and base.location else None
+    warm = plan_warm_start(base_dir)
+    log.info("warm start: %s", warm.reason)
+    cfg = FinetuneConfig(
+        version=version,
+        epochs=rs.epochs,
+        batch_size=rs.batch_size,
+        encoder_layers=rs.encoder_layers,
+        augment_copies=rs.augment_copies,
+        ec_threshold_rule=rs.ec_threshold_rule,
+        max_train_texts=rs.max_train_texts,
+    )
+    cfg = warm_config(cfg, warm, rs.warm_epochs)
+    with Progress(console) as progress:
+        return _run_recipe(settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, progress)
+
+
+def _run_recipe(
+    settings: TrainerSettings,
+    version: str,
+    out_dir: Path,
+    parent: str | None,
+    base: ModelVersion | None,
+    base_dir: Path | None,
+    warm: Any,
+    cfg: Any,
+    extra: dict[tuple[Any, str], list[Any]] | None,
+    aaid: AAIDSources,
+    progress: Any,
+) -> ModelVersion:
+    from trainer.local.recipe import run_recipe
+
+    rs = settings.trainer.recipe
+    train_dir, _ = settings.resolved_dirs()
+    pseudo, teacher_entry = _teacher_targets(settings, progress)
+    record: dict[str, Any] = {
+        "warm_start": {"mode": warm.mode, "from": base.version if base_dir and base else None, "reason": warm.reason},
+        "distilled_from": {"version": base.version, "model_dir": str(base_dir)} if warm.teacher_dir and base else None,
+        "extra_examples": sum(len(v) for v in (extra or {}).values()),
+    }
+    if teacher_entry is not None:
+        record["teacher"] = teacher_entry
+    path = run_recipe(
+        train_dir,
+        out_dir,
+        cfg,
+        extra_examples=extra,
+        pseudo=pseudo,
+        init_state=warm.init_state,
+        refit=rs.refit_heads,
+        progress=progress,
+        manifest_extra=record,
+    )
+    return _local_model_version(path, version, parent, aaid)
+
+
+def trainer_for(settings: TrainerSettings) -> CandidateTrainer:
+    """The cycle's trainer for `trainer.model`."""
+    return {"local": train_local_candidate, "heads": train_heads_candidate, "lora": train_lora_candidate}[
+        settings.trainer.model
+    ]
 
 
 def train_lora_candidate(
@@ -341,11 +466,15 @@ def _train(
     out_dir: Path,
     parent: str | None,
     feedback: Sequence[CuratedItem],
+    base: ModelVersion | None = None,
 ) -> tuple[ModelVersion, bool]:
-    """Train, handing over feedback when the trainer takes it; returns (model, whether feedback was used)."""
-    if feedback and "feedback" in inspect.signature(trainer).parameters:
-        return cast(FeedbackTrainer, trainer)(settings, version, out_dir, parent, feedback), True
-    return trainer(settings, version, out_dir, parent), False
+    """Train, handing over feedback and the model to start from when the trainer takes them;
+    returns (model, whether feedback was used)."""
+    params = inspect.signature(trainer).parameters
+    kwargs: dict[str, Any] = {"base": base} if "base" in params else {}
+    if feedback and "feedback" in params:
+        return cast(FeedbackTrainer, trainer)(settings, version, out_dir, parent, feedback, **kwargs), True
+    return trainer(settings, version, out_dir, parent, **kwargs), False
 
 
 def _record_feedback_manifest(out_dir: Path, entry: Mapping[str, Any]) -> None:
@@ -445,7 +574,7 @@ def settings_registry(settings: TrainerSettings) -> AbstractAsyncContextManager[
 async def run_once(
     settings: TrainerSettings,
     *,
-    trainer: CandidateTrainer = train_local_candidate,
+    trainer: CandidateTrainer | None = None,
     evaluator: Evaluator = evaluate_with_aeb,
     golden_evaluator: DatasetEvaluator = evaluate_dataset,
     registry: Registry | None = None,
@@ -474,6 +603,8 @@ async def run_once(
                 echo=echo,
                 now=now,
             )
+    if trainer is None:
+        trainer = trainer_for(settings)
     if served is None:
         served = served_model(settings.backend)
     if feedback is None:
@@ -494,8 +625,10 @@ async def run_once(
         version = f"{new_version_name(settings.trainer.model, now)}.{n}"
     out_dir = (settings.trainer.models_dir / version).resolve()
     echo(f"training {version} (parent: {champion.version if champion else 'none'}) into {out_dir}")
+    # The champion is where a warm start begins; before the first champion, the served model is.
+    base = champion or served
     candidate, used = await asyncio.to_thread(
-        _train, trainer, settings, version, out_dir, champion.version if champion else None, feedback.training
+        _train, trainer, settings, version, out_dir, champion.version if champion else None, feedback.training, base
     )
     fb_entry: dict[str, Any] = dict(feedback.counts) or {"used": 0, "held_out": 0, "rejected": 0, "source": "none"}
     if feedback.training and not used:
@@ -570,7 +703,7 @@ async def run_every(
     settings: TrainerSettings,
     every_s: float,
     *,
-    trainer: CandidateTrainer = train_local_candidate,
+    trainer: CandidateTrainer | None = None,
     evaluator: Evaluator = evaluate_with_aeb,
     golden_evaluator: DatasetEvaluator = evaluate_dataset,
     served: ModelVersion | None = None,

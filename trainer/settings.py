@@ -60,6 +60,36 @@ class FeedbackSection(BaseModel):
     texts_file: Path | None = None
 
 
+class RecipeSection(BaseModel):
+    """The shipped model's recipe as the cycle runs it (`model: local`); defaults made 2.1.0."""
+
+    #: Encoder layers kept from MiniLM's 6 when training from scratch (a warm start keeps the champion's).
+    encoder_layers: int = Field(default=3, ge=0, le=6)
+    #: Fine-tuning epochs from scratch, and when continuing from the champion's weights.
+    epochs: int = Field(default=3, ge=1)
+    warm_epochs: int = Field(default=1, ge=1)
+    #: Word-dropout copies per training text, labelled by the teacher (the champion) only.
+    augment_copies: int = Field(default=1, ge=0)
+    #: Refit the heads on the fine-tuned encoder's features (recovers E-c).
+    refit_heads: bool = True
+    ec_threshold_rule: Literal["balanced", "jaccard", "f1", "floored"] = "floored"
+    batch_size: int = Field(default=32, ge=1)
+    #: Train on at most N texts of the train split (0: all); tests and quick checks.
+    max_train_texts: int = Field(default=0, ge=0)
+
+
+class TeacherSection(BaseModel):
+    """Distillation from a stronger backend on unlabeled deployment text (off unless `backend` is set)."""
+
+    #: The teacher (an EmoLLMs model behind TGI/vLLM, or a local model directory).
+    backend: BackendSettings | None = None
+    #: JSONL of `{"text": ...}` lines (e.g. the input topic's events) to sample from.
+    unlabeled_file: Path | None = None
+    #: Distinct texts labelled per cycle (deduplicated by text hash, first come first kept).
+    max_texts: int = Field(default=5000, ge=1)
+    batch_size: int = Field(default=32, ge=1)
+
+
 class TrainerSection(BaseModel):
     #: Root of the SemEval-2018-style files; train and eval default to it (the split is in the file names).
     data_dir: Path | None = None
@@ -68,8 +98,9 @@ class TrainerSection(BaseModel):
     eval_split: Literal["dev", "test"] = "dev"
     #: Where versioned model directories and `registry.json` live.
     models_dir: Path = Path("models")
-    #: Which model family the run trains: the CPU encoder heads, or a LoRA adapter on a causal LM.
-    model: Literal["local", "lora"] = "local"
+    #: Which model family the run trains: the CPU model by the shipped recipe (`local`), heads over the
+    #: frozen encoder (`heads`, the 1.0.0 recipe: minutes, weaker), or a LoRA adapter on a causal LM.
+    model: Literal["local", "heads", "lora"] = "local"
     #: Cap on training examples per task file (None: all); keeps CPU runs short.
     max_train_examples: int | None = Field(default=None, ge=1)
     #: Cap on evaluation examples per task (None: all).
@@ -86,6 +117,8 @@ class TrainerSection(BaseModel):
     cache_dir: Path = Path.home() / ".cache" / "emostream"
     k8s: K8sSettings = K8sSettings()
     lora: LoraSection = LoraSection()
+    recipe: RecipeSection = RecipeSection()
+    teacher: TeacherSection = TeacherSection()
     feedback: FeedbackSection = FeedbackSection()
 
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS
-from trainer import distill
-from trainer import local_heads as lh
-from trainer.finetune_encoder import FinetuneConfig, finetune
+from trainer.local import distill
+from trainer.local import targets as lh
+from trainer.local.encoder import FinetuneConfig
+from trainer.local.recipe import finetune
 from workers.backends.local import LocalBackend
 from workers.backends.local_config import SHIPPED_MODEL_DIR
 
@@ -76,7 +77,7 @@ def test_copies_carry_no_gold_labels() -> None:
         e_c=np.ones((1, 11), dtype=np.float32),
         e_c_mask=np.ones(1, dtype=bool),
     )
-    t = distill.targets_with_copies(base, ["b", "c"])
+    t = lh.targets_with_copies(base, ["b", "c"])
     assert t.texts == ["a", "b", "c"]
     assert np.isnan(t.ei_reg[1:]).all() and (t.ei_oc[1:] == -1).all() and np.isnan(t.v_reg[1:]).all()
     assert (t.v_oc[1:] == -1).all() and not t.e_c_mask[1:].any()

@@ -217,7 +217,9 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
         primary_metric="ei-reg.pearson_mean",
     )
     s = TrainerSettings(
-        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", cache_dir=tmp_path / "cache", gate=gate),
+        trainer=TrainerSection(
+            data_dir=data, models_dir=tmp_path / "models", cache_dir=tmp_path / "cache", gate=gate, model="heads"
+        ),
         cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None),
     )
 
@@ -263,7 +265,7 @@ async def test_fresh_deployment_never_replaces_the_shipped_model_with_a_worse_on
     _write_semeval(data, "dev", repeat=1)
     gate = GateConfig(tolerances={"ei-reg.pearson_mean": 0.02, "v-reg.pearson": 0.02, "e-c.jaccard": 0.02})
     s = TrainerSettings(
-        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate),
+        trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate, model="heads"),
         cache=CacheSettings(redis_url=SecretStr(redis_url)),
     )
     scored: list[str] = []
@@ -367,13 +369,13 @@ async def test_the_cycle_trains_on_aaid_files_and_records_them_in_the_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
-    from trainer.run import train_local_candidate
+    from trainer.run import train_heads_candidate
 
     data = tmp_path / "data"
     _write_semeval(data, "train", repeat=1)
     files = _write_aaid(tmp_path / "aaid")
     s = TrainerSettings(trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", aaid_files=list(files)))
-    model = train_local_candidate(s, "v1", tmp_path / "models" / "v1", None)
+    model = train_heads_candidate(s, "v1", tmp_path / "models" / "v1", None)
     on_disk = json.loads((Path(model.location) / "manifest.json").read_text())
     assert on_disk["extra_examples"] == 3  # two EI-reg + one E-c example from the AAID files
     assert [e["file"] for e in on_disk["aaid"]] == [str(f) for f in files]

@@ -77,6 +77,7 @@ def _settings(tmp_path: Path, redis_url: str | None, gate: GateConfig, **fb: obj
         models_dir=tmp_path / "models",
         cache_dir=tmp_path / "cache",
         gate=gate,
+        model="heads",  # the cycle's feedback mechanics; the recipe trainer is tested in test_run_recipe.py
         feedback=FeedbackSection(**fb),  # type: ignore[arg-type]
     )
     return TrainerSettings(trainer=section, cache=CacheSettings(redis_url=SecretStr(redis_url) if redis_url else None))

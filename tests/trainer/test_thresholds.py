@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer import local_heads as lh
+from trainer.local import calibrate as lh
 
 
 def _data(seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:

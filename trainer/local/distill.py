@@ -6,7 +6,7 @@ model directory) gives every head a soft target on every text, and on
 perturbed copies of the training texts that carry no gold at all. That is how
 a 3-layer student keeps most of a 6-layer teacher's quality at twice the speed.
 
-Pure parts (`augment`, `targets_with_copies`) are plain numpy; the loss is torch.
+`augment` is plain numpy; the loss is torch; the targets of copies are `targets.targets_with_copies`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from . import local_heads as lh
 
 
 def augment(texts: list[str], copies: int, drop: float, rng: np.random.Generator) -> list[str]:
@@ -32,20 +30,6 @@ def augment(texts: list[str], copies: int, drop: float, rng: np.random.Generator
             keep = [w for w in words if rng.random() >= drop]
             out.append(" ".join(keep) if keep else t)
     return out
-
-
-def targets_with_copies(t: lh.Targets, extra_texts: list[str]) -> lh.Targets:
-    """`t` followed by `extra_texts` with no gold labels (NaN / -1 / masked out)."""
-    k = len(extra_texts)
-    return lh.Targets(
-        texts=[*t.texts, *extra_texts],
-        ei_reg=np.concatenate([t.ei_reg, np.full((k, t.ei_reg.shape[1]), np.nan, dtype=np.float32)]),
-        ei_oc=np.concatenate([t.ei_oc, np.full((k, t.ei_oc.shape[1]), -1, dtype=np.int64)]),
-        v_reg=np.concatenate([t.v_reg, np.full(k, np.nan, dtype=np.float32)]),
-        v_oc=np.concatenate([t.v_oc, np.full(k, -1, dtype=np.int64)]),
-        e_c=np.concatenate([t.e_c, np.zeros((k, t.e_c.shape[1]), dtype=np.float32)]),
-        e_c_mask=np.concatenate([t.e_c_mask, np.zeros(k, dtype=bool)]),
-    )
 
 
 def teacher_logits(teacher_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:

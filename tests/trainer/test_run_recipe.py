@@ -1,0 +1,151 @@
+"""The cycle trains the shipped recipe: warm start from the champion, distillation from a teacher backend on
+unlabeled deployment text, and the final verdict table."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from schemas.annotation import AffectScores
+from tests.trainer.test_finetune_encoder import write_semeval
+from trainer.cli import result_table
+from trainer.gate import GateConfig
+from trainer.local.recipe import TORCH_STATE, plan_warm_start
+from trainer.local.teacher import distinct, pseudo_targets, read_jsonl_texts
+from trainer.run import run_once, train_local_candidate
+from trainer.settings import RecipeSection, TeacherSection, TrainerSection, TrainerSettings
+from workers.backends.local_config import SHIPPED_MODEL_DIR
+from workers.config import BackendSettings, LocalBackendSettings
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+# --- pure parts ---------------------------------------------------------------------------------------
+
+
+def _model_dir(root: Path, *, onnx: bool, torch_state: bool) -> Path:
+    root.mkdir(parents=True)
+    extra = {"format": "onnx", "graph": "model.int8.onnx", "train_config": {"encoder_layers": 1}} if onnx else {}
+    (root / "config.json").write_text(json.dumps({"version": "x", "extra": extra}))
+    if torch_state:
+        (root / TORCH_STATE).write_bytes(b"weights")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("case", "mode", "teaches"),
+    [
+        ("none", "scratch", False),  # no champion: packaged encoder, gold labels only
+        ("heads", "scratch", False),  # a frozen-encoder heads model is no starting point for this student
+        ("onnx", "distil", True),  # the shipped 2.1.0: no torch weights, so it teaches a fresh student
+        ("onnx+torch", "continue", True),  # a model this recipe made: continue from it, distilled from it
+    ],
+)
+def test_warm_start_follows_what_the_champion_keeps(tmp_path: Path, case: str, mode: str, teaches: bool) -> None:
+    shapes = {"heads": (False, False), "onnx": (True, False), "onnx+torch": (True, True)}
+    base = None if case == "none" else _model_dir(tmp_path / "m", onnx=shapes[case][0], torch_state=shapes[case][1])
+    warm = plan_warm_start(base)
+    assert warm.mode == mode
+    assert (warm.teacher_dir == base) is teaches or base is None
+    assert (warm.init_state is not None) is (mode == "continue")
+
+
+def test_the_shipped_model_keeps_no_torch_weights_so_it_teaches() -> None:
+    assert plan_warm_start(SHIPPED_MODEL_DIR).mode == "distil"
+
+
+def test_unlabeled_texts_are_deduplicated_by_normalised_text_and_capped(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        {"id": "1", "text": "I love this"},
+        {"id": "2", "text": "I  love   this "},  # the same text once normalised
+        "not json",
+        {"id": "3", "text": "   "},
+        {"id": "4", "text": "so sad today"},
+        {"id": "5", "text": "never kept: over the cap"},
+    ]
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    got = distinct(read_jsonl_texts(path), cap=2, source=str(path))
+    assert got.texts == ("I love this", "so sad today")
+    assert (got.read, got.duplicates) == (4, 1)
+    assert got.manifest()["kept"] == 2 and len(got.digest) == 64
+
+
+def test_pseudo_targets_label_what_the_teacher_answered_and_mask_the_rest() -> None:
+    full = AffectScores(
+        valence=0.8,
+        valence_class=2,
+        emotion_intensity={"anger": 0.1, "fear": 0.2, "joy": 0.9, "sadness": 0.0},
+        emotion_class={"anger": 0, "fear": 0, "joy": 3, "sadness": 0},
+        emotions=["joy", "optimism"],
+    )
+    t = pseudo_targets(["a", "b"], [full, AffectScores(valence=0.2)])
+    assert t.v_oc[0] == 5 and t.ei_oc[0, 2] == 3 and t.e_c_mask[0] and t.e_c[0].sum() == 2
+    assert t.v_reg[1] == pytest.approx(0.2) and np.isnan(t.ei_reg[1]).all() and (t.ei_oc[1] == -1).all()
+    assert t.v_oc[1] == -1 and not t.e_c_mask[1]
+
+
+# --- end to end on CPU: the recipe through run_once, a teacher backend, then a warm start -------------------
+
+
+async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_its_candidate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    write_semeval(data, "train")
+    write_semeval(data, "dev")
+    unlabeled = tmp_path / "events.jsonl"
+    texts = ["I am furious about the rent", "I am furious about the rent", "what a joyful morning", "I feel so low"]
+    unlabeled.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
+    teacher = BackendSettings(kind="local", local=LocalBackendSettings(model_dir=SHIPPED_MODEL_DIR))
+    gate = GateConfig(tolerances={"ei-reg.pearson_mean": 0.05, "v-reg.pearson": 0.05}, primary_metric="v-reg.pearson")
+    s = TrainerSettings(
+        trainer=TrainerSection(
+            data_dir=data,
+            models_dir=tmp_path / "models",
+            gate=gate,
+            recipe=RecipeSection(encoder_layers=1, epochs=1, warm_epochs=1, augment_copies=1, batch_size=16),
+            teacher=TeacherSection(backend=teacher, unlabeled_file=unlabeled, max_texts=10),
+        )
+    )
+
+    out: list[str] = []
+    first = await run_once(s, echo=out.append, now=T0)
+    served = first.decision.champion_version
+    assert served is not None and served.startswith("served-emostream-local-minilm-2.1.0+")
+    model_dir = Path(first.candidate.location)
+    for name in ("model.int8.onnx", TORCH_STATE, "config.json", "manifest.json", "metrics.json", "gate.json"):
+        assert (model_dir / name).is_file(), name
+    manifest = first.candidate.manifest
+    # the served 2.1.0 keeps no torch weights: a fresh 1-layer student distilled from its graph
+    assert manifest["warm_start"]["mode"] == "distil" and manifest["distilled_from"]["version"] == served
+    assert manifest["teacher"]["model_version"].startswith("2.1.0+")
+    assert manifest["teacher"]["unlabeled"] == {**manifest["teacher"]["unlabeled"], "read": 4, "kept": 3}
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert {"data", "teacher: label texts", "fine-tune epoch 1/1", "refit heads", "calibrate"} <= set(
+        metrics["stage_seconds"]
+    )
+    assert first.evaluation.metrics["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
+
+    console = Console(record=True, width=120)
+    console.print(result_table(first))
+    rendered = console.export_text()
+    assert "v-reg.pearson" in rendered and ("PROMOTED" in rendered) is first.outcome.promoted
+    assert ("fail" in rendered) is (not first.outcome.promoted)
+
+    # The next cycle's base is a model this recipe made: it continues from its weights, in fewer epochs.
+    no_teacher = s.model_copy(update={"trainer": s.trainer.model_copy(update={"teacher": TeacherSection()})})
+    second = train_local_candidate(
+        no_teacher, "v2", tmp_path / "models" / "v2", first.candidate.version, base=first.candidate
+    )
+    m2 = second.manifest
+    assert m2["warm_start"] == {**m2["warm_start"], "mode": "continue", "from": first.candidate.version}
+    cfg2 = json.loads((Path(second.location) / "config.json").read_text())["extra"]["train_config"]
+    assert cfg2["encoder_layers"] == 1 and cfg2["epochs"] == 1 and cfg2["teacher_dir"] == str(model_dir)
+    assert "teacher" not in m2

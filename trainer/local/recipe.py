@@ -1,0 +1,269 @@
+"""The shipped model's recipe: fine-tune (or continue) the encoder, distil, refit heads, calibrate, export.
+
+Reads top to bottom: data (SemEval-2018 train; a seeded 10% of it held out for early stopping,
+ordinal cut-points and E-c thresholds), fit (all task families jointly), evaluate on dev, then
+export one int8 ONNX graph (encoder, pooling and heads) that the `local` backend serves.
+
+    emostream trainer recipe --train DATA_DIR --out runs/local-v2
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from schemas.tasks import TaskFamily
+
+from ..semeval import SemEvalExample, read_semeval_dir
+from .calibrate import calibrate, score_calibrated
+from .encoder import FinetuneConfig, build_model, fit, sentence_features
+from .export import export_onnx
+from .fit import LocalTrainConfig, fit_heads
+from .progress import Progress
+from .targets import Targets, build_targets, concat, subset
+from .targets import manifest as data_manifest
+
+log = logging.getLogger(__name__)
+
+
+#: Weights of a model's encoder and heads, kept beside its graph so the next cycle can continue from them.
+TORCH_STATE = "torch_state.safetensors"
+#: Fields of `FinetuneConfig` that fix the shape of the weights: a warm start takes them from the champion.
+ARCHITECTURE = ("encoder_layers", "hidden", "use_lexicon", "max_length")
+
+Extra = Mapping[tuple[TaskFamily, str], Sequence[SemEvalExample]]
+
+
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """Where a cycle's student starts and whom it learns from, and why."""
+
+    #: Continue from these weights (None: the packaged encoder and fresh heads).
+    init_state: Path | None
+    #: Distil from this model directory's outputs (None: gold labels only).
+    teacher_dir: Path | None
+    reason: str
+
+    @property
+    def mode(self) -> str:
+        return "continue" if self.init_state else ("distil" if self.teacher_dir else "scratch")
+
+
+def plan_warm_start(base_dir: Path | None) -> WarmStart:
+    """How a cycle starts from the champion's model directory (pure apart from reading its config).
+
+    A model this recipe trained keeps its torch weights: continue from them, distilling from the
+    same model so new data moves it without forgetting the rest. An exported model without them
+    (the shipped 2.1.0) can still teach: a fresh student distils from its graph's outputs. Anything
+    else (heads over the frozen encoder, an LLM) is no starting point for this student.
+    """
+    if base_dir is None:
+        return WarmStart(None, None, "no champion: trained from the packaged encoder on gold labels")
+    cfg_path = base_dir / "config.json"
+    extra = json.loads(cfg_path.read_text()).get("extra", {}) if cfg_path.is_file() else {}
+    if extra.get("format") != "onnx":
+        return WarmStart(None, None, f"{base_dir} is not an exported local model: trained from the packaged encoder")
+    if (base_dir / TORCH_STATE).is_file() and isinstance(extra.get("train_config"), dict):
+        return WarmStart(base_dir / TORCH_STATE, base_dir, f"continued from {base_dir}'s weights, distilled from it")
+    return WarmStart(None, base_dir, f"{base_dir} keeps no torch weights: a fresh student distilled from its outputs")
+
+
+def warm_config(cfg: FinetuneConfig, warm: WarmStart, warm_epochs: int) -> FinetuneConfig:
+    """`cfg` as the warm start needs it: the champion's architecture and fewer epochs when continuing,
+    the teacher set, and no word-dropout copies without a teacher (they have no labels)."""
+    if warm.init_state is not None:
+        saved = json.loads((warm.init_state.parent / "config.json").read_text())["extra"]["train_config"]
+        cfg = replace(cfg, epochs=warm_epochs, **{k: saved[k] for k in ARCHITECTURE if k in saved})
+    if warm.teacher_dir is not None:
+        return replace(cfg, teacher_dir=str(warm.teacher_dir))
+    return replace(cfg, augment_copies=0) if not cfg.teacher_dir else cfg
+
+
+def finetune(train_dir: Path, dev_dir: Path | None, out_dir: Path, cfg: FinetuneConfig | None = None) -> Path:
+    """Train, calibrate on the holdout, export the int8 graph, and score the exported graph on dev."""
+    return run_recipe(train_dir, out_dir, cfg or FinetuneConfig(), dev_dir=dev_dir, refit=False)
+
+
+def run_recipe(
+    train_dir: Path,
+    out_dir: Path,
+    cfg: FinetuneConfig,
+    *,
+    dev_dir: Path | None = None,
+    extra_examples: Extra | None = None,
+    pseudo: Targets | None = None,
+    init_state: Path | None = None,
+    refit: bool = True,
+    progress: Progress | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """The whole recipe: data, fine-tune (from `init_state` if given; distilled when `cfg.teacher_dir`),
+    refit the heads, calibrate and score through the exported int8 graph, write the model directory.
+
+    `extra_examples` (AAID files, curated feedback) join the train split after the files, so a
+    feedback label replaces a file's label for the same text; `pseudo` (texts a teacher backend
+    labelled) joins the fit part only, never the holdout that calibrates and selects.
+    """
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    with progress.stage("data", 1):
+        train, hold = split_data(train_dir, cfg, extra_examples)
+        if pseudo is not None and pseudo.texts:
+            train = concat(train, pseudo)
+    model, tokenizer, _ = fit(cfg, train, hold, init_state=init_state, progress=progress)
+    if refit:
+        _refit(model, tokenizer, cfg, train, hold, progress)
+    return package(
+        model,
+        tokenizer,
+        cfg,
+        train,
+        hold,
+        train_dir,
+        dev_dir,
+        out_dir,
+        t0,
+        progress=progress,
+        manifest_extra=manifest_extra,
+    )
+
+
+def split_data(train_dir: Path, cfg: FinetuneConfig, extra_examples: Extra | None = None) -> tuple[Targets, Targets]:
+    """(fit, holdout) from the train split: a seeded permutation, the same in every run with the same seed."""
+    files = read_semeval_dir(train_dir, "train")
+    for key, examples in (extra_examples or {}).items():
+        files[key] = [*files.get(key, []), *examples]
+    data = build_targets(files)
+    rng = np.random.default_rng(cfg.seed)
+    perm = rng.permutation(len(data.texts))
+    n_hold = int(len(perm) * cfg.holdout_fraction)
+    fit_idx = perm[n_hold:]
+    if cfg.max_train_texts:
+        fit_idx = fit_idx[: cfg.max_train_texts]
+        n_hold = min(n_hold, max(50, cfg.max_train_texts // 4))
+    return subset(data, fit_idx), subset(data, perm[:n_hold])
+
+
+def package(
+    model: Any,
+    tokenizer: Any,
+    cfg: FinetuneConfig,
+    train: Targets,
+    hold: Targets,
+    train_dir: Path,
+    dev_dir: Path | None,
+    out_dir: Path,
+    t0: float,
+    *,
+    progress: Progress | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Export the int8 graph, calibrate on the holdout through it, score it on dev, write the model directory."""
+    from safetensors.torch import save_file
+
+    from workers.backends.local_model import LocalModelConfig
+    from workers.backends.onnx_model import OnnxAffectModel
+
+    progress = progress or Progress()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with progress.stage("export int8 ONNX", 1):
+        # The torch weights stay beside the graph: the next cycle continues from them, and heads can be refit
+        # on them without retraining. The workers never read them.
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / TORCH_STATE))
+        graph = export_onnx(model, tokenizer, out_dir)
+        tokenizer.save_pretrained(str(out_dir / "tokenizer"))
+
+    # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
+    served = OnnxAffectModel(out_dir, graph.name, cfg.max_length, use_lexicon=cfg.use_lexicon)
+    with progress.stage("calibrate", 1):
+        hold_pred = served.logits(hold.texts)
+        cal = calibrate(hold_pred, hold, cfg.ec_threshold_rule)
+    metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal)}
+    manifest: dict[str, Any] = {
+        "train": data_manifest(train_dir, "train"),
+        "train_texts": len(train.texts),
+        "holdout_texts": len(hold.texts),
+        **(manifest_extra or {}),
+    }
+    if dev_dir is not None:
+        with progress.stage("evaluate dev", 1):
+            dev = build_targets(read_semeval_dir(dev_dir, "dev"))
+            metrics_out["dev"] = score_calibrated(served.logits(dev.texts), dev, cal)
+        manifest["dev"] = data_manifest(dev_dir, "dev")
+        manifest["dev_texts"] = len(dev.texts)
+    served.close()
+    metrics_out["train_seconds"] = round(time.perf_counter() - t0, 1)
+    metrics_out["stage_seconds"] = dict(progress.seconds)
+    LocalModelConfig(
+        name=cfg.name,
+        version=cfg.version,
+        max_length=cfg.max_length,
+        hidden=cfg.hidden,
+        dropout=cfg.dropout,
+        ec_thresholds=cal["ec_thresholds"],
+        extra={
+            "format": "onnx",
+            "graph": graph.name,
+            "use_lexicon": cfg.use_lexicon,
+            "ei_oc_cutpoints": cal["ei_oc_cutpoints"],
+            "v_oc_cutpoints": cal["v_oc_cutpoints"],
+            "train_config": asdict(cfg),
+            "lexicon": "VADER (vaderSentiment, MIT)" if cfg.use_lexicon else None,
+        },
+    ).dump(out_dir)
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics_out, indent=2, sort_keys=True) + "\n")
+    return out_dir
+
+
+def _refit(model: Any, tokenizer: Any, cfg: FinetuneConfig, train: Targets, hold: Targets, progress: Progress) -> None:
+    """Replace `model.heads` by heads refit on its frozen encoder's features (early-stopped on the holdout).
+
+    Joint fine-tuning serves the intensity tasks best; a long head-only fit with
+    early stopping on the holdout recovers what E-c lost to the shared objective.
+    """
+    from workers.lexicon import lexicon_features
+
+    if not cfg.use_lexicon:
+        raise ValueError("refitting heads expects a model trained with lexicon features")
+    with progress.stage("refit: features", 1):
+        f_train = sentence_features(model, tokenizer, train.texts, lexicon_features(train.texts), cfg.max_length)
+        f_hold = sentence_features(model, tokenizer, hold.texts, lexicon_features(hold.texts), cfg.max_length)
+    head_cfg = LocalTrainConfig(hidden=cfg.hidden, dropout=0.2, seed=cfg.seed)
+    heads, scores = fit_heads(head_cfg, f_train, train, f_hold, hold, progress, stage="refit heads")
+    log.info("refit heads: holdout %s", json.dumps({k: round(v, 3) for k, v in scores.items() if k.count(".") == 1}))
+    model.heads = heads
+    model.eval()
+
+
+def refit_heads(
+    run_dir: Path,
+    train_dir: Path,
+    dev_dir: Path | None,
+    out_dir: Path,
+    version: str,
+    overrides: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Refit all heads of a finished run on its frozen fine-tuned encoder's features, then package as usual."""
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    progress = progress or Progress()
+    t0 = time.perf_counter()
+    saved = json.loads((run_dir / "config.json").read_text())["extra"]["train_config"]
+    cfg = FinetuneConfig(**{**saved, "version": version, **(overrides or {})})
+    model = build_model(cfg)
+    model.load_state_dict(load_file(str(run_dir / TORCH_STATE)))
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "tokenizer"), local_files_only=True)
+    with progress.stage("data", 1):
+        train, hold = split_data(train_dir, cfg)
+    _refit(model, tokenizer, cfg, train, hold, progress)
+    return package(model, tokenizer, cfg, train, hold, train_dir, dev_dir, out_dir, t0, progress=progress)
