@@ -50,8 +50,8 @@ def targets_with_copies(t: lh.Targets, extra_texts: list[str]) -> lh.Targets:
 
 def teacher_logits(teacher_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:
     """The teacher's raw head outputs for `texts`, served exactly as in production (its own ONNX graph)."""
-    from workers.backends.local_config import LocalModelConfig
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.config import LocalModelConfig
+    from workers.local_model.onnx import OnnxAffectModel
 
     with OnnxAffectModel.from_config(teacher_dir, LocalModelConfig.load(teacher_dir)) as model:
         return model.logits(texts, batch_size=128)

@@ -24,7 +24,7 @@ import numpy as np
 from schemas.tasks import EC_LABELS
 
 # The graph's output order is the serving side's contract; training and export follow it.
-from workers.backends.onnx_model import OUTPUT_NAMES
+from workers.local_model.config import HEAD_NAMES as OUTPUT_NAMES
 
 from . import local_heads as lh
 from .semeval import read_semeval_dir
@@ -77,8 +77,8 @@ def build_model(cfg: FinetuneConfig) -> Any:
     from torch import nn
     from transformers import AutoModel
 
-    from workers.backends.local_model import AffectHeads, packaged_encoder_dir
-    from workers.lexicon import N_LEXICON_FEATURES
+    from workers.local_model.heads import AffectHeads, packaged_encoder_dir
+    from workers.local_model.lexicon import N_LEXICON_FEATURES
 
     class AffectModel(nn.Module):
         """Encoder -> mean pooling -> L2 norm -> [lexicon features] -> heads; one graph for export."""
@@ -148,8 +148,8 @@ def fit(cfg: FinetuneConfig, train: lh.Targets, hold: lh.Targets) -> tuple[Any, 
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-    from workers.backends.local_model import packaged_encoder_dir
-    from workers.lexicon import lexicon_features
+    from workers.local_model.heads import packaged_encoder_dir
+    from workers.local_model.lexicon import lexicon_features
 
     torch.manual_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)
@@ -335,7 +335,7 @@ def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True
     """One graph from token ids to all head outputs; int8 dynamic quantisation of its matmuls."""
     import torch
 
-    from workers.lexicon import N_LEXICON_FEATURES
+    from workers.local_model.lexicon import N_LEXICON_FEATURES
 
     enc = tokenizer(["an example", "another, longer example text"], padding=True, return_tensors="pt")
     lex = torch.zeros(2, N_LEXICON_FEATURES)
@@ -412,8 +412,8 @@ def package(
     """Export the int8 graph, calibrate on the holdout through it, score it on dev, write the model directory."""
     from safetensors.torch import save_file
 
-    from workers.backends.local_model import LocalModelConfig
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.config import VADER_LEXICON, LocalModelConfig
+    from workers.local_model.onnx import OnnxAffectModel
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # The torch weights stay beside the run (not shipped): heads can be refit on them without retraining.
@@ -445,15 +445,13 @@ def package(
         hidden=cfg.hidden,
         dropout=cfg.dropout,
         ec_thresholds=cal["ec_thresholds"],
-        extra={
-            "format": "onnx",
-            "graph": graph.name,
-            "use_lexicon": cfg.use_lexicon,
-            "ei_oc_cutpoints": cal["ei_oc_cutpoints"],
-            "v_oc_cutpoints": cal["v_oc_cutpoints"],
-            "train_config": asdict(cfg),
-            "lexicon": "VADER (vaderSentiment, MIT)" if cfg.use_lexicon else None,
-        },
+        format="onnx",
+        graph_file=graph.name,
+        use_lexicon=cfg.use_lexicon,
+        lexicon=VADER_LEXICON if cfg.use_lexicon else None,
+        ei_oc_cutpoints=cal["ei_oc_cutpoints"],
+        v_oc_cutpoints=cal["v_oc_cutpoints"],
+        train_config=asdict(cfg),
     ).dump(out_dir)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(metrics_out, indent=2, sort_keys=True) + "\n")
@@ -500,10 +498,11 @@ def refit_heads(
     from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
-    from workers.lexicon import lexicon_features
+    from workers.local_model.config import LocalModelConfig
+    from workers.local_model.lexicon import lexicon_features
 
     t0 = time.perf_counter()
-    saved = json.loads((run_dir / "config.json").read_text())["extra"]["train_config"]
+    saved = LocalModelConfig.load(run_dir).train_config
     cfg = FinetuneConfig(**{**saved, "version": version, **(overrides or {})})
     if not cfg.use_lexicon:
         raise ValueError("refit_heads expects a run trained with lexicon features")

@@ -11,8 +11,8 @@ import pytest
 
 from schemas.annotation import AffectScores
 from schemas.tasks import EC_LABELS, EI_EMOTIONS, TaskFamily
-from workers.backends.local import LocalBackend
 from workers.errors import BackendError
+from workers.local_model import LocalBackend
 
 _shared: LocalBackend | None = None
 

@@ -13,11 +13,11 @@ import pytest
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS, TaskFamily
 from workers.backend import Backend
-from workers.backends.local import LocalBackend, decode_outputs
-from workers.backends.local_config import SHIPPED_MODEL_DIR, model_digest
 from workers.config import BackendSettings, LocalBackendSettings
 from workers.errors import ModelLoadError
 from workers.factory import build_backend
+from workers.local_model import LocalBackend, decode_outputs
+from workers.local_model.config import SHIPPED_MODEL_DIR, model_digest
 
 from .conftest import shared_local_backend
 
@@ -240,7 +240,7 @@ def test_build_backend_local_honours_the_model_dir(tmp_path: Path) -> None:
 
 
 def test_parallel_batches_keep_every_text_in_its_input_order() -> None:
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.onnx import OnnxAffectModel
 
     texts = [f"{'so ' * (i % 7)}text {i} feels {['great', 'awful', 'scary', 'sad'][i % 4]}" for i in range(150)]
     one = OnnxAffectModel(SHIPPED_MODEL_DIR, "model.int8.onnx", 128, use_lexicon=True, num_threads=1)
