@@ -12,7 +12,7 @@ from schemas.deadletter import DeadLetter
 from schemas.errors import RejectReason
 from stream.processor import BackendGate, BatchConfig, process_batch
 from stream.records import InRecord, OutRecord
-from tests.stream.helpers import ScriptedAnnotator
+from tests.fakes import ScriptedAnnotator
 from workers.retry import CircuitBreaker, RetryPolicy
 
 
