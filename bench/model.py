@@ -69,8 +69,8 @@ async def bench_model(settings: Settings, n: int, console: Console, rounds: int 
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from workers.backends.local import LocalBackend
-    from workers.backends.local_model import packaged_encoder_dir
+    from workers.local_model import LocalBackend
+    from workers.local_model.heads import packaged_encoder_dir
 
     texts = synthetic_texts(n, seed=21)
     model_dir = settings.backend.local.model_dir

@@ -16,8 +16,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from schemas.tasks import ALL_TASKS  # noqa: E402
-from workers.backends.local import LocalBackend  # noqa: E402
 from workers.config import LocalBackendSettings  # noqa: E402
+from workers.local_model import LocalBackend  # noqa: E402
 
 
 def peak_rss_mb() -> float:

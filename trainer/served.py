@@ -51,7 +51,7 @@ def served_model(backend: BackendSettings) -> ModelVersion:
     kind = backend.kind
     manifest: dict[str, Any] = {"served": True}
     if kind == "local":
-        from workers.backends.local_config import SHIPPED_MODEL_DIR, LocalModelConfig
+        from workers.local_model.config import SHIPPED_MODEL_DIR, LocalModelConfig
 
         model_dir = Path(backend.local.model_dir or SHIPPED_MODEL_DIR).resolve()
         cfg = LocalModelConfig.load(model_dir) if (model_dir / "config.json").is_file() else LocalModelConfig()

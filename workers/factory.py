@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def build_backend(settings: BackendSettings) -> Backend:
     """The configured backend, not yet entered (`async with` it, or hand it to the engine)."""
     if settings.kind == "local":
-        from .backends.local import LocalBackend
+        from .local_model import LocalBackend
 
         return LocalBackend(settings.local)
     if settings.kind == "tgi":

@@ -4,51 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from types import TracebackType
-from typing import Self
 
 from bench.stream import ConstantBackend, FixedDelayBackend, percentile, run_stream_bench, workload
-from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, TaskFamily
 from stream.settings import Settings
-from tests.stream.helpers import ScriptedAnnotator
-
-
-class CountingBackend:
-    model_name = "counting"
-    model_version = "7"
-
-    def __init__(self) -> None:
-        self.entered = self.exited = 0
-        self.texts: list[str] = []
-
-    async def __aenter__(self) -> Self:
-        self.entered += 1
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.exited += 1
-
-    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        self.texts.extend(texts)
-        return [AffectScores(valence=0.5) for _ in texts]
-
-    async def ready(self) -> bool:
-        return True
+from tests.fakes import FakeBackend, ScriptedAnnotator, fake_scores
 
 
 async def test_fixed_delay_backend_overlaps_concurrent_calls_and_passes_results_through() -> None:
-    inner = CountingBackend()
+    inner = FakeBackend(name="counting", version="7")
     async with FixedDelayBackend(inner, 0.2) as b:
         assert (b.model_name, b.model_version) == ("counting", "7")
         t0 = time.perf_counter()
         outs = await asyncio.gather(*(b.annotate([f"t{i}"], ALL_TASKS) for i in range(5)))
         elapsed = time.perf_counter() - t0
     assert 0.2 <= elapsed < 0.6, "calls waited one after another instead of overlapping"
-    assert [o[0].valence for o in outs] == [0.5] * 5 and sorted(inner.texts) == [f"t{i}" for i in range(5)]
+    assert [o[0] for o in outs] == [fake_scores(f"t{i}", ALL_TASKS) for i in range(5)]
+    assert sorted(inner.texts_computed) == [f"t{i}" for i in range(5)]
     assert (inner.entered, inner.exited) == (1, 1)
 
 

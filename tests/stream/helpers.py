@@ -9,13 +9,9 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from schemas.annotation import Annotation
-from schemas.events import TextEvent
-from schemas.text import normalise_text, text_sha256
 from stream.kafka_config import common_kwargs
 from stream.settings import Settings
 from stream.topics import ensure_topics
-from workers.errors import PermanentBackendError, RetryableBackendError
 
 
 def event_bytes(i: int, text: str | None = None) -> bytes:
@@ -69,62 +65,3 @@ def output_ids(values: Sequence[bytes]) -> list[str]:
     return [json.loads(v)["event"]["id"] for v in values]
 
 
-class ScriptedAnnotator:
-    """Annotates with fixed scores; can fail the first `fail_calls` calls, fail texts containing
-    `poison` permanently, sleep `delay_s` per call (a latency-bound backend), or `slow_s` more for a
-    batch with a text containing `slow` (a long tail); `in_flight` holds the texts being annotated."""
-
-    def __init__(
-        self,
-        *,
-        fail_calls: int = 0,
-        poison: str | None = None,
-        poison_retryable: bool = False,
-        delay_s: float = 0.0,
-        slow: str | None = None,
-        slow_s: float = 0.0,
-    ) -> None:
-        self.fail_calls = fail_calls
-        self.poison = poison
-        self.poison_retryable = poison_retryable
-        self.delay_s = delay_s
-        self.slow = slow
-        self.slow_s = slow_s
-        self.in_flight: set[str] = set()
-        self.calls = 0
-        self.failures = 0
-        self.max_concurrent = 0
-        self._running = 0
-
-    async def annotate(self, events: Sequence[TextEvent]) -> list[Annotation]:
-        self.calls += 1
-        self._running += 1
-        self.max_concurrent = max(self.max_concurrent, self._running)
-        texts = {e.text for e in events}
-        self.in_flight |= texts
-        try:
-            if self.delay_s:
-                await asyncio.sleep(self.delay_s)
-            if self.slow is not None and any(self.slow in t for t in texts):
-                await asyncio.sleep(self.slow_s)
-            if self.failures < self.fail_calls:
-                self.failures += 1
-                raise RetryableBackendError("scripted outage")
-            if self.poison is not None and any(self.poison in e.text for e in events):
-                if self.poison_retryable:
-                    raise RetryableBackendError("scripted timeout on poison")
-                raise PermanentBackendError("scripted poison")
-            return [
-                Annotation(
-                    event_id=e.id,
-                    text_sha256=text_sha256(normalise_text(e.text)),
-                    model="scripted",
-                    model_version="1",
-                    latency_ms=1.0,
-                    valence=0.5,
-                )
-                for e in events
-            ]
-        finally:
-            self._running -= 1
-            self.in_flight -= texts

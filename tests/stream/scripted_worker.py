@@ -11,7 +11,7 @@ import os
 from stream.logs import setup_logging
 from stream.service import serve
 from stream.settings import Settings
-from tests.stream.helpers import ScriptedAnnotator
+from tests.fakes import ScriptedAnnotator
 
 if __name__ == "__main__":
     settings = Settings.model_validate_json(os.environ["EMOSTREAM_TEST_SETTINGS"])

@@ -21,7 +21,8 @@ from schemas.tasks import ALL_TASKS, TaskFamily
 from schemas.text import text_sha256
 from stream.annotate import Reject, run_annotate
 from stream.cli import app
-from tests.workers.conftest import CountingBackend, FakeBackend, shared_local_backend
+from tests.fakes import CountingBackend, FakeBackend
+from workers.backend import Backend
 from workers.cache import MemoryCache
 from workers.config import BackendSettings, EngineSettings
 from workers.engine import AnnotationEngine
@@ -174,17 +175,16 @@ async def test_an_outage_ends_the_run_with_the_error_and_rejects_no_line() -> No
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[CliRunner, list[CountingBackend]]]:
+def cli(monkeypatch: pytest.MonkeyPatch, local_backend: Backend) -> Iterator[tuple[CliRunner, list[CountingBackend]]]:
     """A CliRunner whose `annotate` builds its engine over the session's loaded local model."""
     for name in list(os.environ):
         if name.startswith("EMOSTREAM_"):
             monkeypatch.delenv(name)
     made: list[CountingBackend] = []
-    loaded = shared_local_backend()  # loaded here: the CLI builds its backend inside its own event loop
 
     def build_backend(settings: BackendSettings) -> CountingBackend:
         assert settings.kind == "local"
-        made.append(CountingBackend(loaded))
+        made.append(CountingBackend(local_backend))  # the CLI enters and exits it; the model stays
         return made[-1]
 
     monkeypatch.setattr("workers.factory.build_backend", build_backend)
@@ -204,7 +204,7 @@ def test_cli_annotates_jsonl_to_stdout_and_writes_rejects_with_line_numbers(
     anns = parse_annotations(result.stdout)  # every stdout line is an Annotation
     assert [a.event_id for a in anns] == ids
     assert all(a.tasks_present() == ALL_TASKS for a in anns[:3]) and anns[3].tasks_present() == {T.V_OC}
-    assert anns[0].model_version == shared_local_backend().model_version
+    assert anns[0].model_version == made[0].inner.model_version
     assert anns[0].valence is not None and anns[1].valence is not None and anns[0].valence > anns[1].valence
     rejects = [json.loads(line) for line in (tmp_path / "rej.jsonl").read_text().splitlines()]
     assert {r["line"]: r["reason"] for r in rejects} == {k: v.value for k, v in bad.items()}

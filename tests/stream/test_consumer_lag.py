@@ -7,8 +7,9 @@ import asyncio
 from prometheus_client import REGISTRY
 
 from stream.worker import StreamWorker
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, produce
+from tests.stream.helpers import event_bytes, produce
 
 
 def _gauge_total(topic: str, partitions: int) -> float:

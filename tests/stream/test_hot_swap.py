@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import event_bytes, produce, read_topic
-from workers.backends.local_config import SHIPPED_MODEL_DIR, model_digest
+from workers.local_model.config import SHIPPED_MODEL_DIR, model_digest
 from workers.registry import ModelVersion, RedisRegistry
 
 TEXTS = ["I love this so much!", "This is terrible, I am furious.", "I'm scared of tomorrow.", "A calm day."]

@@ -21,9 +21,10 @@ from stream.broker import TansuBroker, free_port
 from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
 from stream.worker import StreamWorker
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.tls import make_test_certs
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
+from tests.stream.helpers import event_bytes, output_ids, produce, read_topic
 
 
 @pytest.fixture(scope="module")

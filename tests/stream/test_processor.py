@@ -15,7 +15,7 @@ from schemas.errors import RejectReason
 from schemas.events import TextEvent
 from stream.processor import BatchConfig, process_batch
 from stream.records import InRecord, OutRecord
-from tests.stream.helpers import ScriptedAnnotator
+from tests.fakes import ScriptedAnnotator
 from workers.errors import BackendOverloaded
 from workers.resilience import BackendGate
 from workers.retry import CircuitBreaker, RetryPolicy

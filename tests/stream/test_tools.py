@@ -10,8 +10,9 @@ import aiohttp
 from schemas.errors import RejectReason
 from stream.tools import lines_to_values, replay_dead_letters
 from stream.worker import StreamWorker
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, produce, read_topic
+from tests.stream.helpers import event_bytes, produce, read_topic
 
 
 def test_plain_lines_become_events_and_jsonl_lines_pass_through_untouched() -> None:

@@ -19,8 +19,9 @@ from schemas.events import TextEvent
 from stream.processor import BatchConfig, process_batch_guarded
 from stream.records import InRecord, OutRecord
 from stream.worker import StreamWorker, WorkerCrashed
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
+from tests.stream.helpers import event_bytes, output_ids, produce, read_topic
 from workers.resilience import BackendGate
 from workers.retry import CircuitBreaker, RetryPolicy
 

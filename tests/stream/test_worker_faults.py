@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from stream.worker import StreamWorker
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
+from tests.stream.helpers import event_bytes, output_ids, produce, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,9 @@ import asyncio
 import json
 
 from stream.worker import StreamWorker
+from tests.fakes import ScriptedAnnotator
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import ScriptedAnnotator, event_bytes, output_ids, produce, read_topic
+from tests.stream.helpers import event_bytes, output_ids, produce, read_topic
 
 
 async def test_every_input_gets_one_output_keyed_by_its_id(stream_settings: SettingsFactory) -> None:

@@ -1,4 +1,4 @@
-"""A deterministic backend for AEB tests, and small AEB-2 files in the exact shape of the EmoLLMs release
+"""Small AEB-2 files in the exact shape of the EmoLLMs release
 (texts written for these tests).
 
 One JSON object per line: ``{"instruction": "Task: <task text> Text: <text> <cue>: ", "input": "",
@@ -11,11 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
-
-from schemas.annotation import AffectScores
-from schemas.tasks import TaskFamily
+from typing import Any
 
 SST_TASK = (
     "Calculate the sentiment score of the text, which should be a real number between 0 (extremely negative) "
@@ -50,7 +46,7 @@ def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
-# Texts use the words `WordCountBackend` counts (love/great/happy/win vs hate/awful/sad/lost), so the
+# Texts use the words `tests.fakes.WordCountBackend` counts (love/great/happy/win vs hate/awful/sad/lost), so the
 # expected metrics can be computed by hand.
 SST = [("a great film I love", 0.9), ("Dear Reader:", 0.5), ("awful and sad", 0.1), ("a win", 0.7)]
 SST5 = [
@@ -117,48 +113,3 @@ def write_release(root: Path) -> dict[str, Path]:
     }
 
 
-POS = {"love", "great", "happy", "win"}
-NEG = {"hate", "awful", "sad", "lost"}
-
-
-class WordCountBackend:
-    """A deterministic test double: valence from counting words of two small lists."""
-
-    model_name = "wordcount"
-    model_version = "1"
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, frozenset[TaskFamily]]] = []
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
-
-    async def ready(self) -> bool:
-        return True
-
-    @staticmethod
-    def balance(text: str) -> int:
-        words = text.lower().split()
-        return sum(w in POS for w in words) - sum(w in NEG for w in words)
-
-    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        self.calls.append((len(texts), tasks))
-        out = []
-        for t in texts:
-            b = max(-3, min(3, self.balance(t)))
-            out.append(
-                AffectScores(
-                    valence=(b + 3) / 6 if TaskFamily.V_REG in tasks else None,
-                    valence_class=b if TaskFamily.V_OC in tasks else None,
-                    emotion_intensity={"anger": 0.1, "fear": 0.1, "joy": (b + 3) / 6, "sadness": (3 - b) / 6}
-                    if TaskFamily.EI_REG in tasks
-                    else None,
-                    emotions=(["joy"] if b > 0 else ["sadness"] if b < 0 else []) if TaskFamily.E_C in tasks else None,
-                )
-            )
-        return out

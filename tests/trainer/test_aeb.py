@@ -11,7 +11,8 @@ import pytest
 
 from schemas.annotation import AffectScores
 from schemas.tasks import EC_LABELS, TaskFamily
-from tests.trainer.aeb_fixtures import SST5_TASK, TDT_TASK, WordCountBackend, record
+from tests.fakes import WordCountBackend, assert_conforms
+from tests.trainer.aeb_fixtures import SST5_TASK, TDT_TASK, record
 from trainer.aeb import (
     AEB2_TASKS,
     AEBFormatError,
@@ -29,7 +30,7 @@ from workers.backend import Backend
 
 
 def test_test_double_satisfies_the_backend_protocol() -> None:
-    assert isinstance(WordCountBackend(), Backend)
+    assert_conforms(WordCountBackend(), Backend)
 
 
 @pytest.mark.parametrize(

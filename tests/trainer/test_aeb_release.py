@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.fakes import WordCountBackend
 from tests.trainer.aeb_fixtures import (
     EMOBANK,
     GOEMOTION,
@@ -19,7 +20,6 @@ from tests.trainer.aeb_fixtures import (
     TDT,
     TDT_TASK,
     VADER,
-    WordCountBackend,
     record,
     write_jsonl,
     write_release,

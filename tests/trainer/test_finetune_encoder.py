@@ -13,8 +13,8 @@ from trainer.local import distill
 from trainer.local import targets as lh
 from trainer.local.encoder import FinetuneConfig
 from trainer.local.recipe import finetune
-from workers.backends.local import LocalBackend
-from workers.backends.local_config import SHIPPED_MODEL_DIR
+from workers.local_model import LocalBackend
+from workers.local_model.config import SHIPPED_MODEL_DIR, LocalModelConfig
 
 # Invented texts (never the SemEval data): each leans on one emotion.
 _WORDS = {
@@ -122,8 +122,8 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
     )
     out = finetune(data, data, tmp_path / "student", cfg)
 
-    config = json.loads((out / "config.json").read_text())
-    assert config["extra"]["format"] == "onnx" and config["extra"]["train_config"]["teacher_dir"]
+    config = LocalModelConfig.load(out)
+    assert config.format == "onnx" and config.graph_file and config.train_config["teacher_dir"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dev"]["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
     async with LocalBackend(model_dir=out) as backend:

@@ -8,7 +8,7 @@ import pytest
 
 from schemas.annotation import AffectScores
 from trainer.ood import DEFAULT_FILE, OOD_TASKS, OodItem, load_ood, score_ood
-from workers.backends.local import LocalBackend
+from workers.local_model import LocalBackend
 
 
 def test_the_shipped_file_covers_four_domains_with_valid_labels() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from schemas.annotation import AffectScores
 from schemas.events import TextEvent
 from schemas.tasks import TaskFamily
+from tests.fakes import VersionedBackend
 from workers.registry import (
     AliasAction,
     FileRegistry,
@@ -181,35 +181,6 @@ async def test_watch_champion_polls_when_no_message_arrives(redis_url: str, tmp_
             await r.aclose()
 
 
-class VersionedBackend:
-    """A stand-in model whose valence is fixed per version, so every annotation shows which model made it."""
-
-    def __init__(self, version: ModelVersion) -> None:
-        self.version = version.version
-        self.valence = version.metrics["valence"]
-        self.calls = 0
-        self.closed = False
-
-    @property
-    def model_name(self) -> str:
-        return "stub"
-
-    @property
-    def model_version(self) -> str:
-        return self.version
-
-    async def __aenter__(self) -> VersionedBackend:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.closed = True
-
-    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        self.calls += len(texts)
-        return [AffectScores(valence=self.valence) for _ in texts]
-
-    async def ready(self) -> bool:
-        return True
 
 
 async def test_running_worker_switches_to_promoted_model_without_stale_cache_hits(

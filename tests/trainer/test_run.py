@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -166,51 +167,12 @@ def test_metrics_table_shows_delta_against_champion() -> None:
 
 # --- end to end on CPU: the real encoder trainer, the real local backend, the real AEB -------------------
 
-_TRAIN = {
-    "anger": [
-        "I am furious about this",
-        "this makes me so angry",
-        "I hate waiting in line",
-        "what an outrage",
-    ],
-    "joy": ["what a wonderful day", "I love this so much", "so happy right now", "best news ever"],
-    "sadness": ["I miss her terribly", "feeling so down today", "this is heartbreaking", "I cried all night"],
-    "fear": [
-        "I am terrified of tomorrow",
-        "so scared of the dark",
-        "this is frightening",
-        "I dread the exam",
-    ],
-}
-
-
-def _write_semeval(root: Path, split: str, repeat: int) -> None:
-    """Tiny SemEval-format files: texts from the table above, labels that follow their emotion."""
-    root.mkdir(parents=True, exist_ok=True)
-    rows = [(emo, f"{t} {'!' * k}".strip()) for k in range(repeat) for emo, ts in _TRAIN.items() for t in ts]
-    for emo in _TRAIN:
-        with (root / f"EI-reg-En-{emo}-{split}.txt").open("w") as f:
-            f.write("ID\tTweet\tAffect Dimension\tIntensity Score\n")
-            for i, (e, text) in enumerate(rows):
-                f.write(f"{split}-{emo}-{i}\t{text}\t{emo}\t{0.9 if e == emo else 0.1:.3f}\n")
-    with (root / f"Valence-reg-En-{split}.txt").open("w") as f:
-        f.write("ID\tTweet\tAffect Dimension\tIntensity Score\n")
-        for i, (e, text) in enumerate(rows):
-            f.write(f"{split}-v-{i}\t{text}\tvalence\t{0.9 if e == 'joy' else 0.2:.3f}\n")
-    with (root / f"E-c-En-{split}.txt").open("w") as f:
-        from schemas.tasks import EC_LABELS
-
-        f.write("ID\tTweet\t" + "\t".join(EC_LABELS) + "\n")
-        for i, (e, text) in enumerate(rows):
-            f.write(f"{split}-c-{i}\t{text}\t" + "\t".join("1" if lab == e else "0" for lab in EC_LABELS) + "\n")
-
-
 async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_improvement(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, write_semeval: Callable[..., None]
 ) -> None:
     data = tmp_path / "data"
-    _write_semeval(data, "train", repeat=3)
-    _write_semeval(data, "dev", repeat=1)
+    write_semeval(data, "train", repeat=3)
+    write_semeval(data, "dev", repeat=1)
     gate = GateConfig(
         tolerances={"ei-reg.pearson_mean": 0.02, "v-reg.pearson": 0.02, "e-c.jaccard": 0.02},
         floors={"ei-reg.pearson_mean": 0.3},
@@ -255,14 +217,14 @@ async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_impro
 
 
 async def test_fresh_deployment_never_replaces_the_shipped_model_with_a_worse_one(
-    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch, write_semeval: Callable[..., None]
 ) -> None:
     """Empty registry, default backend: the shipped model is scored and made champion before the first
     candidate is judged; a candidate worse than it on any gated metric is not promoted."""
     monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
     data = tmp_path / "data"
-    _write_semeval(data, "train", repeat=3)
-    _write_semeval(data, "dev", repeat=1)
+    write_semeval(data, "train", repeat=3)
+    write_semeval(data, "dev", repeat=1)
     gate = GateConfig(tolerances={"ei-reg.pearson_mean": 0.02, "v-reg.pearson": 0.02, "e-c.jaccard": 0.02})
     s = TrainerSettings(
         trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", gate=gate, model="heads"),
@@ -366,13 +328,13 @@ def test_aaid_sources_read_both_formats_and_report_bad_records_with_file_and_lin
 
 
 async def test_the_cycle_trains_on_aaid_files_and_records_them_in_the_manifest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_semeval: Callable[..., None]
 ) -> None:
     monkeypatch.setenv("EMOSTREAM_CACHE_DIR", str(tmp_path / "cache"))
     from trainer.run import train_heads_candidate
 
     data = tmp_path / "data"
-    _write_semeval(data, "train", repeat=1)
+    write_semeval(data, "train", repeat=1)
     files = _write_aaid(tmp_path / "aaid")
     s = TrainerSettings(trainer=TrainerSection(data_dir=data, models_dir=tmp_path / "models", aaid_files=list(files)))
     model = train_heads_candidate(s, "v1", tmp_path / "models" / "v1", None)

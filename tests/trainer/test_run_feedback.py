@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +12,6 @@ from pydantic import SecretStr
 
 from schemas.feedback import Feedback
 from schemas.tasks import TaskFamily
-from tests.trainer.test_run import _write_semeval
 from trainer.aeb import AEBDataset
 from trainer.curation import CuratedItem, CurationConfig, curate, summary
 from trainer.gate import CheckKind, GateConfig
@@ -255,10 +254,10 @@ NEGATIVE = ["I am furious at the delay", "this is awful and unfair", "I hate how
 
 
 async def test_cpu_cycle_trains_on_redis_feedback_and_scores_the_golden_slice(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, redis_url: str, write_semeval: Callable[..., None]
 ) -> None:
-    _write_semeval(tmp_path / "data", "train", repeat=3)
-    _write_semeval(tmp_path / "data", "dev", repeat=1)
+    write_semeval(tmp_path / "data", "train", repeat=3)
+    write_semeval(tmp_path / "data", "dev", repeat=1)
     votes = [vote(f"{t} {k}", 0.9 if t in POSITIVE else 0.1, "ann") for t in POSITIVE + NEGATIVE for k in range(3)]
     votes.append(vote(None, 0.5, "ann", event_id="ev-without-text"))
     async with RedisFeedbackStore(redis_url) as store:

@@ -19,8 +19,8 @@ from trainer.local.recipe import TORCH_STATE, plan_warm_start
 from trainer.local.teacher import distinct, pseudo_targets, read_jsonl_texts
 from trainer.run import run_once, train_local_candidate
 from trainer.settings import RecipeSection, TeacherSection, TrainerSection, TrainerSettings
-from workers.backends.local_config import SHIPPED_MODEL_DIR
 from workers.config import BackendSettings, LocalBackendSettings
+from workers.local_model.config import SHIPPED_MODEL_DIR
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -146,6 +146,6 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     )
     m2 = second.manifest
     assert m2["warm_start"] == {**m2["warm_start"], "mode": "continue", "from": first.candidate.version}
-    cfg2 = json.loads((Path(second.location) / "config.json").read_text())["extra"]["train_config"]
+    cfg2 = json.loads((Path(second.location) / "config.json").read_text())["train_config"]
     assert cfg2["encoder_layers"] == 1 and cfg2["epochs"] == 1 and cfg2["teacher_dir"] == str(model_dir)
     assert "teacher" not in m2

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from schemas.tasks import EC_LABELS, TaskFamily
+from tests.fakes import assert_conforms
 from workers.backend import Backend
 from workers.backends.generative import Generation, GenerativeBackendBase, assemble, gather_or_cancel
 from workers.backends.hf import CausalLMEngine, HFBackend
@@ -60,6 +61,7 @@ def test_ec_budget_fits_all_labels_in_the_tokenizer() -> None:
 async def test_hf_backend_annotates_all_four_emotions_of_ei_oc(smollm_engine: CausalLMEngine) -> None:
     backend = HFBackend(HFBackendSettings(model="smollm2"), engine=smollm_engine)
     assert isinstance(backend, Backend)
+    assert_conforms(backend, Backend)
     async with backend:
         assert await backend.ready()
         [scores] = await backend.annotate([TEXT], frozenset({TaskFamily.EI_OC}))

@@ -21,6 +21,7 @@ from schemas.annotation import AffectScores
 from schemas.events import TextEvent
 from schemas.tasks import TaskFamily
 from schemas.text import normalise_text
+from tests.fakes import assert_conforms
 from workers.backend import Backend
 from workers.backends.tgi import (
     TGIBackend,
@@ -163,6 +164,7 @@ async def test_annotates_valence_over_http_with_the_served_model_as_provenance(
 ) -> None:
     backend = TGIBackend(settings(tgi_server.url, top_n_tokens=2, prompt_details=True))
     assert isinstance(backend, Backend)
+    assert_conforms(backend, Backend)
     async with backend:
         assert await backend.ready()
         assert backend.model_name == tgi_server.model_id

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from schemas.tasks import ALL_TASKS, TaskFamily
 from schemas.text import text_sha256
+from tests.fakes import assert_conforms
 from workers import metrics
 from workers.cache import Cache, FailOpenCache, MemoryCache, NullCache, cache_key
 from workers.config import CacheSettings
@@ -152,6 +153,7 @@ async def test_null_cache_stores_nothing() -> None:
 def test_caches_satisfy_the_protocol() -> None:
     for c in (NullCache(), MemoryCache(), FailOpenCache(MemoryCache()), RedisCache("redis://127.0.0.1:1/0", ttl_s=1)):
         assert isinstance(c, Cache)
+        assert_conforms(c, Cache)
 
 
 # ---- FailOpenCache ----------------------------------------------------------------------------------

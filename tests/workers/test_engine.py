@@ -11,13 +11,12 @@ from schemas.annotation import AffectScores
 from schemas.events import TextEvent
 from schemas.tasks import ALL_TASKS, TaskFamily
 from schemas.text import text_sha256
-from workers.backends.local import LocalBackend
+from tests.fakes import CountingBackend, FakeBackend, fake_scores
 from workers.cache import MemoryCache, NullCache, cache_key
 from workers.config import EngineSettings
 from workers.engine import AnnotationEngine
 from workers.errors import BackendError, PermanentBackendError, RetryableBackendError
-
-from .conftest import CountingBackend, FakeBackend, fake_scores
+from workers.local_model import LocalBackend
 
 T = TaskFamily
 

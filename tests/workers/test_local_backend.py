@@ -12,14 +12,13 @@ import pytest
 
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS, TaskFamily
+from tests.fakes import assert_conforms
 from workers.backend import Backend
-from workers.backends.local import LocalBackend, decode_outputs
-from workers.backends.local_config import SHIPPED_MODEL_DIR, model_digest
 from workers.config import BackendSettings, LocalBackendSettings
 from workers.errors import ModelLoadError
 from workers.factory import build_backend
-
-from .conftest import shared_local_backend
+from workers.local_model import LocalBackend, decode_outputs
+from workers.local_model.config import SHIPPED_MODEL_DIR, model_digest
 
 T = TaskFamily
 JOYFUL = [
@@ -147,6 +146,7 @@ def test_decode_keeps_rows_in_order() -> None:
 
 def test_local_backend_satisfies_the_protocol_and_names_its_version(local_backend: LocalBackend) -> None:
     assert isinstance(local_backend, Backend)
+    assert_conforms(local_backend, Backend)
     assert local_backend.model_name == "emostream-local-minilm"
     shipped = json.loads((SHIPPED_MODEL_DIR / "config.json").read_text())
     version, _, digest = local_backend.model_version.partition("+")
@@ -240,7 +240,7 @@ def test_build_backend_local_honours_the_model_dir(tmp_path: Path) -> None:
 
 
 def test_parallel_batches_keep_every_text_in_its_input_order() -> None:
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.onnx import OnnxAffectModel
 
     texts = [f"{'so ' * (i % 7)}text {i} feels {['great', 'awful', 'scary', 'sad'][i % 4]}" for i in range(150)]
     one = OnnxAffectModel(SHIPPED_MODEL_DIR, "model.int8.onnx", 128, use_lexicon=True, num_threads=1)
@@ -295,7 +295,9 @@ def test_changing_anything_that_changes_outputs_changes_the_digest(tmp_path: Pat
     assert model_digest(model) != before
 
 
-def test_the_digest_ignores_training_records_and_names_the_loaded_version(tmp_path: Path) -> None:
+def test_the_digest_ignores_training_records_and_names_the_loaded_version(
+    tmp_path: Path, local_backend: LocalBackend
+) -> None:
     import shutil
 
     model = shutil.copytree(SHIPPED_MODEL_DIR, tmp_path / "m")
@@ -303,7 +305,7 @@ def test_the_digest_ignores_training_records_and_names_the_loaded_version(tmp_pa
     (model / "metrics.json").write_text("{}")
     (model / "manifest.json").write_text("{}")
     assert model_digest(model) == before
-    assert shared_local_backend().model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
+    assert local_backend.model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
 
 
 def test_a_graph_that_fails_its_warm_up_leaves_no_thread_pool_behind(tmp_path: Path) -> None:

@@ -8,13 +8,12 @@ import pytest
 import redis
 
 from schemas.events import TextEvent
+from tests.fakes import FakeBackend
 from tests.fixtures.redis_server import RedisServer
 from workers.cache import FailOpenCache
 from workers.engine import AnnotationEngine
 from workers.errors import CacheError
 from workers.redis_cache import RedisCache
-
-from .conftest import FakeBackend
 
 
 @pytest.fixture

@@ -8,6 +8,6 @@
 - `heads`: heads over the frozen encoder (the 1.0.0 foundation model); `teacher`: labelling
   unlabeled texts with a stronger backend.
 
-Head names and the graph's output order are the serving side's (`workers.backends.onnx_model.OUTPUT_NAMES`).
+Head names and the graph's output order are the serving side's (`workers.local_model.config.HEAD_NAMES`).
 Torch and transformers are imported inside the functions that need them.
 """

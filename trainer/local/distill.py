@@ -34,8 +34,8 @@ def augment(texts: list[str], copies: int, drop: float, rng: np.random.Generator
 
 def teacher_logits(teacher_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:
     """The teacher's raw head outputs for `texts`, served exactly as in production (its own ONNX graph)."""
-    from workers.backends.local_config import LocalModelConfig
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.config import LocalModelConfig
+    from workers.local_model.onnx import OnnxAffectModel
 
     with OnnxAffectModel.from_config(teacher_dir, LocalModelConfig.load(teacher_dir)) as model:
         return model.logits(texts, batch_size=128)

@@ -19,7 +19,7 @@ import numpy as np
 from schemas.tasks import EC_LABELS
 
 # The graph's output order is the serving side's contract; training and export follow it.
-from workers.backends.onnx_model import OUTPUT_NAMES
+from workers.local_model.config import HEAD_NAMES as OUTPUT_NAMES
 
 from .fit import gold_losses, score, selection_score
 from .progress import Progress
@@ -70,8 +70,8 @@ def build_model(cfg: FinetuneConfig) -> Any:
     from torch import nn
     from transformers import AutoModel
 
-    from workers.backends.local_model import AffectHeads, packaged_encoder_dir
-    from workers.lexicon import N_LEXICON_FEATURES
+    from workers.local_model.heads import AffectHeads, packaged_encoder_dir
+    from workers.local_model.lexicon import N_LEXICON_FEATURES
 
     class AffectModel(nn.Module):
         """Encoder -> mean pooling -> L2 norm -> [lexicon features] -> heads; one graph for export."""
@@ -153,8 +153,8 @@ def fit(
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-    from workers.backends.local_model import packaged_encoder_dir
-    from workers.lexicon import lexicon_features
+    from workers.local_model.heads import packaged_encoder_dir
+    from workers.local_model.lexicon import lexicon_features
 
     torch.manual_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(packaged_encoder_dir()), local_files_only=True)

@@ -6,14 +6,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from workers.backends.onnx_model import OUTPUT_NAMES
+from workers.local_model.config import HEAD_NAMES as OUTPUT_NAMES
 
 
 def export_onnx(model: Any, tokenizer: Any, out_dir: Path, quantize: bool = True) -> Path:
     """One graph from token ids to all head outputs; int8 dynamic quantisation of its matmuls."""
     import torch
 
-    from workers.lexicon import N_LEXICON_FEATURES
+    from workers.local_model.lexicon import N_LEXICON_FEATURES
 
     enc = tokenizer(["an example", "another, longer example text"], padding=True, return_tensors="pt")
     lex = torch.zeros(2, N_LEXICON_FEATURES)

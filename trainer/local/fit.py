@@ -124,7 +124,7 @@ def fit_heads(
     """Heads on fixed features, early-stopped on the holdout's selection score."""
     import torch
 
-    from workers.backends.local_model import AffectHeads
+    from workers.local_model.heads import AffectHeads
 
     torch.manual_seed(cfg.seed)
     heads = AffectHeads(dim=emb.shape[1], hidden=cfg.hidden, dropout=cfg.dropout)

@@ -39,7 +39,7 @@ DEFAULT_CACHE_DIR = Path.home() / ".cache" / "emostream"
 
 def embed(texts: list[str], max_length: int, cache_dir: Path | None = None) -> np.ndarray:
     """Frozen-encoder embeddings, cached on disk by a hash of the texts (re-runs skip the encoder)."""
-    from workers.backends.local_model import Encoder
+    from workers.local_model.heads import Encoder
 
     key = hashlib.sha256(("\x00".join(texts) + f"|{max_length}").encode()).hexdigest()[:16]
     path = (cache_dir or DEFAULT_CACHE_DIR) / "embeddings" / f"minilm-{key}.npy"
@@ -73,7 +73,7 @@ def train_local_model(
     """
     from safetensors.torch import save_file
 
-    from workers.backends.local_model import LocalModelConfig
+    from workers.local_model.config import LocalModelConfig
 
     cfg = config or LocalTrainConfig()
     t0 = time.perf_counter()
@@ -118,7 +118,8 @@ def train_local_model(
         hidden=cfg.hidden,
         dropout=cfg.dropout,
         ec_thresholds=[round(float(x), 4) for x in thresholds],
-        extra={"train_config": asdict(cfg)},
+        format="heads",
+        train_config=asdict(cfg),
     ).dump(out_dir)
     (out_dir / "manifest.json").write_text(json.dumps(data_manifest, indent=2) + "\n")
     result = {"holdout": hold_scores, "dev": dev_scores, "train_seconds": round(time.perf_counter() - t0, 1)}

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from schemas.tasks import TaskFamily
+from workers.errors import ModelLoadError
+from workers.local_model.config import VADER_LEXICON, LocalModelConfig
 
 from ..semeval import SemEvalExample, read_semeval_dir
 from .calibrate import calibrate, score_calibrated
@@ -66,11 +68,13 @@ def plan_warm_start(base_dir: Path | None) -> WarmStart:
     """
     if base_dir is None:
         return WarmStart(None, None, "no champion: trained from the packaged encoder on gold labels")
-    cfg_path = base_dir / "config.json"
-    extra = json.loads(cfg_path.read_text()).get("extra", {}) if cfg_path.is_file() else {}
-    if extra.get("format") != "onnx":
+    try:
+        model_cfg: LocalModelConfig | None = LocalModelConfig.load(base_dir)
+    except ModelLoadError:
+        model_cfg = None
+    if model_cfg is None or model_cfg.format != "onnx":
         return WarmStart(None, None, f"{base_dir} is not an exported local model: trained from the packaged encoder")
-    if (base_dir / TORCH_STATE).is_file() and isinstance(extra.get("train_config"), dict):
+    if (base_dir / TORCH_STATE).is_file() and model_cfg.train_config:
         return WarmStart(base_dir / TORCH_STATE, base_dir, f"continued from {base_dir}'s weights, distilled from it")
     return WarmStart(None, base_dir, f"{base_dir} keeps no torch weights: a fresh student distilled from its outputs")
 
@@ -79,7 +83,7 @@ def warm_config(cfg: FinetuneConfig, warm: WarmStart, warm_epochs: int) -> Finet
     """`cfg` as the warm start needs it: the champion's architecture and fewer epochs when continuing,
     the teacher set, and no word-dropout copies without a teacher (they have no labels)."""
     if warm.init_state is not None:
-        saved = json.loads((warm.init_state.parent / "config.json").read_text())["extra"]["train_config"]
+        saved = LocalModelConfig.load(warm.init_state.parent).train_config
         cfg = replace(cfg, epochs=warm_epochs, **{k: saved[k] for k in ARCHITECTURE if k in saved})
     if warm.teacher_dir is not None:
         return replace(cfg, teacher_dir=str(warm.teacher_dir))
@@ -168,8 +172,7 @@ def package(
     """Export the int8 graph, calibrate on the holdout through it, score it on dev, write the model directory."""
     from safetensors.torch import save_file
 
-    from workers.backends.local_model import LocalModelConfig
-    from workers.backends.onnx_model import OnnxAffectModel
+    from workers.local_model.onnx import OnnxAffectModel
 
     progress = progress or Progress()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -208,15 +211,13 @@ def package(
         hidden=cfg.hidden,
         dropout=cfg.dropout,
         ec_thresholds=cal["ec_thresholds"],
-        extra={
-            "format": "onnx",
-            "graph": graph.name,
-            "use_lexicon": cfg.use_lexicon,
-            "ei_oc_cutpoints": cal["ei_oc_cutpoints"],
-            "v_oc_cutpoints": cal["v_oc_cutpoints"],
-            "train_config": asdict(cfg),
-            "lexicon": "VADER (vaderSentiment, MIT)" if cfg.use_lexicon else None,
-        },
+        format="onnx",
+        graph_file=graph.name,
+        use_lexicon=cfg.use_lexicon,
+        lexicon=VADER_LEXICON if cfg.use_lexicon else None,
+        ei_oc_cutpoints=cal["ei_oc_cutpoints"],
+        v_oc_cutpoints=cal["v_oc_cutpoints"],
+        train_config=asdict(cfg),
     ).dump(out_dir)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(metrics_out, indent=2, sort_keys=True) + "\n")
@@ -229,7 +230,7 @@ def _refit(model: Any, tokenizer: Any, cfg: FinetuneConfig, train: Targets, hold
     Joint fine-tuning serves the intensity tasks best; a long head-only fit with
     early stopping on the holdout recovers what E-c lost to the shared objective.
     """
-    from workers.lexicon import lexicon_features
+    from workers.local_model.lexicon import lexicon_features
 
     if not cfg.use_lexicon:
         raise ValueError("refitting heads expects a model trained with lexicon features")
@@ -258,7 +259,7 @@ def refit_heads(
 
     progress = progress or Progress()
     t0 = time.perf_counter()
-    saved = json.loads((run_dir / "config.json").read_text())["extra"]["train_config"]
+    saved = LocalModelConfig.load(run_dir).train_config
     cfg = FinetuneConfig(**{**saved, "version": version, **(overrides or {})})
     model = build_model(cfg)
     model.load_state_dict(load_file(str(run_dir / TORCH_STATE)))

@@ -1,5 +1,5 @@
-"""Backends behind the `workers.backend.Backend` protocol: local, tgi, openai, hf.
+"""Remote and generative backends behind the `workers.backend.Backend` protocol: tgi, openai, hf.
 
-Imported lazily by `workers.factory.build_backend`, so only the chosen one's
-dependencies need to be importable.
+The `local` backend is `workers.local_model.LocalBackend`. All are imported lazily by
+`workers.factory.build_backend`, so only the chosen one's dependencies need to be importable.
 """

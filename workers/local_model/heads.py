@@ -1,4 +1,4 @@
-"""The local model: the packaged all-MiniLM-L6-v2 encoder plus small multi-task affect heads.
+"""The torch local model: the packaged all-MiniLM-L6-v2 encoder plus small multi-task affect heads.
 
 Torch and transformers are imported here only, and this module is imported
 lazily, so the contracts and the CLI load without them. The trainer imports the
@@ -11,12 +11,10 @@ import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
-from schemas.tasks import EC_LABELS, EI_EMOTIONS
-
 from ..errors import ModelLoadError
-from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig
+from .config import HEAD_WIDTHS, LocalModelConfig
 
-__all__ = ["SHIPPED_MODEL_DIR", "AffectHeads", "Encoder", "LocalModelConfig", "load_heads", "packaged_encoder_dir"]
+__all__ = ["AffectHeads", "Encoder", "load_heads", "packaged_encoder_dir"]
 
 try:
     import torch
@@ -25,14 +23,6 @@ except ImportError as e:  # pragma: no cover - exercised only without torch
     raise ModelLoadError(
         "the local backend needs torch: `pip install torch==2.13.0` (CPU build) before `pip install emostream`"
     ) from e
-
-HEAD_OUTPUTS: dict[str, int] = {
-    "ei_reg": len(EI_EMOTIONS),
-    "ei_oc": len(EI_EMOTIONS) * 4,
-    "v_reg": 1,
-    "v_oc": 7,
-    "e_c": len(EC_LABELS),
-}
 
 
 def packaged_encoder_dir() -> Path:
@@ -52,7 +42,7 @@ class AffectHeads(nn.Module):
     def __init__(self, dim: int = 384, hidden: int = 256, dropout: float = 0.1) -> None:
         super().__init__()
         self.trunk = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout))
-        self.heads = nn.ModuleDict({k: nn.Linear(hidden, n) for k, n in HEAD_OUTPUTS.items()})
+        self.heads = nn.ModuleDict({k: nn.Linear(hidden, n) for k, n in HEAD_WIDTHS.items()})
 
     def forward(self, emb: torch.Tensor) -> dict[str, torch.Tensor]:
         h = self.trunk(emb)

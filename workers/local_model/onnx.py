@@ -26,15 +26,14 @@ from typing import Self
 
 import numpy as np
 
-from workers.lexicon import N_LEXICON_FEATURES, lexicon_features
-
 from ..errors import ModelLoadError
-from .local_config import LocalModelConfig
-
-OUTPUT_NAMES = ("ei_reg", "ei_oc", "v_reg", "v_oc", "e_c")
+from .config import HEAD_NAMES, LocalModelConfig
+from .lexicon import N_LEXICON_FEATURES, lexicon_features
 
 
 class OnnxAffectModel:
+    """Tokenizer and int8 graph of an exported model directory; `logits` gives every head's raw outputs."""
+
     def __init__(
         self, model_dir: Path, graph: str, max_length: int, *, use_lexicon: bool, num_threads: int = 0
     ) -> None:
@@ -66,15 +65,9 @@ class OnnxAffectModel:
     @classmethod
     def from_config(cls, model_dir: Path, cfg: LocalModelConfig, *, num_threads: int = 0) -> OnnxAffectModel:
         """The model an exported model directory's `config.json` describes."""
-        if cfg.extra.get("format") != "onnx":
+        if cfg.format != "onnx" or cfg.graph_file is None:
             raise ModelLoadError(f"{model_dir} is not an exported ONNX model directory")
-        return cls(
-            model_dir,
-            str(cfg.extra["graph"]),
-            cfg.max_length,
-            use_lexicon=bool(cfg.extra.get("use_lexicon")),
-            num_threads=num_threads,
-        )
+        return cls(model_dir, cfg.graph_file, cfg.max_length, use_lexicon=cfg.use_lexicon, num_threads=num_threads)
 
     def __enter__(self) -> Self:
         return self
@@ -106,7 +99,7 @@ class OnnxAffectModel:
         done = list(self._pool.map(run, parts)) if self._pool is not None and len(parts) > 1 else map(run, parts)
         result: dict[str, np.ndarray] = {}
         for idx, outs in done:
-            for name, arr in zip(OUTPUT_NAMES, outs, strict=True):
+            for name, arr in zip(HEAD_NAMES, outs, strict=True):
                 if name not in result:
                     result[name] = np.zeros((n, arr.shape[1]), dtype=np.float32)
                 result[name][idx] = arr
@@ -126,7 +119,7 @@ class OnnxAffectModel:
                 if self.use_lexicon
                 else np.zeros((len(batch), N_LEXICON_FEATURES), dtype=np.float32)
             )
-        return list(self.session.run(list(OUTPUT_NAMES), feeds))
+        return list(self.session.run(list(HEAD_NAMES), feeds))
 
     def close(self) -> None:
         if self._pool is not None:

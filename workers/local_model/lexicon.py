@@ -20,7 +20,7 @@ def _analyzer() -> Any:
     try:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     except ImportError as e:  # pragma: no cover
-        from .errors import ModelLoadError
+        from ..errors import ModelLoadError
 
         raise ModelLoadError("lexicon features need vaderSentiment: `pip install vaderSentiment`") from e
     return SentimentIntensityAnalyzer()

@@ -3,9 +3,11 @@
 Two model formats share this backend: an int8 ONNX graph (encoder, lexicon
 features and heads; ONNX Runtime, no torch at run time — the shipped default)
 and trainable heads over the frozen encoder in torch (what `trainer.local_heads`
-writes). The model runs in one dedicated thread: the runtime already
-parallelises a forward pass across cores, so concurrent passes would only
-contend; the event loop stays free for I/O meanwhile.
+writes). Calls reach the model through one dedicated thread, one call at a
+time, so the event loop stays free for I/O meanwhile. The parallelism is the
+model's own: the ONNX model splits a call into batches run at once on
+single-threaded sessions (`workers.local_model.onnx` says why), torch uses its
+intra-op threads; `LocalBackendSettings.num_threads` bounds either.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from schemas.tasks import EC_LABELS, EI_EMOTIONS, TaskFamily
 
 from ..config import LocalBackendSettings
 from ..errors import ModelLoadError
-from .local_config import SHIPPED_MODEL_DIR, LocalModelConfig, model_digest
+from .config import SHIPPED_MODEL_DIR, LocalModelConfig, model_digest
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +158,8 @@ class LocalBackend:
         if not (self.model_dir / "config.json").exists():
             raise ModelLoadError(f"no local model at {self.model_dir} (expected config.json)")
         cfg = LocalModelConfig.load(self.model_dir)
-        if cfg.extra.get("format") == "onnx":
-            from .onnx_model import OnnxAffectModel
+        if cfg.format == "onnx":
+            from .onnx import OnnxAffectModel
 
             onnx_model = OnnxAffectModel.from_config(self.model_dir, cfg, num_threads=self.settings.num_threads)
             self._onnx, self._logits = onnx_model, onnx_model.logits
@@ -172,12 +174,12 @@ class LocalBackend:
     def _load_torch(self, cfg: LocalModelConfig) -> Callable[[Sequence[str]], dict[str, np.ndarray]]:
         import torch
 
-        from . import local_model as lm
+        from .heads import Encoder, load_heads
 
         if self.settings.num_threads:
             torch.set_num_threads(self.settings.num_threads)
-        encoder = lm.Encoder(max_length=cfg.max_length)
-        heads = lm.load_heads(self.model_dir, cfg, dim=encoder.model.config.hidden_size)
+        encoder = Encoder(max_length=cfg.max_length)
+        heads = load_heads(self.model_dir, cfg, dim=encoder.model.config.hidden_size)
 
         def logits(texts: Sequence[str]) -> dict[str, np.ndarray]:
             emb = encoder.encode(texts, batch_size=max(1, len(texts)))
@@ -188,13 +190,13 @@ class LocalBackend:
 
     def _run(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
         assert self._logits is not None and self._config is not None
-        extra = self._config.extra
+        cfg = self._config
         return decode_outputs(
             self._logits(texts),
             tasks,
-            self._config.ec_thresholds,
-            ei_oc_cutpoints=extra.get("ei_oc_cutpoints"),
-            v_oc_cutpoints=extra.get("v_oc_cutpoints"),
+            cfg.ec_thresholds,
+            ei_oc_cutpoints=cfg.ei_oc_cutpoints,
+            v_oc_cutpoints=cfg.v_oc_cutpoints,
         )
 
     async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
