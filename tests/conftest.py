@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.redis_server",
     "tests.fixtures.broker",
     "tests.fixtures.tgi_server",
+    "tests.fixtures.s3_server",
 ]
