@@ -121,7 +121,10 @@ class FileModelStore:
         return (self.root.absolute() / name).as_uri()
 
     async def put(self, src: Path, uri: str) -> None:
-        await asyncio.to_thread(_copy_atomic, src, _file_path(uri))
+        try:
+            await asyncio.to_thread(_copy_atomic, src, _file_path(uri))
+        except OSError as e:
+            raise StoreUnavailable(f"{uri}: {e}") from e
 
     async def get(self, uri: str, dest: Path) -> None:
         try:
