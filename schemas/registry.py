@@ -28,6 +28,10 @@ class ModelVersion(BaseModel):
     aeb_report: str | None = None
     gate: dict[str, Any] | None = None
     parent: str | None = None
+    #: The published artefact (`workers.model_store`): a tar of the model directory every worker can fetch,
+    #: and its sha256, checked before it is unpacked. None: served from `location` as is.
+    artifact_uri: str | None = None
+    artifact_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.config import BackendSettings, CacheSettings, EngineSettings, StoreSettings
+from workers.config import BackendSettings, CacheSettings, EngineSettings, ModelStoreSettings, StoreSettings
 from workers.redaction import redact_urls
 from workers.store import resolve_store
 
@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     #: The durable store (feedback, the model registry); falls back to the cache's Redis when unset.
     store: StoreSettings = StoreSettings()
     backend: BackendSettings = BackendSettings()
+    #: Where promoted models are fetched from (`EMOSTREAM_MODEL_STORE__URI`), verified and cached.
+    model_store: ModelStoreSettings = ModelStoreSettings()
     http_host: str = "0.0.0.0"
     #: 0 picks a free port.
     http_port: int = Field(default=9100, ge=0, le=65535)

@@ -28,10 +28,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Self, cast
+from typing import TYPE_CHECKING, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -49,6 +49,7 @@ from stream.records import InRecord
 from stream.settings import Settings
 from stream.topics import ensure_service_topics
 from workers.backend import Backend
+from workers.config import BackendSettings
 from workers.engine import AnnotationEngine
 from workers.retry import CircuitBreaker, RetryPolicy
 
@@ -112,7 +113,6 @@ class StreamWorker:
         self.http: HealthServer | None = None
         self.processed = 0
         self._fatal: Exception | None = None
-        self._retiring: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -146,16 +146,16 @@ class StreamWorker:
     async def _enter_engine(self, champion: ModelVersion | None) -> tuple[AnnotationEngine, str | None]:
         """The worker's engine (and the champion it serves): the registry's champion, else the configured model.
 
-        A champion that fails to load is logged and the configured model served instead: a worker
-        that cannot start would only crash-loop, and the follow loop tries the champion once more.
+        A champion that fails to load (a missing or corrupt artefact included) is logged and the configured
+        model served instead: a worker that cannot start would only crash-loop, and the follower tries
+        the champion again when the alias moves.
         """
         from workers.factory import build_engine
-        from workers.registry import backend_settings_for
 
         s = self.settings
         if champion is not None:
             try:
-                engine = build_engine(s.engine, s.cache, backend_settings_for(champion, s.backend))
+                engine = build_engine(s.engine, s.cache, await self._champion_backend_settings(champion))
                 return await self._stack.enter_async_context(engine), champion.version
             except Exception:
                 log.exception(
@@ -164,75 +164,46 @@ class StreamWorker:
                 )
         return await self._stack.enter_async_context(build_engine(s.engine, s.cache, s.backend)), None
 
-    def _follow_champion(self, engine: AnnotationEngine, client: Redis, serving: str | None, owned: bool) -> None:
-        """Start hot-swapping `engine`'s model whenever the trainer moves the registry's champion alias.
+    async def _champion_backend_settings(self, version: ModelVersion) -> BackendSettings:
+        """The backend settings serving `version`, its artefact fetched from the model store and verified."""
+        from workers.model_store import build_model_store, materialise
+        from workers.registry import backend_settings_for
 
-        Cache keys carry the model version, so nothing the old model annotated is served after the swap.
-        A swapped-out backend is closed once the batches that were in flight at the swap (the only ones
-        that can still be calling it) are done. `owned`: the worker built the engine, so on exit it also
-        closes the backend it swapped in (the engine closes only the one it was built with).
+        s = self.settings
+        local = await materialise(version, build_model_store(s.model_store), s.model_store.cache_dir)
+        return backend_settings_for(local, s.backend)
+
+    async def _load_champion(self, version: ModelVersion) -> Backend:
+        from workers.factory import build_backend
+
+        return build_backend(await self._champion_backend_settings(version))
+
+    def _follow_champion(self, engine: AnnotationEngine, client: Redis, serving: str | None) -> None:
+        """Hot-swap `engine`'s model whenever the trainer moves the registry's champion alias, until exit.
+
+        `workers.registry.follow_champion` does the following; the engine closes every backend it served.
         """
-        original = engine.backend
-        task = asyncio.create_task(self._follow(engine, client, serving), name="follow-champion")
+        from workers.registry import follow_champion
+
+        st = self.settings.stream
+        task = asyncio.create_task(
+            follow_champion(
+                engine,
+                client,
+                self._load_champion,
+                prefix=st.registry_prefix,
+                serving=serving,
+                poll_interval_s=st.champion_poll_s,
+            ),
+            name="follow-champion",
+        )
 
         async def stop() -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            if self._retiring:
-                await asyncio.wait(set(self._retiring), timeout=self.settings.shutdown_grace_s)
-            if owned and engine.backend is not original:
-                await engine.backend.__aexit__(None, None, None)
 
         self._stack.push_async_callback(stop)
-
-    async def _follow(self, engine: AnnotationEngine, client: Redis, serving: str | None) -> None:
-        from workers.factory import build_backend
-        from workers.registry import backend_settings_for, watch_champion
-
-        st = self.settings.stream
-        while True:
-            try:
-                watch = cast(
-                    AsyncGenerator["ModelVersion", None],  # an async generator, typed as its iterator
-                    watch_champion(client, st.registry_prefix, poll_interval_s=st.champion_poll_s),
-                )
-                # aclosing: a cancel while swapping (not inside the generator) still unsubscribes at once.
-                async with contextlib.aclosing(watch):
-                    async for version in watch:
-                        if version.version == serving:
-                            continue
-                        # Not retried until the alias moves again: a broken version would fail every poll.
-                        serving = version.version
-                        try:
-                            new = build_backend(backend_settings_for(version, self.settings.backend))
-                            old = await engine.swap_backend(new)
-                        except Exception:
-                            log.exception(
-                                "cannot load the new champion; still serving the previous model",
-                                extra={"champion": version.version, "model_version": engine.model_version},
-                            )
-                            continue
-                        self._retire(old)
-                        log.info(
-                            "now serving champion",
-                            extra={"champion": version.version, "model_version": engine.model_version},
-                        )
-            except Exception as e:  # Redis away, or a malformed registry entry: keep serving, try again
-                log.warning("registry watch failed; retrying", extra={"error": f"{type(e).__name__}: {e}"})
-                await asyncio.sleep(st.champion_poll_s)
-
-    def _retire(self, old: Backend) -> None:
-        pinned = set(self._tasks)  # batches started before the swap may still be calling `old`
-
-        async def close() -> None:
-            if pinned:
-                await asyncio.wait(pinned)
-            await old.__aexit__(None, None, None)
-
-        task = asyncio.create_task(close(), name="retire-backend")
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
 
     async def __aenter__(self) -> Self:
         await self._stack.__aenter__()
@@ -248,14 +219,13 @@ class StreamWorker:
         log.info("worker starting", extra={"settings": s.redacted()})
         await ensure_service_topics(s.kafka, s.topics)
         registry = await self._open_registry() if s.stream.follow_champion else None
-        owned = self._annotator is None
         serving: str | None = None  # the registry version the engine runs, if known
         if self._annotator is None:
             self._annotator, serving = await self._enter_engine(registry[1] if registry else None)
         if registry is not None:
             engine = self._annotator
             if isinstance(engine, AnnotationEngine):
-                self._follow_champion(engine, registry[0], serving, owned)
+                self._follow_champion(engine, registry[0], serving)
             else:
                 log.warning("follow_champion needs the built-in engine; not following")
         self._producer = AIOKafkaProducer(**producer_kwargs(s.kafka), linger_ms=5)

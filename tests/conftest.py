@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.broker",
     "tests.fixtures.tgi_server",
     "tests.fixtures.local_model",
+    "tests.fixtures.s3_server",
 ]

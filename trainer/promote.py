@@ -5,16 +5,23 @@ keys carry the model version, so moving the alias is the whole switch for
 local and hf backends. For TGI the Deployment is patched too; in k8s dry-run
 mode the patch is only validated and the alias stays where it is, so the
 registry never claims a champion the cluster does not serve.
+
+With a model store configured, a promoted local or adapter directory is first
+published to it (`workers.model_store.publish`) and its URI and sha256 recorded
+on the version: in Kubernetes the trainer's disk is its own, and workers load
+the champion from the store. A failed publish leaves the alias where it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from trainer.gate import GateDecision
 from trainer.k8s_patch import PatchResult, TGITarget, apply_patch_async, build_tgi_patch
 from trainer.settings import K8sSettings
+from workers.model_store import ModelStore, publish
 from workers.registry import AliasMove, ModelVersion, Registry, plan_rollback
 
 
@@ -61,17 +68,35 @@ async def _patch(version: ModelVersion, k8s: K8sSettings | None) -> PatchResult 
     return await apply_patch_async(target, tgi_patch_for(version, target), dry_run=k8s.dry_run)
 
 
+async def publish_version(store: ModelStore, version: ModelVersion) -> ModelVersion:
+    """`version` with its directory published to the store (a local model or an adapter); as is otherwise
+    (a TGI revision or remote model has nothing on this disk to publish)."""
+    location = Path(version.location)
+    if version.kind not in ("local", "hf") or not location.is_dir():
+        return version
+    uri, sha = await publish(store, location, version.version)
+    return version.model_copy(update={"artifact_uri": uri, "artifact_sha256": sha})
+
+
 async def promote_candidate(
-    registry: Registry, candidate: ModelVersion, decision: GateDecision, *, k8s: K8sSettings | None = None
+    registry: Registry,
+    candidate: ModelVersion,
+    decision: GateDecision,
+    *,
+    k8s: K8sSettings | None = None,
+    store: ModelStore | None = None,
 ) -> PromotionOutcome:
     """Register `candidate` with the decision attached (rejected ones too, for the record), then promote it
-    if the gate passed it."""
+    if the gate passed it, publishing it to `store` first so every worker can load it."""
     if decision.candidate_version != candidate.version:
         raise ValueError(f"decision is about {decision.candidate_version}, not {candidate.version}")
     recorded = candidate.model_copy(update={"gate": decision.model_dump(mode="json")})
-    await registry.register(recorded)
     if not decision.promote:
+        await registry.register(recorded)
         return PromotionOutcome(recorded, decision, None)
+    if store is not None:
+        recorded = await publish_version(store, recorded)  # raises ModelStoreError: the alias stays put
+    await registry.register(recorded)
     patch = await _patch(recorded, k8s)
     if patch is not None and patch.dry_run:
         return PromotionOutcome(recorded, decision, None, patch)

@@ -31,6 +31,7 @@ from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import PromotionOutcome, promote_candidate
 from trainer.served import cached_evaluation, served_model, store_evaluation
 from trainer.settings import TrainerSettings
+from workers.model_store import build_model_store
 from workers.registry import ModelVersion, Registry, UnknownVersion, backend_settings_for, open_registry
 
 if TYPE_CHECKING:
@@ -692,7 +693,8 @@ async def run_once(
         blockers=blockers,
     )
     echo(format_decision(decision))
-    outcome = await promote_candidate(registry, candidate, decision, k8s=settings.trainer.k8s)
+    store = build_model_store(settings.model_store)
+    outcome = await promote_candidate(registry, candidate, decision, k8s=settings.trainer.k8s, store=store)
     if out_dir.is_dir():
         (out_dir / "gate.json").write_text(decision.model_dump_json(indent=2) + "\n")
     echo(outcome.describe())

@@ -1,4 +1,5 @@
-"""The trainer's one settings object: `EMOSTREAM_TRAINER__*`, `EMOSTREAM_STORE__*`, `EMOSTREAM_BACKEND__*`.
+"""The trainer's one settings object: `EMOSTREAM_TRAINER__*`, `EMOSTREAM_STORE__*`, `EMOSTREAM_BACKEND__*`,
+`EMOSTREAM_MODEL_STORE__*`.
 
 Built once by the CLI and passed down; `redacted()` is what gets logged.
 """
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from trainer.gate import GateConfig
-from workers.config import BackendSettings, CacheSettings, StoreSettings
+from workers.config import BackendSettings, CacheSettings, ModelStoreSettings, StoreSettings
 from workers.redaction import redact_urls
 from workers.store import resolve_store
 
@@ -130,6 +131,8 @@ class TrainerSettings(BaseSettings):
     store: StoreSettings = StoreSettings()
     cache: CacheSettings = CacheSettings()
     backend: BackendSettings = BackendSettings()
+    #: Where promotion publishes model artefacts for the workers (`EMOSTREAM_MODEL_STORE__URI`).
+    model_store: ModelStoreSettings = ModelStoreSettings()
 
     def durable_store(self) -> StoreSettings | None:
         """Where feedback and the registry live: `store`, else the cache's Redis, else nowhere (file registry)."""

@@ -47,6 +47,25 @@ class StoreSettings(BaseModel):
     socket_connect_timeout_s: float = Field(default=5.0, gt=0)
 
 
+class ModelStoreSettings(BaseModel):
+    """Where promoted model artefacts live, so every worker can load what the trainer promotes.
+
+    `uri`: `file:///var/lib/emostream/models` (the embedded default, or a volume every pod mounts) or
+    `s3://bucket/prefix` (S3-compatible object storage; `endpoint_url` for one that is not AWS). Unset,
+    versions are served from their registry `location` (one machine, or a disk everyone shares).
+    """
+
+    uri: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    #: Where workers unpack fetched artefacts, one directory per sha256 (safe to delete).
+    cache_dir: Path = Path.home() / ".cache" / "emostream" / "models"
+    #: Bounds each object-store call (connect and read), so a hung store fails a fetch instead of stalling.
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
 class LocalBackendSettings(BaseModel):
     #: Directory of the heads (and optional encoder adapter); default: the model shipped in the package.
     model_dir: Path | None = None

@@ -61,6 +61,11 @@ class AnnotationEngine:
     `async with engine:` enters the backend and the cache. `swap_backend` hot-
     swaps the model (promotion): calls already running finish on the old one,
     and the new version's cache keys never collide with the old ones.
+
+    The engine owns every backend it serves with: the first is entered with the
+    engine, each swapped-in one by `swap_backend`; a swapped-out one is closed
+    once the calls pinned to it finish, and the current one when the engine
+    exits, each exactly once.
     """
 
     def __init__(
@@ -82,6 +87,10 @@ class AnnotationEngine:
         self.stats = EngineStats()
         self._inflight: dict[str, asyncio.Future[AffectScores]] = {}
         self._stack = AsyncExitStack()
+        #: Calls running per backend (by identity): a swapped-out backend is closed when its count is 0.
+        self._pins: dict[int, int] = {}
+        self._unpinned = asyncio.Condition()
+        self._retiring: set[asyncio.Task[None]] = set()
 
     @property
     def model_name(self) -> str:
@@ -95,7 +104,10 @@ class AnnotationEngine:
         await self._stack.__aenter__()
         try:
             await self._stack.enter_async_context(self.cache)
-            await self._stack.enter_async_context(self.backend)
+            await self.backend.__aenter__()
+            # Not `enter_async_context(self.backend)`: the backend current at exit is closed, not the first.
+            self._stack.push_async_callback(self._close_current)
+            self._stack.push_async_callback(self.drained)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -106,12 +118,34 @@ class AnnotationEngine:
     ) -> None:
         await self._stack.__aexit__(exc_type, exc, tb)
 
+    async def _close_current(self) -> None:
+        await self.backend.__aexit__(None, None, None)
+
     async def swap_backend(self, backend: Backend) -> Backend:
-        """Enter `backend`, make it current, and return the old one (the caller closes it)."""
+        """Enter `backend` and make it current; the old one is closed once the calls pinned to it finish.
+
+        Returns the old backend, for the record only: the engine closes it.
+        """
         await backend.__aenter__()
         old, self.backend = self.backend, backend
         log.info("model swapped", extra={"model": backend.model_name, "model_version": backend.model_version})
+        task = asyncio.create_task(self._retire(old), name="retire-backend")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
         return old
+
+    async def _retire(self, old: Backend) -> None:
+        async with self._unpinned:
+            await self._unpinned.wait_for(lambda: not self._pins.get(id(old)))
+        try:
+            await old.__aexit__(None, None, None)
+        except Exception:
+            log.exception("closing a swapped-out backend failed", extra={"model_version": old.model_version})
+
+    async def drained(self) -> None:
+        """Wait until every swapped-out backend is closed (the engine's exit waits for this too)."""
+        while self._retiring:
+            await asyncio.wait(set(self._retiring))
 
     async def ready(self) -> bool:
         return await self.backend.ready()
@@ -120,8 +154,21 @@ class AnnotationEngine:
         """One `Annotation` per event, in order. Raises `BackendError` if the backend fails for the batch."""
         if not events:
             return []
-        t0 = time.perf_counter()
         backend = self.backend  # pinned: a concurrent swap must not mix versions inside one batch
+        self._pins[id(backend)] = self._pins.get(id(backend), 0) + 1
+        try:
+            return await self._annotate(backend, events)
+        finally:
+            left = self._pins[id(backend)] - 1
+            if left:
+                self._pins[id(backend)] = left
+            else:
+                del self._pins[id(backend)]
+                async with self._unpinned:
+                    self._unpinned.notify_all()
+
+    async def _annotate(self, backend: Backend, events: Sequence[TextEvent]) -> list[Annotation]:
+        t0 = time.perf_counter()
         name, version = backend.model_name, backend.model_version
         items: list[_Item] = []
         for ev in events:

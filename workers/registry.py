@@ -12,8 +12,9 @@ Redis layout (prefix `emostream:registry:` by default):
 - `<prefix>history`        every alias move (promote or rollback), oldest first
 - channel `<prefix>champion:events`   a message per alias move
 
-Workers follow the alias with `watch_champion` (pub/sub for speed, polling so a
-lost message only delays the switch). Every mutation rewrites
+Workers follow the alias with `follow_champion` over `watch_champion` (pub/sub
+for speed, polling so a lost message only delays the switch), loading each
+champion from the model store (`workers.model_store`). Every mutation rewrites
 `<models_dir>/registry.json` atomically, so the registry can be read without
 Redis and an empty Redis is re-seeded from it (`seed_from_mirror`).
 `FileRegistry` uses that file alone when no Redis is configured (one trainer
@@ -25,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -42,7 +44,10 @@ from schemas.registry import AliasAction, AliasMove, ModelVersion, RegistryState
 
 from .backend import Backend
 from .config import BackendSettings, StoreSettings
+from .model_store import StoreUnavailable
 from .store import check_durable, store_client
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "emostream:registry:"
 MIRROR_NAME = "registry.json"
@@ -388,34 +393,70 @@ async def watch_champion(
 class Swappable(Protocol):
     """What `follow_champion` needs of a worker's engine (`workers.engine.AnnotationEngine`)."""
 
+    @property
+    def model_version(self) -> str: ...
+
     async def swap_backend(self, backend: Backend) -> Backend: ...
+
+
+#: Builds the (not yet entered) backend serving a version: fetch its artefact, then `build_backend`.
+Loader = Callable[[ModelVersion], Awaitable[Backend]]
 
 
 async def follow_champion(
     engine: Swappable,
     redis: Redis,
-    make_backend: Callable[[ModelVersion], Backend],
+    load: Loader,
     *,
     prefix: str = DEFAULT_PREFIX,
     serving: str | None = None,
     poll_interval_s: float = 5.0,
-    drain_s: float = 5.0,
     on_swap: Callable[[ModelVersion], None] | None = None,
 ) -> None:
     """Keep a running engine on the champion: swap in a backend for each new one, until cancelled.
 
-    `serving` names the registry version the engine already runs (no swap for it).
-    The old backend is closed after `drain_s`, so batches pinned to it finish; the
-    engine's cache keys carry the model version, so no annotation of the old model
-    is served after the swap. `make_backend` is typically
-    `lambda v: build_backend(backend_settings_for(v, settings.backend))`.
+    `serving` names the registry version the engine already runs (no swap for it). The engine enters
+    the new backend and closes the old one once the batches pinned to it finish; its cache keys carry
+    the model version, so no annotation of the old model is served after the swap. A champion that
+    cannot be loaded (a corrupt or missing artefact, a broken model) is logged and skipped: the engine
+    keeps its model until the alias moves again; an unreachable store is tried again at the next poll.
+    A failed watch (Redis away, a malformed entry) is retried after `poll_interval_s`.
     """
-    async for version in watch_champion(redis, prefix, poll_interval_s=poll_interval_s):
-        if version.version == serving:
-            continue
-        old = await engine.swap_backend(make_backend(version))
-        serving = version.version
-        if on_swap is not None:
-            on_swap(version)
-        await asyncio.sleep(drain_s)
-        await old.__aexit__(None, None, None)
+    while True:
+        try:
+            watch = cast(
+                AsyncGenerator[ModelVersion, None],  # an async generator, typed as its iterator
+                watch_champion(redis, prefix, poll_interval_s=poll_interval_s),
+            )
+            # aclosing: a cancel while swapping (not inside the generator) still unsubscribes at once.
+            async with contextlib.aclosing(watch):
+                async for version in watch:
+                    if version.version == serving:
+                        continue
+                    try:
+                        backend = await load(version)
+                        await engine.swap_backend(backend)
+                    except StoreUnavailable as e:
+                        log.warning(
+                            "model store unreachable; still serving the previous model",
+                            extra={"champion": version.version, "error": str(e)},
+                        )
+                        continue  # `serving` unchanged: the next poll tries again
+                    except Exception:
+                        # Not retried until the alias moves again: a broken version would fail every poll.
+                        serving = version.version
+                        log.exception(
+                            "cannot load the new champion; still serving the previous model",
+                            extra={"champion": version.version, "model_version": engine.model_version},
+                        )
+                        continue
+                    serving = version.version
+                    log.info(
+                        "now serving champion",
+                        extra={"champion": version.version, "model_version": engine.model_version},
+                    )
+                    if on_swap is not None:
+                        on_swap(version)
+        except Exception as e:
+            log.warning("registry watch failed; retrying", extra={"error": f"{type(e).__name__}: {e}"})
+            await asyncio.sleep(poll_interval_s)

@@ -778,6 +778,45 @@ def references_resolve(objs: list[Obj]) -> list[str]:
     return out
 
 
+MODEL_STORE_CLIENTS = (WORKER, TRAINER)
+MODEL_STORE_URI_ENV = "EMOSTREAM_MODEL_STORE__URI"
+MODEL_STORE_SECRET_ENVS = ("EMOSTREAM_MODEL_STORE__ACCESS_KEY_ID", "EMOSTREAM_MODEL_STORE__SECRET_ACCESS_KEY")
+
+
+def model_store_is_shared(objs: list[Obj]) -> list[str]:
+    """The trainer publishes to the model store the workers read: the same URI, from one Secret, keys from
+    that Secret too (never a literal), and a NetworkPolicy lets both reach the same object store."""
+    out: list[str] = []
+    refs: dict[str, object] = {}
+    peers: dict[str, list[str]] = {}
+    for name in MODEL_STORE_CLIENTS:
+        obj = workload(objs, name)
+        containers = long_running_containers(pod_spec(obj) or {}) or (pod_spec(obj) or {}).get("containers", [])
+        env = {e["name"]: e for c in containers for e in c.get("env", [])}
+        ref = env.get(MODEL_STORE_URI_ENV, {}).get("valueFrom", {}).get("secretKeyRef")
+        if ref is None:
+            out.append(f"{name}: {MODEL_STORE_URI_ENV} must come from a Secret")
+        refs[name] = ref
+        for var in MODEL_STORE_SECRET_ENVS:
+            if var in env and "secretKeyRef" not in (env[var].get("valueFrom") or {}):
+                out.append(f"{name}: {var} must come from a Secret, not the manifest")
+        labels = pod_template_labels(obj)
+        peers[name] = sorted(
+            repr((peer, rule.get("ports")))
+            for p in find(objs, "NetworkPolicy")
+            if p["metadata"]["name"].startswith("allow-model-store") and _selects(p["spec"]["podSelector"], labels)
+            for rule in p["spec"].get("egress", [])
+            for peer in rule.get("to", [])
+        )
+        if not peers[name]:
+            out.append(f"{name}: no allow-model-store egress reaches the object store")
+    if len({repr(r) for r in refs.values()}) > 1:
+        out.append(f"the trainer and the workers read different model store URIs: {refs}")
+    if len({tuple(p) for p in peers.values()}) > 1:
+        out.append("the trainer and the workers reach different object stores")
+    return out
+
+
 def external_secrets(objs: list[Obj]) -> set[str]:
     """Secrets pods reference that the tree does not create (the operator creates them)."""
     have = {o["metadata"]["name"] for o in find(objs, "Secret")}
@@ -814,6 +853,7 @@ COMMON: tuple[Check, ...] = (
     store_never_evicts_and_the_cache_may,
     egress_names_its_peers,
     references_resolve,
+    model_store_is_shared,
 )
 
 #: invariants of the production trees

@@ -37,7 +37,10 @@ def test_the_worker_is_the_base_install_without_torch(dockerfile_text: str) -> N
     runs = parse(dockerfile_text).stage("builder").all("RUN")
     assert not any("torch==" in r for r in runs)
     installs = _install_runs(runs)
-    assert len(installs) == 1 and re.search(r"pip install \.(\s|$)", installs[0]), "no extras in the worker"
+    # the base install plus the s3 model-store client (boto3, no torch), nothing else
+    assert len(installs) == 1 and re.search(r'pip install "\.\[s3\]"(\s|$)', installs[0]), "only s3 in the worker"
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert not any("torch" in d for d in declared["s3"])
     assert "find_spec('torch') is not None" in installs[0], "the build checks that torch stayed out"
 
 
@@ -46,7 +49,7 @@ def test_the_trainer_installs_the_extras_it_needs(dockerfile_text: str) -> None:
     assert len(installs) == 1
     extras = set(re.search(r"\.\[([a-z0-9,]+)\]", installs[0])[1].split(","))  # type: ignore[index]
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert extras == {"trainer", "hf", "k8s"} and extras <= declared.keys()
+    assert extras == {"trainer", "hf", "k8s", "s3"} and extras <= declared.keys()
 
 
 def test_variant_argument_selects_cpu_or_cuda_torch(dockerfile_text: str) -> None:

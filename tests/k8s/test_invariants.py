@@ -465,6 +465,28 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     ),
     (
         "prod",
+        inv.model_store_is_shared,
+        lambda o: _env(_worker_container(o), inv.MODEL_STORE_URI_ENV).update(
+            valueFrom={"secretKeyRef": {"name": "emostream-worker-store", "key": "uri"}}
+        ),
+        "workers read another store than the trainer publishes to",
+    ),
+    (
+        "dev",
+        inv.model_store_is_shared,
+        lambda o: _env(_trainer_container(o), "EMOSTREAM_MODEL_STORE__SECRET_ACCESS_KEY").update(
+            valueFrom=None, value="hunter2"
+        ),
+        "a store key written in the manifest",
+    ),
+    (
+        "prod-sidecar",
+        inv.model_store_is_shared,
+        lambda o: o.remove(one(o, "NetworkPolicy", "allow-model-store")),
+        "no egress to the object store",
+    ),
+    (
+        "prod",
         inv.references_resolve,
         lambda o: o.remove(one(o, "PersistentVolumeClaim", "emostream-model-cache")),
         "missing model cache claim",

@@ -195,3 +195,43 @@ def test_cli_rollback_and_registry_listing(tmp_path: Path, monkeypatch: pytest.M
     assert "champion: a" in listing.output and "b regressed" in listing.output
     again = runner.invoke(app, ["rollback", "--models-dir", str(tmp_path)])
     assert again.exit_code == 1
+
+
+async def test_promotion_publishes_the_model_to_the_store_before_moving_the_alias(tmp_path: Path) -> None:
+    from workers.model_store import FileModelStore, fetch
+
+    model = tmp_path / "trainer-disk" / "b"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text('{"version": "b"}')
+    store = FileModelStore(tmp_path / "store")
+    reg = FileRegistry(tmp_path / "models")
+    cand = mv("b", 0.7).model_copy(update={"location": str(model)})
+    out = await promote_candidate(reg, cand, decide(cand.metrics, None, CFG, candidate_version="b"), store=store)
+    assert out.promoted
+    stored = await reg.get("b")
+    assert stored.artifact_uri is not None and stored.artifact_uri.startswith((tmp_path / "store").as_uri())
+    assert stored.artifact_sha256 is not None
+    got = await fetch(store, stored.artifact_uri, stored.artifact_sha256, tmp_path / "worker-cache")
+    assert (got / "config.json").read_text() == '{"version": "b"}'
+
+
+async def test_a_failed_publish_leaves_the_alias_where_it_was(tmp_path: Path) -> None:
+    from workers.model_store import FileModelStore, ModelStoreError
+
+    reg = FileRegistry(tmp_path / "models")
+    champ = mv("a", 0.6)
+    await promote_candidate(reg, champ, decide(champ.metrics, None, CFG, candidate_version="a"))
+    model = tmp_path / "b"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")  # the store root is a file: every put fails
+    cand = mv("b", 0.7).model_copy(update={"location": str(model)})
+    with pytest.raises(ModelStoreError):
+        await promote_candidate(
+            reg,
+            cand,
+            decide(cand.metrics, champ.metrics, CFG, candidate_version="b", champion_version="a"),
+            store=FileModelStore(blocker),
+        )
+    assert (await reg.champion()).version == "a"  # type: ignore[union-attr]

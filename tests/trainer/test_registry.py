@@ -183,7 +183,7 @@ async def test_watch_champion_polls_when_no_message_arrives(redis_url: str, tmp_
 
 
 
-async def test_running_worker_switches_to_promoted_model_without_stale_cache_hits(
+async def test_follow_champion_swaps_the_engine_to_the_promoted_model_without_stale_cache_hits(
     redis_url: str, tmp_path: Path
 ) -> None:
     from workers.config import CacheSettings
@@ -198,6 +198,9 @@ async def test_running_worker_switches_to_promoted_model_without_stale_cache_hit
         backends[v.version] = VersionedBackend(v)
         return backends[v.version]
 
+    async def load(v: ModelVersion) -> VersionedBackend:
+        return make(v)
+
     events = [TextEvent(id=f"e{i}", text=f"same text {i}", tasks=[TaskFamily.V_REG]) for i in range(3)]
     engine = AnnotationEngine(make(v1), build_cache(CacheSettings(kind="redis", redis_url=SecretStr(redis_url))))
     swapped = asyncio.Event()
@@ -210,10 +213,9 @@ async def test_running_worker_switches_to_promoted_model_without_stale_cache_hit
             follow_champion(
                 engine,
                 watcher,
-                make,
+                load,
                 serving="v1",
                 poll_interval_s=30,
-                drain_s=0.05,
                 on_swap=lambda v: swapped.set(),
             )
         )
@@ -224,6 +226,7 @@ async def test_running_worker_switches_to_promoted_model_without_stale_cache_hit
             await reg.promote("v2")
             await asyncio.wait_for(swapped.wait(), 5)
             after = await engine.annotate(events)
+            await engine.drained()
         finally:
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -235,7 +238,7 @@ async def test_running_worker_switches_to_promoted_model_without_stale_cache_hit
     assert {a.valence for a in after} == {0.8}
     assert not any(a.cached for a in after)
     assert backends["v2"].calls == 3
-    assert backends["v1"].closed  # the old model is released after the drain
+    assert backends["v1"].closed  # the engine released the old model once nothing was using it
 
 
 async def test_empty_redis_is_reseeded_from_the_mirror(redis_url: str, tmp_path: Path) -> None:

@@ -212,3 +212,26 @@ async def test_engine_with_the_real_local_backend_dedups_and_caches(local_backen
     assert out[0].emotion_intensity == out[1].emotion_intensity == out[3].emotion_intensity
     assert again[0].cached and again[0].emotion_intensity == out[0].emotion_intensity
     assert all(a.tasks_present() == ALL_TASKS for a in out)
+
+
+async def test_every_backend_is_closed_exactly_once_across_swaps() -> None:
+    first, second, third = FakeBackend(version="1"), FakeBackend(version="2"), FakeBackend(version="3")
+    async with AnnotationEngine(first, MemoryCache()) as engine:
+        await engine.swap_backend(second)
+        await engine.swap_backend(third)
+        await engine.annotate([ev(1, "text")])
+    assert [(b.entered, b.exited) for b in (first, second, third)] == [(1, 1), (1, 1), (1, 1)]
+
+
+async def test_a_swapped_out_backend_is_closed_only_after_its_in_flight_batch_finishes() -> None:
+    old, new = FakeBackend(version="1", delay_s=0.3), FakeBackend(version="2")
+    async with AnnotationEngine(old, NullCache()) as engine:
+        running = asyncio.create_task(engine.annotate([ev(1, "slow")]))
+        await asyncio.sleep(0.05)  # the batch has pinned `old` and is inside its call
+        await engine.swap_backend(new)
+        assert old.exited == 0, "closed under a running batch"
+        out = await running
+        await engine.drained()
+        assert old.exited == 1 and new.exited == 0
+    assert out[0].model_version == "1"
+    assert (new.entered, new.exited) == (1, 1)

@@ -304,6 +304,7 @@ def test_the_digest_ignores_training_records_and_names_the_loaded_version(
     before = model_digest(model)
     (model / "metrics.json").write_text("{}")
     (model / "manifest.json").write_text("{}")
+    (model / "torch_state.safetensors").write_bytes(b"training state, never served")
     assert model_digest(model) == before
     assert local_backend.model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from schemas.tasks import TaskFamily
 from workers.errors import ModelLoadError
-from workers.local_model.config import VADER_LEXICON, LocalModelConfig
+from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, LocalModelConfig
 
 from ..semeval import SemEvalExample, read_semeval_dir
 from .calibrate import calibrate, score_calibrated
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 #: Weights of a model's encoder and heads, kept beside its graph so the next cycle can continue from them.
-TORCH_STATE = "torch_state.safetensors"
+TORCH_STATE = next(iter(TRAINING_STATE_FILES))
 #: Fields of `FinetuneConfig` that fix the shape of the weights: a warm start takes them from the champion.
 ARCHITECTURE = ("encoder_layers", "hidden", "use_lexicon", "max_length")
 

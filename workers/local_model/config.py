@@ -19,6 +19,9 @@ from ..errors import ModelLoadError
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "local-minilm"
 #: Files of a model directory that record its training and cannot change its outputs.
 RECORD_FILES = frozenset({"manifest.json", "metrics.json"})
+#: Training state kept beside an exported graph so the next cycle can continue from it; never served,
+#: so neither part of the model's digest nor of what the model store publishes to workers (~70 MB).
+TRAINING_STATE_FILES = frozenset({"torch_state.safetensors"})
 
 #: The model's heads and their output widths, in graph output order: the one declaration that the torch
 #: heads, the ONNX graph's outputs, the exporter and the decoder all follow.
@@ -48,6 +51,9 @@ _LEGACY_EXTRA = {
 }
 
 
+_NOT_OUTPUTS = RECORD_FILES | TRAINING_STATE_FILES
+
+
 def model_digest(model_dir: Path) -> str:
     """A short hash of every file of `model_dir` that can change an output: graph or heads, encoder adapter,
     config (thresholds, cut-points, max length) and tokenizer. Part of the model version, so of every
@@ -56,7 +62,8 @@ def model_digest(model_dir: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(model_dir)
-        if rel.name.startswith(".") or (len(rel.parts) == 1 and (rel.name in RECORD_FILES or rel.suffix == ".md")):
+        top_level = len(rel.parts) == 1
+        if rel.name.startswith(".") or (top_level and (rel.name in _NOT_OUTPUTS or rel.suffix == ".md")):
             continue
         h.update(rel.as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())

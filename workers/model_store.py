@@ -1,0 +1,297 @@
+"""The model store: promoted model artefacts addressed by URI, so every worker can load what the trainer promotes.
+
+In Kubernetes a trained model lives on the trainer pod's disk; promotion therefore
+publishes it (`publish`: one tar of the model directory, its sha256 recorded in
+the registry) to a store every pod reaches: `file://` for the embedded default or
+a shared volume, `s3://` for object storage. A worker `fetch`es the artefact into
+its local cache, checks the digest before unpacking, and renames the unpacked
+directory into place, so a cache entry is either complete or absent. A missing or
+corrupt artefact raises a `ModelStoreError`, and the worker keeps its model.
+
+S3 goes through boto3 in a worker thread rather than aiobotocore: a transfer
+happens once per promotion, so a thread costs nothing, while aiobotocore pins
+narrow botocore ranges that often conflict with other packages. boto3 is the
+`s3` extra (`pip install 'emostream[s3]'`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from schemas.errors import EmostreamError
+from schemas.registry import ModelVersion
+
+from .config import ModelStoreSettings
+from .local_model.config import TRAINING_STATE_FILES
+
+_CHUNK = 1 << 20
+
+
+class ModelStoreError(EmostreamError):
+    """A model artefact could not be published or fetched."""
+
+
+class ArtifactMissing(ModelStoreError):
+    """No object at the artefact's URI."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"no model artefact at {uri}")
+        self.uri = uri
+
+
+class DigestMismatch(ModelStoreError):
+    """The fetched bytes are not the ones the registry recorded (corrupt or replaced): never unpacked."""
+
+    def __init__(self, uri: str, expected: str, actual: str) -> None:
+        super().__init__(f"{uri}: sha256 {actual} is not the registered {expected}")
+        self.uri, self.expected, self.actual = uri, expected, actual
+
+
+class StoreUnavailable(ModelStoreError):
+    """The store refused or did not answer (credentials, network, timeout); a later try may work."""
+
+
+class ModelStore(Protocol):
+    """Puts and gets artefact files; `publish` and `fetch` add the archive, digest and cache around it."""
+
+    def uri_for(self, name: str) -> str:
+        """The URI an artefact named `name` gets."""
+        ...
+
+    async def put(self, src: Path, uri: str) -> None: ...
+
+    async def get(self, uri: str, dest: Path) -> None:
+        """Write the object at `uri` to `dest`; raises `ArtifactMissing` or `StoreUnavailable`."""
+        ...
+
+
+# --- pure parts ------------------------------------------------------------------------------------
+
+
+def artifact_name(version: str, sha256: str) -> str:
+    """The object name of a version's artefact: content-addressed, so a published object never changes."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", version).strip("._") or "model"
+    return f"{safe}-{sha256[:16]}.tar"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # Same directory, same bytes: the digest names the content, not when or by whom it was packed.
+    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+    return info
+
+
+def pack(model_dir: Path, dest: Path) -> str:
+    """Write `model_dir` as an uncompressed, reproducible tar to `dest` (the int8 model barely compresses);
+    returns its sha256. Training state beside the graph stays out: workers never read it."""
+    if not model_dir.is_dir():
+        raise ModelStoreError(f"{model_dir} is not a model directory")
+    with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(model_dir.rglob("*")):
+            if path.parent == model_dir and path.name in TRAINING_STATE_FILES:
+                continue  # training state: the trainer keeps it, workers never read it
+            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False, filter=_reset)
+    return file_sha256(dest)
+
+
+# --- stores ----------------------------------------------------------------------------------------
+
+
+class FileModelStore:
+    """A directory (a local disk, or a volume every pod mounts): `file:///var/lib/emostream/models`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def uri_for(self, name: str) -> str:
+        return (self.root.absolute() / name).as_uri()
+
+    async def put(self, src: Path, uri: str) -> None:
+        try:
+            await asyncio.to_thread(_copy_atomic, src, _file_path(uri))
+        except OSError as e:
+            raise StoreUnavailable(f"{uri}: {e}") from e
+
+    async def get(self, uri: str, dest: Path) -> None:
+        try:
+            await asyncio.to_thread(shutil.copyfile, _file_path(uri), dest)
+        except FileNotFoundError as e:
+            raise ArtifactMissing(uri) from e
+        except OSError as e:
+            raise StoreUnavailable(f"{uri}: {e}") from e
+
+
+def _file_path(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise ModelStoreError(f"not a file:// URI: {uri}")
+    return Path(unquote(parsed.path))
+
+
+def _copy_atomic(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)  # readers see the whole object or none
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class S3ModelStore:
+    """S3-compatible object storage: `s3://bucket/prefix` (AWS, MinIO, Ceph RGW, ... via `endpoint_url`)."""
+
+    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: ModelStoreSettings) -> S3ModelStore:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise ModelStoreError("an s3:// model store needs boto3: pip install 'emostream[s3]'") from e
+        bucket, prefix = _split_s3(settings.uri or "")
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            aws_access_key_id=settings.access_key_id.get_secret_value() if settings.access_key_id else None,
+            aws_secret_access_key=(
+                settings.secret_access_key.get_secret_value() if settings.secret_access_key else None
+            ),
+            config=Config(
+                connect_timeout=settings.timeout_s,
+                read_timeout=settings.timeout_s,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+        return cls(bucket, prefix, client)
+
+    def uri_for(self, name: str) -> str:
+        key = f"{self.prefix}/{name}" if self.prefix else name
+        return f"s3://{self.bucket}/{key}"
+
+    async def put(self, src: Path, uri: str) -> None:
+        bucket, key = _split_s3(uri)
+        await self._call(uri, self._client.upload_file, str(src), bucket, key)
+
+    async def get(self, uri: str, dest: Path) -> None:
+        bucket, key = _split_s3(uri)
+        await self._call(uri, self._client.download_file, bucket, key, str(dest))
+
+    async def _call(self, uri: str, fn: Any, *args: Any) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            await asyncio.to_thread(fn, *args)
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code", ""))
+            if code in {"404", "NoSuchKey", "NoSuchBucket"}:
+                raise ArtifactMissing(uri) from e
+            raise StoreUnavailable(f"{uri}: {code or e}") from e
+        except BotoCoreError as e:
+            raise StoreUnavailable(f"{uri}: {e}") from e
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ModelStoreError(f"not an s3://bucket/key URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def build_model_store(settings: ModelStoreSettings) -> ModelStore | None:
+    """The configured store, or None when `uri` is unset."""
+    if not settings.uri:
+        return None
+    scheme = urlparse(settings.uri).scheme
+    if scheme == "file":
+        return FileModelStore(_file_path(settings.uri))
+    if scheme == "s3":
+        return S3ModelStore.from_settings(settings)
+    raise ModelStoreError(f"unsupported model store {settings.uri!r} (file:// or s3://)")
+
+
+# --- publish and fetch -----------------------------------------------------------------------------
+
+
+async def publish(store: ModelStore, model_dir: Path, version: str) -> tuple[str, str]:
+    """Pack `model_dir` and put it in the store; returns (uri, sha256) for the registry."""
+    with tempfile.TemporaryDirectory(prefix="emostream-publish-") as tmp:
+        archive = Path(tmp) / "model.tar"
+        sha = await asyncio.to_thread(pack, model_dir, archive)
+        uri = store.uri_for(artifact_name(version, sha))
+        await store.put(archive, uri)
+    return uri, sha
+
+
+async def fetch(store: ModelStore, uri: str, sha256: str, cache_dir: Path) -> Path:
+    """The unpacked artefact in `cache_dir/<sha256>`, downloaded and verified unless already there.
+
+    The digest is checked before anything is unpacked, and the directory is renamed into place whole, so
+    the cache never holds a partial or unverified model; raises `DigestMismatch`, `ArtifactMissing`,
+    `StoreUnavailable`.
+    """
+    target = cache_dir / sha256
+    if target.is_dir():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=cache_dir) as tmp:
+        archive = Path(tmp) / "model.tar"
+        await store.get(uri, archive)
+        actual = await asyncio.to_thread(file_sha256, archive)
+        if actual != sha256:
+            raise DigestMismatch(uri, sha256, actual)
+        unpacked = Path(tmp) / "model"
+        await asyncio.to_thread(_unpack, archive, unpacked, uri)
+        try:
+            os.rename(unpacked, target)
+        except OSError:
+            if not target.is_dir():  # a concurrent fetch of the same digest won the rename: same bytes
+                raise
+    return target
+
+
+def _unpack(archive: Path, dest: Path, uri: str) -> None:
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, filter="data")  # no absolute paths, links out, or devices
+    except (tarfile.TarError, OSError) as e:
+        raise ModelStoreError(f"{uri}: cannot unpack: {e}") from e
+
+
+async def materialise(version: ModelVersion, store: ModelStore | None, cache_dir: Path) -> ModelVersion:
+    """`version` with `location` pointing at its fetched, verified artefact; as is when it has none."""
+    if version.artifact_uri is None:
+        return version
+    if version.artifact_sha256 is None:
+        raise ModelStoreError(f"{version.version}: artefact {version.artifact_uri} has no sha256 in the registry")
+    if store is None:
+        raise ModelStoreError(
+            f"{version.version} is in a model store, but none is configured (EMOSTREAM_MODEL_STORE__URI)"
+        )
+    local = await fetch(store, version.artifact_uri, version.artifact_sha256, cache_dir)
+    return version.model_copy(update={"location": str(local)})
