@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -116,18 +115,39 @@ def test_seven_class_and_sign_scores_differ_when_only_the_intensity_is_wrong() -
     assert s["v-oc.macro_f1"] == pytest.approx(2 / 6)
 
 
-async def test_shipped_model_holds_its_measured_level_per_domain() -> None:
+#: Per domain: (floors, ceilings), a little past what the shipped model (2.1.0) measures on the whole set
+#: (MODEL_CARD.md, "Out-of-domain check"): 0.03 under for scores, 0.05 over for the neutral-text rate of a
+#: non-zero valence class. The rate of neutral texts given an emotion is 0.89-1.00 in every domain, so its
+#: ceiling (on "all") only catches the last step to always; a model with a no-emotion decision should lower it.
+FLOORS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
+    "all": ({"v-reg.pearson": 0.73, "v-oc3.accuracy": 0.64, "e-c.jaccard": 0.24, "e-c.micro_f1": 0.39},
+            {"neutral.nonzero_valence_rate": 0.35, "neutral.any_emotion_rate": 0.99}),
+    "chat message": ({"v-reg.pearson": 0.80, "v-oc3.accuracy": 0.70, "e-c.jaccard": 0.34, "e-c.micro_f1": 0.49},
+                     {"neutral.nonzero_valence_rate": 0.73}),
+    "editorial": ({"v-reg.pearson": 0.77, "v-oc3.accuracy": 0.46, "e-c.jaccard": 0.29, "e-c.micro_f1": 0.46},
+                  {"neutral.nonzero_valence_rate": 0.45}),
+    "forum post": ({"v-reg.pearson": 0.80, "v-oc3.accuracy": 0.62, "e-c.jaccard": 0.32, "e-c.micro_f1": 0.51},
+                   {"neutral.nonzero_valence_rate": 0.65}),
+    "mixed genre": ({"v-reg.pearson": 0.78, "v-oc3.accuracy": 0.60, "e-c.jaccard": 0.26, "e-c.micro_f1": 0.40},
+                    {"neutral.nonzero_valence_rate": 0.43}),
+    "movie review": ({"v-reg.pearson": 0.69, "v-oc3.accuracy": 0.58, "e-c.jaccard": 0.22, "e-c.micro_f1": 0.33},
+                     {"neutral.nonzero_valence_rate": 0.16}),
+    "neutral": ({"v-oc3.accuracy": 0.76}, {"neutral.nonzero_valence_rate": 0.26}),
+    "news": ({"v-reg.pearson": 0.68, "v-oc3.accuracy": 0.58, "e-c.jaccard": 0.22, "e-c.micro_f1": 0.36},
+             {"neutral.nonzero_valence_rate": 0.07}),
+    "product review": ({"v-reg.pearson": 0.85, "v-oc3.accuracy": 0.79, "e-c.jaccard": 0.32, "e-c.micro_f1": 0.48},
+                       {"neutral.nonzero_valence_rate": 0.35}),
+}  # fmt: skip
+
+
+async def test_shipped_model_holds_its_measured_level_in_every_domain() -> None:
     items = load_ood()
     async with LocalBackend() as backend:
         preds = await predict_ood(backend, items)
     scores = score_ood(items, preds)
-    floors = json.loads((Path(__file__).parent / "ood_floors.json").read_text(encoding="utf-8"))
-    for domain, metric_floors in floors.items():
-        if domain.startswith("_"):
-            continue
-        for metric, (bound, value) in metric_floors.items():
-            got = scores[domain][metric]
-            if bound == "min":
-                assert got >= value, (domain, metric, got, value)
-            else:
-                assert got <= value, (domain, metric, got, value)
+    assert set(scores) == set(FLOORS)
+    below = [(d, m, round(scores[d][m], 3), v) for d, (lo, _) in FLOORS.items() for m, v in lo.items()
+             if scores[d][m] < v]  # fmt: skip
+    above = [(d, m, round(scores[d][m], 3), v) for d, (_, hi) in FLOORS.items() for m, v in hi.items()
+             if scores[d][m] > v]  # fmt: skip
+    assert not below and not above, {"below floor": below, "above ceiling": above}
