@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from schemas.annotation import AffectScores
-from trainer.ood import DEFAULT_FILE, OodItem, load_ood, neutral_rates, predict_ood, score_ood, select_split
+from trainer.ood import DEFAULT_FILE, OodItem, Split, load_ood, neutral_rates, predict_ood, score_ood, select_split
 from workers.backends.local import LocalBackend
 
 DOMAINS = {"product review", "movie review", "news", "editorial", "forum post", "chat message", "mixed genre",
@@ -51,8 +51,8 @@ def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
 
 
 def test_select_split_keeps_one_split_or_all() -> None:
-    items = [OodItem(id=str(k), domain="d", text="t", valence=0, emotions=[], split=s)
-             for k, s in enumerate(["calib", "check", None, "check"])]  # fmt: skip
+    splits: list[Split | None] = ["calib", "check", None, "check"]
+    items = [OodItem(id=str(k), domain="d", text="t", valence=0, emotions=[], split=s) for k, s in enumerate(splits)]
     assert [i.id for i in select_split(items, "check")] == ["1", "3"]
     assert [i.id for i in select_split(items, "calib")] == ["0"]
     assert len(select_split(items, None)) == 4
@@ -97,11 +97,11 @@ def test_perfect_predictions_score_one_and_flipped_valence_scores_zero_sign_accu
     assert s["neutral.any_emotion_rate"] == 0.0 and s["neutral.nonzero_valence_rate"] == 0.0
     flipped = [AffectScores(valence=0.1, valence_class=-3), AffectScores(valence=0.9, valence_class=2),
                AffectScores(valence=0.5, valence_class=0)]  # fmt: skip
-    s = score_ood(items, flipped)
-    assert s["all"]["valence_sign_accuracy"] == 0.0 and "e-c.jaccard" not in s["all"]
-    assert set(s) == {"all", "a", "b"}
+    by_domain = score_ood(items, flipped)
+    assert by_domain["all"]["valence_sign_accuracy"] == 0.0 and "e-c.jaccard" not in by_domain["all"]
+    assert set(by_domain) == {"all", "a", "b"}
     # domain b holds one neutral text: no correlation is reported over constant gold
-    assert "v-reg.pearson" not in s["b"] and "v-oc.pearson" not in s["b"]
+    assert "v-reg.pearson" not in by_domain["b"] and "v-oc.pearson" not in by_domain["b"]
 
 
 def test_seven_class_and_sign_scores_differ_when_only_the_intensity_is_wrong() -> None:
