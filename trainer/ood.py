@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from schemas.annotation import AffectScores
 from schemas.tasks import EC_LABELS, TaskFamily
@@ -62,6 +62,10 @@ def load_ood(path: Path = DEFAULT_FILE) -> list[OodItem]:
             continue
         try:
             items.append(OodItem.model_validate(json.loads(line)))
+        except ValidationError as e:
+            # One line per bad file line: the fields and why, without pydantic's links.
+            why = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'item'}: {err['msg']}" for err in e.errors())
+            raise ValueError(f"{path}:{n}: {why}") from e
         except (ValueError, json.JSONDecodeError) as e:
             raise ValueError(f"{path}:{n}: {e}") from e
     return items

@@ -48,6 +48,12 @@ def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
     f.write_text(good + '\n{"id": "b", "domain": "news", "text": "y", "valence": 1, "emotions": ["glee"]}\n')
     with pytest.raises(ValueError, match=r"(?s)ood.jsonl:2: .*glee"):
         load_ood(f)
+    f.write_text('{"id": 1}\n')
+    with pytest.raises(ValueError) as info:
+        load_ood(f)
+    assert "\n" not in str(info.value) and "ood.jsonl:1: id: " in str(info.value) and "domain: Field required" in str(
+        info.value
+    )
 
 
 def test_select_split_keeps_one_split_or_all() -> None:
