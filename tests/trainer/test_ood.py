@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -157,3 +158,37 @@ async def test_shipped_model_holds_its_measured_level_in_every_domain() -> None:
     above = [(d, m, round(scores[d][m], 3), v) for d, (_, hi) in FLOORS.items() for m, v in hi.items()
              if scores[d][m] > v]  # fmt: skip
     assert not below and not above, {"below floor": below, "above ceiling": above}
+
+
+def test_eval_ood_cli_scores_one_split_and_writes_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trainer.cli import app
+
+    rows = [
+        {"id": "a", "domain": "news", "split": "check", "text": "Crowds cheered as the team won.", "valence": 2,
+         "emotions": ["joy"]},
+        {"id": "b", "domain": "news", "split": "check", "text": "The bus timetable changes in June.", "valence": 0,
+         "emotions": []},
+        {"id": "c", "domain": "chat message", "split": "calib", "text": "ok", "valence": 0, "emotions": []},
+    ]  # fmt: skip
+    f, out = tmp_path / "ood.jsonl", tmp_path / "scores.json"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval-ood", "--file", str(f), "--split", "check", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["split"] == "check" and set(report["scores"]) == {"all", "news"}
+    assert report["scores"]["news"]["n"] == 2 and report["scores"]["news"]["neutral.n"] == 1
+    assert "neutral→V≠0" in result.output
+
+
+def test_eval_ood_cli_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trainer.cli import app
+
+    f = tmp_path / "ood.jsonl"
+    f.write_text('{"id": "a"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval-ood", "--file", str(f)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "ood.jsonl:1: domain: Field required" in result.output
