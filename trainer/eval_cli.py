@@ -87,10 +87,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval-ood")
     def eval_ood_cmd(
-        file: Annotated[Path | None, typer.Option(help="JSON lines: id, domain, text, valence, emotions.")] = None,
+        file: Annotated[
+            Path | None, typer.Option(help="JSON lines: id, domain, text, valence, emotions, optional split.")
+        ] = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
+        split: Annotated[
+            str, typer.Option(help="calib (choose thresholds here), check (report here) or all.")
+        ] = "all",
+        batch_size: Annotated[int, typer.Option(min=1)] = 64,
     ) -> None:
-        """Score the configured backend on out-of-domain text (reviews, news, forum comments)."""
+        """Score the configured backend per domain on out-of-domain text, neutral text included."""
         import json
 
         from rich.console import Console
@@ -98,26 +104,42 @@ def register(app: typer.Typer) -> None:
 
         from workers.factory import build_backend  # type: ignore[import-not-found,unused-ignore]
 
-        from .ood import DEFAULT_FILE, OOD_TASKS, load_ood, score_ood
+        from .ood import DEFAULT_FILE, load_ood, predict_ood, score_ood, select_split
         from .settings import TrainerSettings
 
-        items = load_ood(file or DEFAULT_FILE)
+        if split not in ("calib", "check", "all"):
+            raise typer.BadParameter("split must be calib, check or all")
+        try:
+            items = select_split(load_ood(file or DEFAULT_FILE), None if split == "all" else split)  # type: ignore[arg-type]
+        except (OSError, ValueError) as e:
+            typer.echo(f"error: {e}", err=True)  # one line naming file:line, not a traceback
+            raise typer.Exit(2) from None
+        if not items:
+            typer.echo(f"error: no items in split {split}", err=True)
+            raise typer.Exit(2)
 
         async def run() -> tuple[str, dict[str, dict[str, float]]]:
             async with build_backend(TrainerSettings().backend) as backend:
-                preds = await backend.annotate([i.text for i in items], OOD_TASKS)
+                preds = await predict_ood(backend, items, batch_size=batch_size)
                 return f"{backend.model_name} {backend.model_version}", score_ood(items, preds)
 
         model, scores = asyncio.run(run())
-        heads = {"n": "n", "v-reg.pearson": "V-reg r", "v-oc.pearson": "V-oc r", "valence_sign_accuracy": "sign acc",
-                 "e-c.jaccard": "E-c Jacc", "e-c.micro_f1": "E-c micro-F1"}  # fmt: skip
-        cols = list(heads)
-        table = Table(title=f"out-of-domain check: {model}")
+        heads = {"n": "n", "v-reg.pearson": "V-reg r", "v-oc.accuracy": "V-oc7 acc", "v-oc.macro_f1": "V-oc7 F1",
+                 "v-oc3.accuracy": "sign3 acc", "v-oc3.macro_f1": "sign3 F1", "e-c.jaccard": "E-c Jacc",
+                 "e-c.micro_f1": "E-c µF1", "e-c.macro_f1": "E-c MF1", "neutral.n": "neutral n",
+                 "neutral.any_emotion_rate": "neutral→emotion",
+                 "neutral.nonzero_valence_rate": "neutral→V≠0"}  # fmt: skip
+        table = Table(title=f"out-of-domain check ({split}): {model}")
         table.add_column("domain", no_wrap=True)
-        for c in cols:
+        for c in heads:
             table.add_column(heads[c], justify="right")
         for domain, s in scores.items():
-            table.add_row(domain, *(f"{s[c]:.0f}" if c == "n" else f"{s.get(c, float('nan')):.3f}" for c in cols))
-        Console().print(table)
+            counts = ("n", "neutral.n")
+            cells = ("-" if c not in s else f"{s[c]:.0f}" if c in counts else f"{s[c]:.3f}" for c in heads)
+            table.add_row(domain, *cells)
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)  # piped or logged: keep the twelve columns readable
+        console.print(table)
         if json_out is not None:
-            json_out.write_text(json.dumps({"model": model, "scores": scores}, indent=2) + "\n")
+            json_out.write_text(json.dumps({"model": model, "split": split, "scores": scores}, indent=2) + "\n")

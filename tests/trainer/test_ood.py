@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from schemas.annotation import AffectScores
-from trainer.ood import DEFAULT_FILE, OOD_TASKS, OodItem, load_ood, score_ood
+from trainer.ood import DEFAULT_FILE, OodItem, Split, load_ood, neutral_rates, predict_ood, score_ood, select_split
 from workers.local_model import LocalBackend
 
+DOMAINS = {"product review", "movie review", "news", "editorial", "forum post", "chat message", "mixed genre",
+           "neutral"}  # fmt: skip
 
-def test_the_shipped_file_covers_four_domains_with_valid_labels() -> None:
+
+def _item(k: int, domain: str, valence: int, emotions: list[str]) -> OodItem:
+    return OodItem(id=str(k), domain=domain, text="t", valence=valence, emotions=emotions)
+
+
+def test_the_shipped_file_has_a_few_hundred_valid_texts_per_domain_in_two_splits() -> None:
     items = load_ood(DEFAULT_FILE)
-    assert len(items) == 60 and len({i.id for i in items}) == 60
-    assert {i.domain for i in items} == {"product review", "movie review", "news", "forum comment"}
+    assert len({i.id for i in items}) == len(items)
+    assert len({i.text for i in items}) == len(items)
+    per_domain = Counter(i.domain for i in items)
+    assert set(per_domain) == DOMAINS and min(per_domain.values()) >= 200, per_domain
+    for domain in DOMAINS:
+        splits = Counter(i.split for i in items if i.domain == domain)
+        assert splits["calib"] >= 80 and splits["check"] >= 80, (domain, splits)
+    assert all(i.neutral for i in items if i.domain == "neutral")
+    assert DEFAULT_FILE.stat().st_size < 1_500_000
+    # Long texts exist (truncation at 128 tokens drops part of them); words understate tokens.
+    assert sum(len(i.text.split()) > 100 for i in items) >= 100
+
+
+def test_the_split_follows_the_documented_rule() -> None:
+    import hashlib
+
+    for i in load_ood(DEFAULT_FILE):
+        even = hashlib.sha256(i.id.encode()).digest()[0] % 2 == 0
+        assert i.split == ("calib" if even else "check"), i.id
 
 
 def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
@@ -23,14 +49,49 @@ def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
     f.write_text(good + '\n{"id": "b", "domain": "news", "text": "y", "valence": 1, "emotions": ["glee"]}\n')
     with pytest.raises(ValueError, match=r"(?s)ood.jsonl:2: .*glee"):
         load_ood(f)
+    f.write_text('{"id": 1}\n')
+    with pytest.raises(ValueError) as info:
+        load_ood(f)
+    assert "\n" not in str(info.value) and "ood.jsonl:1: id: " in str(info.value) and "domain: Field required" in str(
+        info.value
+    )
+
+
+def test_select_split_keeps_one_split_or_all() -> None:
+    splits: list[Split | None] = ["calib", "check", None, "check"]
+    items = [OodItem(id=str(k), domain="d", text="t", valence=0, emotions=[], split=s) for k, s in enumerate(splits)]
+    assert [i.id for i in select_split(items, "check")] == ["1", "3"]
+    assert [i.id for i in select_split(items, "calib")] == ["0"]
+    assert len(select_split(items, None)) == 4
+
+
+@pytest.mark.parametrize(
+    ("gold", "preds", "expected"),
+    [
+        # only gold-neutral items count: valence 0 and no emotions
+        ([(0, []), (0, []), (2, ["joy"]), (0, ["fear"])],
+         [AffectScores(valence_class=0, emotions=["joy"]), AffectScores(valence_class=1, emotions=[]),
+          AffectScores(valence_class=0, emotions=[]), AffectScores(valence_class=2, emotions=["joy"])],
+         {"neutral.n": 2.0, "neutral.any_emotion_rate": 0.5, "neutral.nonzero_valence_rate": 0.5}),
+        ([(0, []), (0, [])],
+         [AffectScores(valence_class=0, emotions=[]), AffectScores(valence_class=0, emotions=[])],
+         {"neutral.n": 2.0, "neutral.any_emotion_rate": 0.0, "neutral.nonzero_valence_rate": 0.0}),
+        ([(0, [])], [AffectScores(valence_class=-3, emotions=["anger", "fear"])],
+         {"neutral.n": 1.0, "neutral.any_emotion_rate": 1.0, "neutral.nonzero_valence_rate": 1.0}),
+        # a task not asked for gives no rate, and no neutral items give no rates at all
+        ([(0, [])], [AffectScores(emotions=["joy"])], {"neutral.n": 1.0, "neutral.any_emotion_rate": 1.0}),
+        ([(1, ["joy"])], [AffectScores(valence_class=0, emotions=[])], {}),
+    ],
+)  # fmt: skip
+def test_neutral_rates_count_emotions_and_nonzero_valence_on_gold_neutral_texts(
+    gold: list[tuple[int, list[str]]], preds: list[AffectScores], expected: dict[str, float]
+) -> None:
+    items = [_item(k, "d", v, e) for k, (v, e) in enumerate(gold)]
+    assert neutral_rates(items, preds) == expected
 
 
 def test_perfect_predictions_score_one_and_flipped_valence_scores_zero_sign_accuracy() -> None:
-    items = [
-        OodItem(id="1", domain="a", text="t", valence=3, emotions=["joy"]),
-        OodItem(id="2", domain="a", text="t", valence=-2, emotions=["anger", "disgust"]),
-        OodItem(id="3", domain="b", text="t", valence=0, emotions=[]),
-    ]
+    items = [_item(1, "a", 3, ["joy"]), _item(2, "a", -2, ["anger", "disgust"]), _item(3, "b", 0, [])]
     perfect = [
         AffectScores(valence=0.95, valence_class=3, emotions=["joy"]),
         AffectScores(valence=0.1, valence_class=-2, emotions=["anger", "disgust"]),
@@ -39,20 +100,95 @@ def test_perfect_predictions_score_one_and_flipped_valence_scores_zero_sign_accu
     s = score_ood(items, perfect)["all"]
     assert s["valence_sign_accuracy"] == 1.0 and s["e-c.jaccard"] == 1.0 and s["e-c.micro_f1"] == 1.0
     assert s["v-oc.pearson"] == pytest.approx(1.0)
+    assert s["v-oc.accuracy"] == s["v-oc.macro_f1"] == s["v-oc3.accuracy"] == s["v-oc3.macro_f1"] == 1.0
+    assert s["neutral.any_emotion_rate"] == 0.0 and s["neutral.nonzero_valence_rate"] == 0.0
     flipped = [AffectScores(valence=0.1, valence_class=-3), AffectScores(valence=0.9, valence_class=2),
                AffectScores(valence=0.5, valence_class=0)]  # fmt: skip
-    s = score_ood(items, flipped)
-    assert s["all"]["valence_sign_accuracy"] == 0.0 and "e-c.jaccard" not in s["all"]
-    assert set(s) == {"all", "a", "b"}
+    by_domain = score_ood(items, flipped)
+    assert by_domain["all"]["valence_sign_accuracy"] == 0.0 and "e-c.jaccard" not in by_domain["all"]
+    assert set(by_domain) == {"all", "a", "b"}
+    # domain b holds one neutral text: no correlation is reported over constant gold
+    assert "v-reg.pearson" not in by_domain["b"] and "v-oc.pearson" not in by_domain["b"]
 
 
-async def test_shipped_model_gets_valence_right_on_reviews_news_and_forum_text() -> None:
+def test_seven_class_and_sign_scores_differ_when_only_the_intensity_is_wrong() -> None:
+    items = [_item(1, "a", 3, []), _item(2, "a", -1, []), _item(3, "a", 0, []), _item(4, "a", 2, [])]
+    preds = [AffectScores(valence_class=1), AffectScores(valence_class=-3), AffectScores(valence_class=0),
+             AffectScores(valence_class=2)]  # fmt: skip
+    s = score_ood(items, preds)["all"]
+    assert s["v-oc3.accuracy"] == 1.0 and s["v-oc3.macro_f1"] == 1.0
+    assert s["v-oc.accuracy"] == 0.5
+    # classes seen: -3, -1, 0, 1, 2, 3; F1 1 for 0 and 2, 0 for the rest -> 2/6
+    assert s["v-oc.macro_f1"] == pytest.approx(2 / 6)
+
+
+#: Per domain: (floors, ceilings), a little past what the shipped model (2.1.0) measures on the whole set
+#: (MODEL_CARD.md, "Out-of-domain check"): 0.03 under for scores, 0.05 over for the neutral-text rate of a
+#: non-zero valence class. The rate of neutral texts given an emotion is 0.89-1.00 in every domain, so its
+#: ceiling (on "all") only catches the last step to always; a model with a no-emotion decision should lower it.
+FLOORS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
+    "all": ({"v-reg.pearson": 0.73, "v-oc3.accuracy": 0.64, "e-c.jaccard": 0.24, "e-c.micro_f1": 0.39},
+            {"neutral.nonzero_valence_rate": 0.35, "neutral.any_emotion_rate": 0.99}),
+    "chat message": ({"v-reg.pearson": 0.80, "v-oc3.accuracy": 0.70, "e-c.jaccard": 0.34, "e-c.micro_f1": 0.49},
+                     {"neutral.nonzero_valence_rate": 0.73}),
+    "editorial": ({"v-reg.pearson": 0.77, "v-oc3.accuracy": 0.46, "e-c.jaccard": 0.29, "e-c.micro_f1": 0.46},
+                  {"neutral.nonzero_valence_rate": 0.45}),
+    "forum post": ({"v-reg.pearson": 0.80, "v-oc3.accuracy": 0.62, "e-c.jaccard": 0.32, "e-c.micro_f1": 0.51},
+                   {"neutral.nonzero_valence_rate": 0.65}),
+    "mixed genre": ({"v-reg.pearson": 0.78, "v-oc3.accuracy": 0.60, "e-c.jaccard": 0.26, "e-c.micro_f1": 0.40},
+                    {"neutral.nonzero_valence_rate": 0.43}),
+    "movie review": ({"v-reg.pearson": 0.69, "v-oc3.accuracy": 0.58, "e-c.jaccard": 0.22, "e-c.micro_f1": 0.33},
+                     {"neutral.nonzero_valence_rate": 0.16}),
+    "neutral": ({"v-oc3.accuracy": 0.76}, {"neutral.nonzero_valence_rate": 0.26}),
+    "news": ({"v-reg.pearson": 0.68, "v-oc3.accuracy": 0.58, "e-c.jaccard": 0.22, "e-c.micro_f1": 0.36},
+             {"neutral.nonzero_valence_rate": 0.07}),
+    "product review": ({"v-reg.pearson": 0.85, "v-oc3.accuracy": 0.79, "e-c.jaccard": 0.32, "e-c.micro_f1": 0.48},
+                       {"neutral.nonzero_valence_rate": 0.35}),
+}  # fmt: skip
+
+
+async def test_shipped_model_holds_its_measured_level_in_every_domain() -> None:
     items = load_ood()
     async with LocalBackend() as backend:
-        preds = await backend.annotate([i.text for i in items], OOD_TASKS)
-    s = score_ood(items, preds)["all"]
-    # Floors well under what the shipped model scores (2.1.0: sign accuracy 0.85, V-reg r 0.80, E-c Jaccard 0.45):
-    # they catch a model that has stopped transferring beyond tweets, not small changes.
-    assert s["valence_sign_accuracy"] >= 0.75, s
-    assert s["v-reg.pearson"] >= 0.6, s
-    assert s["e-c.jaccard"] >= 0.35, s
+        preds = await predict_ood(backend, items)
+    scores = score_ood(items, preds)
+    assert set(scores) == set(FLOORS)
+    below = [(d, m, round(scores[d][m], 3), v) for d, (lo, _) in FLOORS.items() for m, v in lo.items()
+             if scores[d][m] < v]  # fmt: skip
+    above = [(d, m, round(scores[d][m], 3), v) for d, (_, hi) in FLOORS.items() for m, v in hi.items()
+             if scores[d][m] > v]  # fmt: skip
+    assert not below and not above, {"below floor": below, "above ceiling": above}
+
+
+def test_eval_ood_cli_scores_one_split_and_writes_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trainer.cli import app
+
+    rows = [
+        {"id": "a", "domain": "news", "split": "check", "text": "Crowds cheered as the team won.", "valence": 2,
+         "emotions": ["joy"]},
+        {"id": "b", "domain": "news", "split": "check", "text": "The bus timetable changes in June.", "valence": 0,
+         "emotions": []},
+        {"id": "c", "domain": "chat message", "split": "calib", "text": "ok", "valence": 0, "emotions": []},
+    ]  # fmt: skip
+    f, out = tmp_path / "ood.jsonl", tmp_path / "scores.json"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval-ood", "--file", str(f), "--split", "check", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["split"] == "check" and set(report["scores"]) == {"all", "news"}
+    assert report["scores"]["news"]["n"] == 2 and report["scores"]["news"]["neutral.n"] == 1
+    assert "neutral→V≠0" in result.output
+
+
+def test_eval_ood_cli_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trainer.cli import app
+
+    f = tmp_path / "ood.jsonl"
+    f.write_text('{"id": "a"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval-ood", "--file", str(f)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "ood.jsonl:1: domain: Field required" in result.output
