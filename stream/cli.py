@@ -262,9 +262,11 @@ def _register_commands() -> None:
     from trainer.cli import app as trainer_app
 
     from . import feedback_cli, service_cli
+    from .chaos import cli as chaos_cli
 
     service_cli.register(app)
     feedback_cli.register(app)
+    chaos_cli.register(app)
     app.add_typer(trainer_app, name="trainer", help="Build data, fine-tune, evaluate on AEB, gate and promote.")
 
 
