@@ -36,6 +36,8 @@ class Tally:
     wrong_reason: int = 0  # hostile events dead-lettered, but not with a reason expected for them
     unknown: int = 0  # records whose key is no event of this scenario
     dead_letters: Counter[str] = field(default_factory=Counter)  # unique events by reason
+    #: "<hostile kind> -> <reason or 'annotated'>" for each hostile event routed wrong
+    misrouted: Counter[str] = field(default_factory=Counter)
     lost_ids: list[str] = field(default_factory=list)
     healthy_dead_lettered_ids: list[str] = field(default_factory=list)
 
@@ -81,8 +83,10 @@ def tally(events: Sequence[ChaosEvent], outputs: Iterable[Seen], dead: Iterable[
         if not e.healthy:
             if n_out:
                 t.hostile_annotated += 1
+                t.misrouted[f"{e.kind} -> annotated"] += 1
             elif reasons and not all(r in e.expected for r in reasons):
                 t.wrong_reason += 1
+                t.misrouted[f"{e.kind} -> {reasons[0]}"] += 1
     return t
 
 

@@ -26,7 +26,7 @@ def row(r: ScenarioResult) -> str:
     cells = [
         r.name, r.backend, str(t.events_in), str(t.annotated), reasons, str(t.duplicates), str(t.lost),
         str(t.healthy_dead_lettered), str(misrouted), str(r.crashes), f"{r.peak_rss_mb:.0f}", _recover(r),
-        f"{r.seconds:.0f}", "ok" if t.ok else "**FAIL**",
+        f"{r.seconds:.0f}", "ok" if r.ok else "**FAIL**",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -36,7 +36,7 @@ def failures(results: Sequence[ScenarioResult]) -> list[str]:
     out = []
     for r in results:
         t = r.tally
-        if t.ok:
+        if r.ok:
             continue
         parts = []
         if t.lost:
@@ -44,10 +44,11 @@ def failures(results: Sequence[ScenarioResult]) -> list[str]:
         if t.healthy_dead_lettered:
             examples = ", ".join(t.healthy_dead_lettered_ids[:5])
             parts.append(f"{t.healthy_dead_lettered} healthy dead-lettered (e.g. {examples})")
-        if t.hostile_annotated:
-            parts.append(f"{t.hostile_annotated} hostile annotated")
-        if t.wrong_reason:
-            parts.append(f"{t.wrong_reason} hostile dead-lettered with an unexpected reason")
+        if t.misrouted:
+            routes = ", ".join(f"{k} ({n})" for k, n in sorted(t.misrouted.items()))
+            parts.append(f"{t.hostile_annotated + t.wrong_reason} hostile misrouted: {routes}")
+        if r.crashes:
+            parts.append(f"{r.crashes} worker crashes")
         out.append(f"- {r.name}: " + "; ".join(parts) + (f" (worker logs: {r.logs})" if r.logs else ""))
     return out
 

@@ -47,19 +47,25 @@ class Stack:
         self.redis = RedisProcess(workdir / "redis")
         self._tgi: FaultServerProcess | None = None
 
-    async def __aenter__(self) -> Stack:
-        await asyncio.to_thread(self.broker.start)
+    def start(self) -> None:
+        self.broker.start()
         try:
-            await asyncio.to_thread(self.redis.start)
+            self.redis.start()
         except BaseException:
-            await asyncio.to_thread(self.broker.stop)
+            self.broker.stop()
             raise
+
+    def stop(self) -> None:
+        for stop in (self.tgi_stop, self.redis.stop, self.broker.stop):
+            with contextlib.suppress(Exception):
+                stop()
+
+    async def __aenter__(self) -> Stack:
+        await asyncio.to_thread(self.start)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for stop in (self.tgi_stop, self.redis.stop, self.broker.stop):
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(stop)
+        await asyncio.to_thread(self.stop)
 
     async def tgi(self) -> FaultServerProcess:
         """The TGI fault server, started on first use (loading SmolLM2 takes a while)."""
@@ -94,6 +100,11 @@ class ScenarioResult:
     recover_s: float | None
     faults: list[str] = field(default_factory=list)
     logs: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, no healthy event dead-lettered, hostile ones routed right, and no worker crashed."""
+        return self.tally.ok and self.crashes == 0
 
 
 class Run:
