@@ -281,11 +281,14 @@ async def run_scenario(
     faults: FaultScript | None = None,
     workers: int = 1,
     settle_timeout_s: float = 60.0,
+    stall_s: float = 30.0,
     env: dict[str, str] | None = None,
 ) -> ScenarioResult:
     """Run one scenario end to end and account for every event (see the module doc).
 
-    The fault script starts once the first output appears, alongside the steady production.
+    The fault script starts once the first output appears, alongside the steady production. Once
+    production and faults are over, it waits up to `settle_timeout_s` for the rest, but gives up
+    after `stall_s` without a single new output or dead letter.
     """
     run = Run(stack, name, backend, env=env)
     if backend == "tgi":
@@ -312,7 +315,12 @@ async def run_scenario(
             await produce_steadily(run.kafka, run.topics.texts_topic, events[warm:], rate_per_s=1e9)
         ids = {e.id for e in events}
         deadline = time.monotonic() + settle_timeout_s
+        seen, progress_at = 0, time.monotonic()
         while not run.accounted(ids) and time.monotonic() < deadline:
+            if len(run.outputs) + len(run.dead) != seen:
+                seen, progress_at = len(run.outputs) + len(run.dead), time.monotonic()
+            elif time.monotonic() - progress_at > stall_s:
+                break  # a stalled stream: what is missing now stays missing
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.0)  # late duplicates
     finally:

@@ -130,6 +130,8 @@ class Scenario:
             faults=self.faults,
             workers=self.workers,
             settle_timeout_s=settle_timeout_s,
+            # An LLM batch can sit in backoff (breaker, retry delays up to 10 s) without any output.
+            stall_s=60.0 if self.llm else 20.0,
             env=_LLM_ENV if self.llm else None,
         )
 
