@@ -101,7 +101,13 @@ def chaos(
                 )
         return results
 
-    results = asyncio.run(main())
+    from schemas.errors import EmostreamError
+
+    try:
+        results = asyncio.run(main())
+    except EmostreamError as e:  # a part that would not start (no redis-server, no tansu, no fault server)
+        typer.echo(f"chaos: {e}", err=True)
+        raise typer.Exit(2) from None
     command = "emostream chaos " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     meta = (
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()} with {os.cpu_count()} CPUs, "

@@ -46,6 +46,8 @@ class Stack:
         (workdir / "redis").mkdir(parents=True, exist_ok=True)
         self.redis = RedisProcess(workdir / "redis")
         self._tgi: FaultServerProcess | None = None
+        #: Every worker any scenario started: killed on `stop()` should a scenario be cut short.
+        self.workers: list[WorkerProcess] = []
 
     def start(self) -> None:
         self.broker.start()
@@ -56,6 +58,9 @@ class Stack:
             raise
 
     def stop(self) -> None:
+        for w in self.workers:
+            with contextlib.suppress(Exception):
+                w.kill()
         for stop in (self.tgi_stop, self.redis.stop, self.broker.stop):
             with contextlib.suppress(Exception):
                 stop()
@@ -160,6 +165,7 @@ class Run:
         w = WorkerProcess(name, self.worker_env(name), self.logdir / f"{name}.log", self.stack.root)
         w.start()
         self.workers.append(w)
+        self.stack.workers.append(w)
         return w
 
     async def tgi(self) -> FaultServerProcess:

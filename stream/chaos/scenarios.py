@@ -183,8 +183,10 @@ SOAK_FAULTS: tuple[tuple[str, Callable[[Run], object]], ...] = (
 )
 
 
-def soak_script(minutes: float, period_s: float = 30.0) -> FaultScript:
-    """Rotate the soak faults, one every `period_s`, until `minutes` have passed since the stream started."""
+def soak_script(minutes: float, max_period_s: float = 30.0) -> FaultScript:
+    """Rotate the soak faults, one every `max_period_s` (less in a short soak, so each fault comes at
+    least once), until `minutes` have passed since the stream started."""
+    period_s = min(max_period_s, minutes * 60.0 / (len(SOAK_FAULTS) + 1))
 
     async def run(r: Run) -> None:
         end = r.now() + minutes * 60.0 - period_s

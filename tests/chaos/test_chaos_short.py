@@ -22,8 +22,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "after the guarded retries instead of as invalid input",
     "oversize": "issue 11: a record near the broker limit makes a dead letter larger than the producer's "
     "max_request_size; the batch is retried forever and its partition halts",
-    "llm-all-faults": "issue 11: the circuit breaker never closes: a half-open trial call that fails with a "
-    "permanent error (a 422 refusal) leaves the trial in flight forever, so every later call is refused",
+    "llm-all-faults": "issue 11: the generative backend's circuit breaker never closes: a half-open trial "
+    "call that ends in a permanent error (a 422 refusal) or is cancelled (a sibling request failed) leaves "
+    "the trial in flight forever, so every later call is refused and the stream stops",
 }
 
 
