@@ -31,8 +31,8 @@ def row(r: ScenarioResult) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def failures(results: Sequence[ScenarioResult]) -> list[str]:
-    """One line per failing scenario naming what failed, with example ids and the worker logs."""
+def failures(results: Sequence[ScenarioResult], *, logs: bool = True) -> list[str]:
+    """One line per failing scenario naming what failed, with example ids (and where the worker logs are)."""
     out = []
     for r in results:
         t = r.tally
@@ -49,11 +49,14 @@ def failures(results: Sequence[ScenarioResult]) -> list[str]:
             parts.append(f"{t.hostile_annotated + t.wrong_reason} hostile misrouted: {routes}")
         if r.crashes:
             parts.append(f"{r.crashes} worker crashes")
-        out.append(f"- {r.name}: " + "; ".join(parts) + (f" (worker logs: {r.logs})" if r.logs else ""))
+        out.append(f"- {r.name}: " + "; ".join(parts) + (f" (worker logs: {r.logs})" if logs and r.logs else ""))
     return out
 
 
-def markdown(results: Sequence[ScenarioResult], *, title: str = "Chaos run", preamble: str = "") -> str:
+def markdown(
+    results: Sequence[ScenarioResult], *, title: str = "Chaos run", preamble: str = "", logs: bool = True
+) -> str:
+    """The table, the scenarios' descriptions and the failures; `logs=False` leaves out local log paths."""
     lines = [f"## {title}", ""]
     if preamble:
         lines += [preamble, ""]
@@ -61,7 +64,7 @@ def markdown(results: Sequence[ScenarioResult], *, title: str = "Chaos run", pre
     lines += [row(r) for r in results]
     lines += ["", "Scenarios:", ""]
     lines += [f"- **{r.name}**: {r.description}." for r in results]
-    bad = failures(results)
+    bad = failures(results, logs=logs)
     if bad:
         lines += ["", "Failures:", "", *bad]
     return "\n".join(lines) + "\n"
