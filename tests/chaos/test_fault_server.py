@@ -37,10 +37,12 @@ async def test_connection_resets_are_retryable_and_the_call_succeeds_once_they_s
 
 
 async def test_a_latency_spike_longer_than_the_timeout_is_retried(tgi_server: TGITestServer) -> None:
-    async with TGIBackend(settings(tgi_server.url, timeout_s=0.5, max_attempts=3)) as backend:
-        tgi_server.faults.delay_next(1, 2.0)
+    # The timeout bounds the generation too: it must leave room for a real one on a busy CPU.
+    async with TGIBackend(settings(tgi_server.url, timeout_s=5.0, max_attempts=3)) as backend:
+        tgi_server.faults.delay_next(1, 8.0)
         [scores] = await backend.annotate([TEXT], V_OC)
-    assert scores.valence_class is not None and backend.stats.retries == 1
+    # At least the spiked attempt was retried (on a loaded CPU a generation itself may also time out once).
+    assert scores.valence_class is not None and backend.stats.retries >= 1
 
 
 async def test_a_marked_text_is_refused_with_422_every_time_and_others_are_served(tgi_server: TGITestServer) -> None:
