@@ -13,11 +13,13 @@ STAMP := $(VENV)/.emostream-installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup setup-base run test lint unit redis-bin promtool-bin clean help
+.PHONY: setup setup-base run test lint unit redis-bin promtool-bin clean help chaos
 
 help:
 	@echo "make run   - set up, then stream the sample texts through the local service and show annotations"
 	@echo "make test  - set up, then lint (ruff, mypy) and run the whole test suite"
+	@echo "make chaos - the chaos soak (every fault, CHAOS_EVENTS over CHAOS_MINUTES) and the LLM fault scenarios;"
+	@echo "             writes the table to docs/reliability.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +69,13 @@ unit: $(STAMP) $(CHECKOV_STAMP) redis-bin promtool-bin
 	CHECKOV_BIN=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint unit
+
+# The soak: >= 100k events over >= 10 minutes with every fault in rotation, then each LLM-backend fault.
+CHAOS_EVENTS ?= 100000
+CHAOS_MINUTES ?= 10
+chaos: $(STAMP) redis-bin
+	$(BIN)/emostream chaos --scenario soak --scenario llm --events $(CHAOS_EVENTS) --minutes $(CHAOS_MINUTES) \
+	  --report docs/reliability.md
 
 run: $(BASE_STAMP)
 	COLUMNS=$${COLUMNS:-120} $(BIN)/emostream up examples/sample.jsonl

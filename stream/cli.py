@@ -201,10 +201,12 @@ def _register_commands() -> None:
     from bench.cli import register as register_bench
 
     from . import feedback_cli, service_cli
+    from .chaos import cli as chaos_cli
 
     service_cli.register(app)
     feedback_cli.register(app)
     register_bench(app, configure)
+    chaos_cli.register(app)
     if trainer_installed():
         # the one import of the trainer from stream/: the CLI mount point (tests/test_layering.py)
         from trainer.cli import app as trainer_app
