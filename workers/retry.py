@@ -66,7 +66,10 @@ class CircuitBreaker:
     """Opens after `failure_threshold` consecutive failures; half-opens after `reset_after_s`.
 
     While open, `check()` raises `BackendUnavailable` so callers back off instead
-    of hammering a dead backend; one trial call is let through when half-open.
+    of hammering a dead backend; one trial call is let through when half-open. A
+    trial that reports nothing for `reset_after_s` (cancelled mid-call: its batch
+    abandoned, a sibling request failed) is given up and another one let through,
+    or the breaker would stay open for good after the backend recovered.
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_in_flight = False
+        self._trial_started_at = 0.0
 
     @property
     def state(self) -> str:
@@ -92,12 +96,15 @@ class CircuitBreaker:
 
     def check(self) -> None:
         state = self.state
+        if self._trial_in_flight and self._clock() - self._trial_started_at >= self.reset_after_s:
+            self._trial_in_flight = False  # the trial never reported back
         if state == "open" or (state == "half-open" and self._trial_in_flight):
             assert self._opened_at is not None
             remaining = max(0.0, self.reset_after_s - (self._clock() - self._opened_at))
             raise BackendUnavailable("circuit open: backend failing", retry_after_s=remaining or 0.05)
         if state == "half-open":
             self._trial_in_flight = True
+            self._trial_started_at = self._clock()
 
     def record_success(self) -> None:
         self._failures = 0

@@ -153,3 +153,20 @@ def test_breaker_reopens_for_a_full_period_when_the_trial_fails() -> None:
     clock.now += 0.1
     assert b.state == "half-open"
     b.check()
+
+
+def test_breaker_trial_that_never_reports_is_given_up_after_a_reset_period() -> None:
+    """A trial call cancelled mid-flight (its batch cancelled, a sibling request failed) records neither
+    success nor failure; the breaker must not stay open for ever waiting for it."""
+    clock = Clock()
+    b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
+    b.record_failure()
+    clock.now += 5
+    b.check()  # the trial call, then cancelled: nothing is recorded
+    clock.now += 4.9
+    with pytest.raises(BackendUnavailable):
+        b.check()  # the trial may still be running
+    clock.now += 0.1
+    b.check()  # a new trial
+    b.record_success()
+    assert b.state == "closed"
