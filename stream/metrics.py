@@ -25,3 +25,13 @@ CONSUMER_LAG = Gauge(
     "Records between the group's committed offset and the partition's end.",
     ["topic", "partition"],
 )
+COMMIT_STALLED = Gauge(
+    "emostream_commit_stalled_seconds",
+    "Seconds since the partition's committed offset last advanced while records wait behind it (0: caught up).",
+    ["topic", "partition"],
+)
+PARTITION_ASSIGNMENTS = Counter(
+    "emostream_partition_assignments",
+    "Partition assignments a worker received: one per rebalance it took part in (a storm shows as a steep rise).",
+    ["worker"],
+)
