@@ -125,8 +125,9 @@ async def test_worker_stays_in_its_group_through_an_outage_longer_than_max_poll_
         await asyncio.wait_for(run, 120)
         await w.update_lag()
         assert [stalled(s, p) for p in range(2)] == [0.0, 0.0]
-    outs = output_ids(await read_topic(s, s.topics.annotations_topic, until=n))
-    assert set(outs) == {f"ev-{i}" for i in range(n)}
+    # Every event once: no rebalance re-delivered a batch that was waiting out the outage.
+    outs = output_ids(await read_topic(s, s.topics.annotations_topic, until=n + 1, timeout_s=5.0))
+    assert sorted(outs) == sorted(f"ev-{i}" for i in range(n))
     # No rebalance: the worker never left the group, so it was never given its partitions again.
     assert assignments(s) == joined
     assert sum((await committed_offsets(s)).values()) == n
@@ -176,7 +177,7 @@ async def test_sigterm_during_an_outage_drains_within_the_grace_period(
     os.kill(os.getpid(), signal.SIGTERM)
     processed = await asyncio.wait_for(task, s.shutdown_grace_s + 3.0)
     assert processed == 0
-    assert await committed_offsets(s) in ({}, {0: 0}, {1: 0}, {0: 0, 1: 0})
+    assert all(off == 0 for off in (await committed_offsets(s)).values())
 
 
 async def test_revoked_partitions_lose_their_lag_gauges(
