@@ -427,7 +427,7 @@ class StreamWorker:
                 self._wake.clear()
                 self._pause_assigned()
                 try:
-                    got = await consumer.getmany(timeout_ms=0)
+                    got = await self._poll(0)
                     for tp, msgs in got.items():
                         consumer.seek(tp, msgs[0].offset)
                         consumer.pause(tp)
@@ -446,6 +446,21 @@ class StreamWorker:
             self._paused = False
             with contextlib.suppress(KafkaError):
                 consumer.resume(*consumer.paused())
+
+    async def _poll(self, timeout_ms: int, max_records: int | None = None) -> dict[TopicPartition, list[Any]]:
+        """`getmany`, but never blocked for more than a poll period past its timeout.
+
+        aiokafka's `getmany` waits out a rebalance in progress, however long the other members take
+        to rejoin; a stop must not wait for that. A call cut short has returned no records.
+        """
+        assert self._consumer is not None
+        limit_s = timeout_ms / 1000 + self._poll_every_s()
+        try:
+            return await asyncio.wait_for(
+                self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records), limit_s
+            )
+        except TimeoutError:
+            return {}
 
     def _pause_assigned(self) -> None:
         assert self._consumer is not None
@@ -469,7 +484,7 @@ class StreamWorker:
                 timeout_ms = 200  # nothing yet: poll, and check stopping between polls
             else:
                 timeout_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            got = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=size - len(out))
+            got = await self._poll(timeout_ms, max_records=size - len(out))
             for tp, msgs in got.items():
                 key = TP(tp.topic, tp.partition)
                 self._tracker.track(key, (m.offset for m in msgs))
