@@ -427,7 +427,7 @@ class StreamWorker:
                 self._wake.clear()
                 self._pause_assigned()
                 try:
-                    got = await self._poll(0)
+                    got = await self._poll(0, limit_s=self._poll_every_s())
                     for tp, msgs in got.items():
                         consumer.seek(tp, msgs[0].offset)
                         consumer.pause(tp)
@@ -447,20 +447,27 @@ class StreamWorker:
             with contextlib.suppress(KafkaError):
                 consumer.resume(*consumer.paused())
 
-    async def _poll(self, timeout_ms: int, max_records: int | None = None) -> dict[TopicPartition, list[Any]]:
-        """`getmany`, but never blocked for more than a poll period past its timeout.
+    async def _poll(
+        self, timeout_ms: int, max_records: int | None = None, *, limit_s: float | None = None
+    ) -> dict[TopicPartition, list[Any]]:
+        """`getmany`, cut short by stop() or after `limit_s`; a call cut short returned no records.
 
         aiokafka's `getmany` waits out a rebalance in progress, however long the other members take
-        to rejoin; a stop must not wait for that. A call cut short has returned no records.
+        to rejoin; a stop must not wait for that.
         """
         assert self._consumer is not None
-        limit_s = timeout_ms / 1000 + self._poll_every_s()
+        fetch = asyncio.ensure_future(self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records))
+        stop = None if self._stopping.is_set() else asyncio.ensure_future(self._stopping.wait())
         try:
-            return await asyncio.wait_for(
-                self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records), limit_s
-            )
-        except TimeoutError:
-            return {}
+            waiters: set[asyncio.Future[Any]] = {fetch} if stop is None else {fetch, stop}
+            await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if stop is not None:
+                stop.cancel()
+            if not fetch.done():  # still waiting (for records or a reassignment): nothing was consumed
+                fetch.cancel()
+                await asyncio.wait({fetch})
+        return {} if fetch.cancelled() else fetch.result()
 
     def _pause_assigned(self) -> None:
         assert self._consumer is not None
