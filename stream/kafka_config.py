@@ -53,8 +53,24 @@ def producer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     return {**common_kwargs(kafka), "acks": "all", "max_request_size": kafka.max_request_bytes}
 
 
-def group_consumer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
-    """`common_kwargs` plus what every emostream group consumer shares: manual commits and group timing."""
+def rebalance_timeout_ms(kafka: KafkaSettings, revoke_wait_s: float) -> int:
+    """How long the broker waits for members to rejoin a rebalance: long enough for our revoke callback.
+
+    A member rejoins only once its revoke callback returned: that waits up to `revoke_wait_s` for the
+    revoked partitions' batches (a longer batch is abandoned there, and re-read by the new owner),
+    then commits (one request, up to `request_timeout_ms`). A session timeout on top is the slack for
+    the join round trips. Too short a timeout evicts a member that was only finishing its batches,
+    which makes the next rebalance, and the next (a storm).
+    """
+    return int(revoke_wait_s * 1000) + kafka.request_timeout_ms + kafka.session_timeout_ms
+
+
+def group_consumer_kwargs(kafka: KafkaSettings, *, revoke_wait_s: float = 0.0) -> dict[str, Any]:
+    """`common_kwargs` plus what every emostream group consumer shares: manual commits and group timing.
+
+    `revoke_wait_s`: the longest the consumer's revoke callback waits for in-flight work (see
+    `rebalance_timeout_ms`).
+    """
     return {
         **common_kwargs(kafka),
         "enable_auto_commit": False,
@@ -62,7 +78,7 @@ def group_consumer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
         "session_timeout_ms": kafka.session_timeout_ms,
         "heartbeat_interval_ms": max(100, kafka.session_timeout_ms // 10),
         "max_poll_interval_ms": kafka.max_poll_interval_ms,
-        "rebalance_timeout_ms": kafka.session_timeout_ms,
+        "rebalance_timeout_ms": rebalance_timeout_ms(kafka, revoke_wait_s),
     }
 
 

@@ -29,8 +29,13 @@ PRODUCE_ERRORS = Counter(
     "Records the broker or the producer refused, by kind (transient ones are sent again; others replaced).",
     ["kind"],
 )
-SECONDS_SINCE_COMMIT = Gauge(
-    "emostream_seconds_since_commit",
-    "Seconds since the group's offset last advanced on a partition this worker owns.",
+COMMIT_STALLED = Gauge(
+    "emostream_commit_stalled_seconds",
+    "Seconds since the partition's committed offset last advanced while records wait behind it (0: caught up).",
     ["topic", "partition"],
+)
+PARTITION_ASSIGNMENTS = Counter(
+    "emostream_partition_assignments",
+    "Partition assignments a worker received: one per rebalance it took part in (a storm shows as a steep rise).",
+    ["worker"],
 )

@@ -20,6 +20,13 @@ time bound, bounded in-flight batches) is a few dozen lines on aiokafka.
 Memory is bounded: the fetch loop takes a semaphore slot before fetching, so
 at most `max_in_flight_batches` batches exist; aiokafka's prefetch is bounded
 by its fetch sizes.
+
+An outage must not cost the group membership: aiokafka leaves the group when
+`getmany` has not been called for `max_poll_interval_ms`, and batches waiting on
+a dead backend can hold every slot far longer than that. So while every slot is
+busy the worker pauses its partitions and keeps polling (a paused partition
+returns nothing); it stays in the group, `stop()` and SIGTERM interrupt the
+wait, and the partitions resume when a slot frees, with no rebalance.
 """
 
 from __future__ import annotations
@@ -28,13 +35,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 from redis.exceptions import RedisError
 
 from schemas.errors import EmostreamError
@@ -73,7 +80,7 @@ class _Rebalance(ConsumerRebalanceListener):
         await self._worker._on_revoked([TP(tp.topic, tp.partition) for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)})
+        self._worker._on_assigned(list(assigned))
 
 
 class StreamWorker:
@@ -90,6 +97,16 @@ class StreamWorker:
         self._committed: dict[TP, int] = {}
         self._commit_lock = asyncio.Lock()
         self._stopping = asyncio.Event()
+        #: When stopping began: the drain (and a revocation meanwhile) ends a grace period after it.
+        self._stop_at: float | None = None
+        #: Set when a batch ends or stop() is called: wakes the fetch loop waiting for a free slot.
+        self._wake = asyncio.Event()
+        #: Whether the fetch loop holds the partitions paused (every slot busy, or draining).
+        self._paused = False
+        #: Partitions owned since their assignment, until revoked: the only ones with gauges.
+        self._owned: set[TP] = set()
+        #: When each owned partition's commit point last advanced (or it was caught up, or assigned).
+        self._progress_at: dict[TP, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.stream.max_in_flight_batches)
         st = settings.stream
@@ -237,7 +254,9 @@ class StreamWorker:
             worker=s.worker_id,
             max_record_bytes=s.kafka.max_request_bytes,
         )
-        self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=s.kafka.group_id)
+        self._consumer = AIOKafkaConsumer(
+            **group_consumer_kwargs(s.kafka, revoke_wait_s=s.shutdown_grace_s), group_id=s.kafka.group_id
+        )
         self._consumer.subscribe([s.topics.texts_topic], listener=_Rebalance(self))
         await self._consumer.start()
         self._stack.push_async_callback(self._consumer.stop)
@@ -247,17 +266,29 @@ class StreamWorker:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._stopping.set()
+        self.stop()
         await self._drain()
         await self._stack.__aexit__(exc_type, exc, tb)
 
     def stop(self) -> None:
-        """Stop fetching; `run()` then finishes in-flight batches, commits and returns."""
+        """Stop fetching; `run()` then finishes in-flight batches (within the grace period), commits and returns.
+
+        Safe from a signal handler; interrupts any wait of the fetch loop, an outage's included.
+        """
+        if self._stop_at is None:
+            self._stop_at = time.monotonic()
         self._stopping.set()
+        self._wake.set()
 
     def assigned(self) -> bool:
         """Whether the consumer group has given this worker partitions yet."""
         return self._consumer is not None and bool(self._consumer.assignment())
+
+    def assignment(self) -> set[TP]:
+        """The partitions the consumer group has given this worker now."""
+        if self._consumer is None:
+            return set()
+        return {TP(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     async def ready(self) -> bool:
         """Broker reachable (partitions or a live group), and the engine's model loaded."""
@@ -291,6 +322,9 @@ class StreamWorker:
         last_data = time.monotonic()
         try:
             while not self._stopping.is_set():
+                if self._slots.locked():
+                    await self._wait_for_slot()
+                    continue
                 await self._slots.acquire()
                 try:
                     records = await self._fetch_batch()
@@ -313,8 +347,9 @@ class StreamWorker:
                 task = asyncio.create_task(self._run_batch(records))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(lambda _: self._wake.set())
         finally:
-            self._stopping.set()
+            self.stop()
             await self._drain()
             for t in (commit_task, lag_task):
                 t.cancel()
@@ -323,6 +358,90 @@ class StreamWorker:
             await asyncio.shield(self._commit())
         if self._fatal is not None:
             raise WorkerCrashed(f"a batch could not be finished: {self._fatal!r}") from self._fatal
+
+    def _poll_every_s(self) -> float:
+        """How often a waiting fetch loop polls: well inside `max_poll_interval_ms`, and at least each second."""
+        return min(1.0, self.settings.kafka.max_poll_interval_ms / 3000.0)
+
+    async def _wait_for_slot(self) -> None:
+        """Every slot is busy: wait for one to free (or for stop()) without leaving the group.
+
+        A short wait needs no poll, and keeps aiokafka's prefetched records; a longer one (a slow or
+        dead backend) pauses the partitions and polls, see `_poll_paused`.
+        """
+        self._wake.clear()
+        if not self._slots.locked() or self._stopping.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_every_s())
+        if self._slots.locked() and not self._stopping.is_set():
+            log.debug("all batch slots busy; partitions paused", extra={"batches": len(self._tasks)})
+            await self._poll_paused(lambda: not self._slots.locked() or self._stopping.is_set())
+            log.debug("batch slot free; partitions resumed")
+
+    async def _poll_paused(self, done: Callable[[], bool], deadline: float | None = None) -> None:
+        """Keep the consumer polling, with every assigned partition paused, until `done()` or the deadline.
+
+        aiokafka's heartbeat task leaves the group once no `getmany` call ran for `max_poll_interval_ms`;
+        a paused partition's records stay unfetched (its position does not move), so polling returns
+        nothing and costs nothing. Records that a poll does return (a partition assigned between the
+        pause and the poll) are handed back by seeking to them, so none is skipped.
+        """
+        assert self._consumer is not None
+        consumer = self._consumer
+        self._paused = True
+        try:
+            while not done():
+                self._wake.clear()
+                self._pause_assigned()
+                try:
+                    got = await self._poll(0, limit_s=self._poll_every_s())
+                    for tp, msgs in got.items():
+                        consumer.seek(tp, msgs[0].offset)
+                        consumer.pause(tp)
+                except (KafkaError, ConsumerStoppedError) as e:  # a coordination error: the next poll retries
+                    log.debug("paused poll failed", extra={"error": str(e)})
+                if done():
+                    break
+                timeout_s = self._poll_every_s()
+                if deadline is not None:
+                    timeout_s = min(timeout_s, deadline - time.monotonic())
+                    if timeout_s <= 0:
+                        break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout_s)
+        finally:
+            self._paused = False
+            with contextlib.suppress(KafkaError):
+                consumer.resume(*consumer.paused())
+
+    async def _poll(
+        self, timeout_ms: int, max_records: int | None = None, *, limit_s: float | None = None
+    ) -> dict[TopicPartition, list[Any]]:
+        """`getmany`, cut short by stop() or after `limit_s`; a call cut short returned no records.
+
+        aiokafka's `getmany` waits out a rebalance in progress, however long the other members take
+        to rejoin; a stop must not wait for that.
+        """
+        assert self._consumer is not None
+        fetch = asyncio.ensure_future(self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records))
+        stop = None if self._stopping.is_set() else asyncio.ensure_future(self._stopping.wait())
+        try:
+            waiters: set[asyncio.Future[Any]] = {fetch} if stop is None else {fetch, stop}
+            await asyncio.wait(waiters, timeout=limit_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if stop is not None:
+                stop.cancel()
+            if not fetch.done():  # still waiting (for records or a reassignment): nothing was consumed
+                fetch.cancel()
+                await asyncio.wait({fetch})
+        return {} if fetch.cancelled() else fetch.result()
+
+    def _pause_assigned(self) -> None:
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        if assigned:
+            self._consumer.pause(*assigned)
 
     async def _drained(self) -> bool:
         assert self._consumer is not None
@@ -340,7 +459,7 @@ class StreamWorker:
                 timeout_ms = 200  # nothing yet: poll, and check stopping between polls
             else:
                 timeout_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            got = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=size - len(out))
+            got = await self._poll(timeout_ms, max_records=size - len(out))
             for tp, msgs in got.items():
                 key = TP(tp.topic, tp.partition)
                 self._tracker.track(key, (m.offset for m in msgs))
@@ -400,11 +519,24 @@ class StreamWorker:
             metrics.IN_FLIGHT_BATCHES.labels(worker).dec()
             self._slots.release()
 
+    def _grace_deadline(self) -> float:
+        """When the grace period of the stop in progress ends (or would, for a stop now)."""
+        start = self._stop_at if self._stop_at is not None else time.monotonic()
+        return start + self.settings.shutdown_grace_s
+
     async def _drain(self) -> None:
-        """Let in-flight batches finish within the grace period; cancel (and so not commit) the rest."""
+        """Let in-flight batches finish within the grace period; cancel (and so not commit) the rest.
+
+        The consumer keeps polling, its partitions paused, so the group keeps it (and takes the final
+        commit) however long the grace period is.
+        """
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(set(self._tasks), timeout=self.settings.shutdown_grace_s)
+        if self._consumer is not None:
+            await self._poll_paused(lambda: not self._tasks, self._grace_deadline())
+        else:
+            await asyncio.wait(set(self._tasks), timeout=max(0.0, self._grace_deadline() - time.monotonic()))
+        pending = set(self._tasks)
         for t in pending:
             t.cancel()
         if pending:
@@ -434,9 +566,13 @@ class StreamWorker:
                 log.debug("lag update failed", extra={"error": str(e)})
 
     async def update_lag(self) -> dict[TP, int]:
-        """Set the lag gauge for every assigned partition from the broker's end offsets; returns the lags."""
+        """Set the lag and commit-stall gauges of every owned partition from the broker; returns the lags.
+
+        The stall is the time since the partition's commit point last advanced, while records wait
+        behind it (0 when caught up): a backend outage, a stuck batch or failing commits all show.
+        """
         assert self._consumer is not None
-        assigned = list(self._consumer.assignment())
+        assigned = [tp for tp in self._consumer.assignment() if TP(tp.topic, tp.partition) in self._owned]
         if not assigned:
             return {}
         ends = await self._consumer.end_offsets(assigned)
@@ -450,7 +586,14 @@ class StreamWorker:
             # batched produces (docs/streaming.md); on Kafka the two agree or ListOffsets is newer.
             end = max(ends[tp], self._consumer.highwater(tp) or 0)
             lags[key] = max(0, end - committed)
+            if key not in self._owned:  # revoked while this round awaited the broker: its gauges are gone
+                continue
+            now = time.monotonic()
+            if lags[key] == 0:
+                self._progress_at[key] = now
+            stalled_s = now - self._progress_at.setdefault(key, now)
             metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(lags[key])
+            metrics.COMMIT_STALLED.labels(tp.topic, str(tp.partition)).set(stalled_s)
         return lags
 
     async def _commit(self, only: Sequence[TP] | None = None) -> None:
@@ -473,16 +616,43 @@ class StreamWorker:
                 log.warning("commit failed (will be retried or re-read)", extra={"error": str(e)})
                 return
             metrics.COMMITS.labels("ok").inc()
+            now = time.monotonic()
             for tp, off in todo.items():
                 self._committed[TP(tp.topic, tp.partition)] = off
+                self._progress_at[TP(tp.topic, tp.partition)] = now
+
+    def _on_assigned(self, assigned: list[TopicPartition]) -> None:
+        """New partitions: owned from now (gauged from the next lag round); paused if the fetch loop is."""
+        metrics.PARTITION_ASSIGNMENTS.labels(self.settings.worker_id).inc()
+        now = time.monotonic()
+        for tp in assigned:
+            key = TP(tp.topic, tp.partition)
+            self._owned.add(key)
+            self._progress_at.setdefault(key, now)
+        if self._paused and assigned and self._consumer is not None:
+            self._consumer.pause(*assigned)  # the paused poll would hand back their records anyway
+        log.info("partitions assigned", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in assigned)})
 
     async def _on_revoked(self, revoked: list[TP]) -> None:
-        """Before giving partitions up: wait (bounded) for their batches, commit, forget them."""
+        """Before giving partitions up: wait (bounded) for their batches, commit, forget them and their gauges.
+
+        The wait ends with the grace period, or with the stop's grace period when the worker is stopping
+        (the group's rebalance timeout leaves room for it: `group_consumer_kwargs`).
+        """
+        for tp in revoked:
+            self._owned.discard(tp)  # before any await: a lag round in progress must not set them again
         deadline = time.monotonic() + self.settings.shutdown_grace_s
-        while any(self._tracker.in_flight(tp) for tp in revoked) and time.monotonic() < deadline:
+        while any(self._tracker.in_flight(tp) for tp in revoked):
+            now = time.monotonic()
+            if now >= deadline or (self._stop_at is not None and now >= self._grace_deadline()):
+                break
             await asyncio.sleep(0.02)
         await self._commit(only=revoked)
         self._tracker.forget(revoked)
         for tp in revoked:
             self._committed.pop(tp, None)
+            self._progress_at.pop(tp, None)
+            for gauge in (metrics.CONSUMER_LAG, metrics.COMMIT_STALLED):
+                with contextlib.suppress(KeyError):  # never gauged (revoked before a lag round)
+                    gauge.remove(tp.topic, str(tp.partition))
         log.info("partitions revoked", extra={"partitions": sorted(f"{t.topic}:{t.partition}" for t in revoked)})

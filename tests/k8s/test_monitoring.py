@@ -154,7 +154,7 @@ def test_dashboard_is_a_grafana_dashboard_on_a_prometheus_datasource_variable() 
     # the faults the alerts cover have a panel too
     text = json.dumps(dash)
     for name in ("emostream_dead_letters_total", "emostream_breaker_state", "emostream_produce_errors_total",
-                 "emostream_backend_retries_total", "emostream_consumer_lag", "emostream_seconds_since_commit"):
+                 "emostream_backend_retries_total", "emostream_consumer_lag", "emostream_commit_stalled_seconds"):
         assert name in text, name
 
 
