@@ -35,6 +35,7 @@ async def run(
     delay_ms: float = 0.0,
     constant_model: bool = False,
     repeats: list[float] | None = None,
+    rounds: int = 1,
 ) -> dict[str, Any]:
     """Run one benchmark mode and return its results as a JSON-able dict."""
     from .texts import synthetic_texts
@@ -62,6 +63,7 @@ async def run(
             console=console,
             delay_ms=delay_ms,
             constant_model=constant_model,
+            rounds=rounds,
         )
     if mode == "llm":
         from schemas.tasks import ALL_TASKS
@@ -110,6 +112,9 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
             float, typer.Option(min=0, help="Fixed latency added to every backend call (stream).")
         ] = 0.0,
         constant_model: Annotated[bool, typer.Option(help="Constant scores instead of the model (stream).")] = False,
+        rounds: Annotated[
+            int, typer.Option(min=1, help="Repeat the sweep, raw backend and stream alternating (stream).")
+        ] = 1,
     ) -> None:
         """Measure throughput and start-up: raw backend vs `annotate`, cache hits vs misses, the stream, LLMs."""
         from schemas.tasks import parse_tasks
@@ -148,6 +153,7 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
                     delay_ms=delay_ms,
                     constant_model=constant_model,
                     repeats=fractions,
+                    rounds=rounds,
                 )
             )
         except ModuleNotFoundError as e:  # a mode whose extra is not installed

@@ -4,8 +4,11 @@ Each run starts from fresh topics on an embedded Tansu broker, produces N events
 while a worker (sharing one loaded engine across runs) consumes them, and reads
 back broker timestamps: latency is output append time minus input append time
 per event (queueing included), throughput is N over first-input-to-last-output.
-The raw backend figure (the backend alone on the same texts in engine-sized
-batches, one call at a time) is measured alongside so the ratio can be read directly.
+The raw backend figure (the backend alone on as many fresh texts in engine-sized
+batches, one call at a time) is measured right before each stream run, so each ratio
+compares two measurements seconds apart. On a shared machine the load moves between
+runs: `rounds` > 1 repeats the sweep, alternating raw and stream, and summarises each
+setting's ratio by its median over the rounds.
 
 `delay_ms` wraps the backend in `FixedDelayBackend`: every call waits that long
 first, like a round trip to a remote model server. Calls then overlap, so the
@@ -184,12 +187,14 @@ async def run_stream_bench(
     annotator: Annotator | None = None,
     delay_ms: float = 0.0,
     constant_model: bool = False,
+    rounds: int = 1,
     console: Any = None,
 ) -> dict[str, Any]:
     """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict.
 
     `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only);
     `constant_model` replaces the model with `ConstantBackend` (what remains is the stream's own cost).
+    `rounds`: how many times to run the whole sweep (raw backend, then stream, for every setting).
     """
     from contextlib import AsyncExitStack
 
@@ -207,50 +212,82 @@ async def run_stream_bench(
             if delay_ms > 0:
                 engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
             await stack.enter_async_context(engine)
-        raw_eps = await _raw_backend(engine, workload(texts, n, 0.0, "raw"), settings.engine.max_batch_size)
-        for limit in in_flight:
-            for frac in repeat_fractions:
-                run = uuid.uuid4().hex[:6]
-                s = settings.model_copy(deep=True)
-                s.kafka.bootstrap_servers = broker.bootstrap_servers
-                s.kafka.group_id = f"bench-{run}"
-                s.topics.prefix = f"bench-{run}."
-                s.stream.max_in_flight_batches = limit
-                s.stream.exit_when_idle_s = 1.0
-                s.http_enabled = False
-                values = [
-                    json.dumps({"id": f"b-{run}-{i}", "text": t}).encode()
-                    for i, t in enumerate(workload(texts, n, frac, run))
-                ]
-                async with StreamWorker(s, engine) as w:
-                    # Produce only once the group has assigned partitions, so that the (seconds-long)
-                    # group join is not counted as stream time.
-                    deadline = time.monotonic() + 30
-                    while not w.assigned() and time.monotonic() < deadline:
-                        await asyncio.sleep(0.05)
-                    await produce_values(s.kafka, s.topics.texts_topic, values)
-                    await w.run()
-                lat, span_s = await _output_latencies(broker.bootstrap_servers, s, n)
-                eps = n / span_s if span_s > 0 else 0.0
-                row = {
-                    "in_flight": limit,
-                    "repeat_fraction": frac,
-                    "events": n,
-                    "outputs": len(lat),
-                    "events_per_s": round(eps, 1),
-                    "vs_raw_backend": round(eps / raw_eps, 3) if raw_eps else None,
-                    "latency_p50_s": round(percentile(lat, 0.5), 4),
-                    "latency_p99_s": round(percentile(lat, 0.99), 4),
-                    "latency_mean_s": round(statistics.fmean(lat), 4) if lat else None,
-                }
-                results.append(row)
-                if console is not None:
-                    console.print(f"stream bench: {row}")
+        raws: list[float] = []
+        settings_grid = [(r, lim, f) for r in range(1, rounds + 1) for lim in in_flight for f in repeat_fractions]
+        for rnd, limit, frac in settings_grid:
+            # The raw texts carry a tag of the same shape as the stream's (six hex digits), so both
+            # measurements see texts of the same token counts.
+            raw_texts = workload(texts, n, 0.0, uuid.uuid4().hex[:6])
+            raw_eps = await _raw_backend(engine, raw_texts, settings.engine.max_batch_size)
+            raws.append(raw_eps)
+            run = uuid.uuid4().hex[:6]
+            s = settings.model_copy(deep=True)
+            s.kafka.bootstrap_servers = broker.bootstrap_servers
+            s.kafka.group_id = f"bench-{run}"
+            s.topics.prefix = f"bench-{run}."
+            s.stream.max_in_flight_batches = limit
+            s.stream.exit_when_idle_s = 1.0
+            s.http_enabled = False
+            values = [
+                json.dumps({"id": f"b-{run}-{i}", "text": t}).encode()
+                for i, t in enumerate(workload(texts, n, frac, run))
+            ]
+            async with StreamWorker(s, engine) as w:
+                # Produce only once the group has assigned partitions, so that the (seconds-long)
+                # group join is not counted as stream time.
+                deadline = time.monotonic() + 30
+                while not w.assigned() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                await produce_values(s.kafka, s.topics.texts_topic, values)
+                await w.run()
+            lat, span_s = await _output_latencies(broker.bootstrap_servers, s, n)
+            eps = n / span_s if span_s > 0 else 0.0
+            row = {
+                "round": rnd,
+                "in_flight": limit,
+                "repeat_fraction": frac,
+                "events": n,
+                "outputs": len(lat),
+                "events_per_s": round(eps, 1),
+                "raw_backend_events_per_s": round(raw_eps, 1),
+                "vs_raw_backend": round(eps / raw_eps, 3) if raw_eps else None,
+                "latency_p50_s": round(percentile(lat, 0.5), 4),
+                "latency_p99_s": round(percentile(lat, 0.99), 4),
+                "latency_mean_s": round(statistics.fmean(lat), 4) if lat else None,
+            }
+            results.append(row)
+            if console is not None:
+                console.print(f"stream bench: {row}")
+    summary = summarise_rounds(results)
+    if console is not None:
+        for line in summary:
+            console.print(f"stream bench, over {rounds} round(s): {line}")
     return {
         "mode": "stream",
         "backend_delay_ms": delay_ms,
         "model": getattr(engine, "model_name", None),
         "batch_size": settings.engine.max_batch_size,
-        "raw_backend_events_per_s": round(raw_eps, 1),
+        "rounds": rounds,
+        "raw_backend_events_per_s": round(statistics.median(raws), 1) if raws else 0.0,
         "runs": results,
+        "summary": summary,
     }
+
+
+def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds."""
+    by: dict[tuple[int, float], list[float]] = {}
+    for r in rows:
+        if r["vs_raw_backend"] is not None:
+            by.setdefault((r["in_flight"], r["repeat_fraction"]), []).append(r["vs_raw_backend"])
+    return [
+        {
+            "in_flight": limit,
+            "repeat_fraction": frac,
+            "rounds": len(ratios),
+            "vs_raw_median": round(statistics.median(ratios), 3),
+            "vs_raw_min": min(ratios),
+            "vs_raw_max": max(ratios),
+        }
+        for (limit, frac), ratios in by.items()
+    ]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bench.stream import ConstantBackend, FixedDelayBackend, percentile, run_stream_bench, workload
+from bench.stream import (
+    ConstantBackend,
+    FixedDelayBackend,
+    percentile,
+    run_stream_bench,
+    summarise_rounds,
+    workload,
+)
 from schemas.tasks import ALL_TASKS, TaskFamily
 from stream.settings import Settings
 from tests.fakes import FakeBackend, ScriptedAnnotator, fake_scores
@@ -60,3 +67,28 @@ async def test_constant_backend_fills_exactly_the_requested_tasks() -> None:
     assert len(both) == 2 and all(
         s.valence_class == 0 and s.emotions == [] and s.emotion_intensity and s.emotion_class for s in both
     )
+
+
+def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() -> None:
+    rows = [{"in_flight": 1, "repeat_fraction": 0.0, "vs_raw_backend": r} for r in (0.8, 0.95, 0.9)] + [
+        {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": 1.1},
+        {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": None},  # no raw figure (custom annotator)
+    ]
+    assert summarise_rounds(rows) == [
+        {
+            "in_flight": 1,
+            "repeat_fraction": 0.0,
+            "rounds": 3,
+            "vs_raw_median": 0.9,
+            "vs_raw_min": 0.8,
+            "vs_raw_max": 0.95,
+        },
+        {
+            "in_flight": 4,
+            "repeat_fraction": 0.0,
+            "rounds": 1,
+            "vs_raw_median": 1.1,
+            "vs_raw_min": 1.1,
+            "vs_raw_max": 1.1,
+        },
+    ]
