@@ -195,8 +195,8 @@ async def read_from_start(
     idle_s: float | None = 2.0,
     timeout_s: float | None = None,
     **overrides: Any,
-) -> AsyncGenerator[ConsumerRecord[bytes, bytes], None]:
-    """Every record of `topics` from the beginning, read outside any consumer group.
+) -> AsyncGenerator[list[ConsumerRecord[bytes, bytes]], None]:
+    """The records of `topics` from the beginning, read outside any consumer group: each fetch's (never empty).
 
     Stops after `idle_s` without a record (None: follows forever) or `timeout_s` in all, whichever comes
     first; a topic that does not exist yet has nothing to read. `overrides` go to the consumer (fetch sizes).
@@ -210,13 +210,12 @@ async def read_from_start(
             return
         c.assign(tps)
         await c.seek_to_beginning(*tps)
-        now = time.monotonic()
+        now = last = time.monotonic()
         deadline = now + timeout_s if timeout_s is not None else None
-        last = now
         while (idle_s is None or now - last < idle_s) and (deadline is None or now < deadline):
             got = await c.getmany(timeout_ms=200)
             now = time.monotonic()
-            for msgs in got.values():
-                for m in msgs:
-                    last = now
-                    yield m
+            batch = [m for msgs in got.values() for m in msgs]
+            if batch:
+                last = now
+                yield batch

@@ -53,9 +53,10 @@ async def read_values(
     kafka: KafkaSettings, topic: str, *, idle_s: float = 2.0, follow: bool = False
 ) -> AsyncIterator[bytes]:
     """Values on `topic` from the beginning (no consumer group); stops after `idle_s` quiet unless following."""
-    async for m in read_from_start(kafka, topic, idle_s=None if follow else idle_s):
-        if m.value is not None:
-            yield m.value
+    async for batch in read_from_start(kafka, topic, idle_s=None if follow else idle_s):
+        for m in batch:
+            if m.value is not None:
+                yield m.value
 
 
 async def tail_annotations(

@@ -222,16 +222,18 @@ class Run:
             fetch_max_bytes=_FETCH_BYTES,
         )
         async with contextlib.aclosing(records):
-            async for m in records:
-                key = m.key.decode("utf-8", "replace") if m.key is not None else "?"
-                if m.topic == self.topics.annotations_topic:
-                    self.outputs.append(Seen(key, self.now()))
-                else:
-                    try:
-                        reason = str(json.loads(m.value or b"{}").get("reason"))
-                    except ValueError:
-                        reason = "?"
-                    self.dead.append(Seen(key, self.now(), reason))
+            async for batch in records:
+                at = self.now()
+                for m in batch:
+                    key = m.key.decode("utf-8", "replace") if m.key is not None else "?"
+                    if m.topic == self.topics.annotations_topic:
+                        self.outputs.append(Seen(key, at))
+                    else:
+                        try:
+                            reason = str(json.loads(m.value or b"{}").get("reason"))
+                        except ValueError:
+                            reason = "?"
+                        self.dead.append(Seen(key, at, reason))
 
     def accounted(self, ids: set[str]) -> bool:
         return ids <= {s.event_id for s in self.outputs} | {s.event_id for s in self.dead}

@@ -52,9 +52,8 @@ async def read_topic(settings: Settings, topic: str, *, until: int, timeout_s: f
     out: list[bytes] = []
     records = read_from_start(settings.kafka, topic, idle_s=None, timeout_s=timeout_s)
     async with aclosing(records):
-        async for m in records:
-            if m.value is not None:
-                out.append(m.value)
+        async for batch in records:
+            out.extend(m.value for m in batch if m.value is not None)
             if len(out) >= until:
                 break
     if not out:  # perhaps not created yet (the worker creates topics when it starts): callers poll
