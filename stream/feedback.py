@@ -30,6 +30,7 @@ from stream.producing import KafkaSink
 from stream.records import InRecord, dead_letter, dead_letter_record
 from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
+from workers.lifecycle import start_on
 
 if TYPE_CHECKING:
     from workers.feedback_store import RedisFeedbackStore
@@ -97,12 +98,7 @@ class FeedbackConsumer:
         self._sink: KafkaSink | None = None
 
     async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
+        await start_on(self._stack, self._start)
         return self
 
     async def _start(self) -> None:

@@ -58,6 +58,7 @@ from stream.topics import ensure_service_topics
 from workers.backend import Backend
 from workers.config import BackendSettings
 from workers.engine import AnnotationEngine
+from workers.lifecycle import start_on
 from workers.retry import CircuitBreaker, RetryPolicy
 
 if TYPE_CHECKING:
@@ -225,12 +226,7 @@ class StreamWorker:
         self._stack.push_async_callback(stop)
 
     async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
+        await start_on(self._stack, self._start)
         return self
 
     async def _start(self) -> None:
