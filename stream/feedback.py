@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.decoding import decode_model
 from schemas.errors import EmostreamError, InvalidEvent
 from schemas.feedback import Feedback
 from schemas.text import text_sha256
-from stream.kafka_config import consumer_drained, group_consumer_kwargs, producer_kwargs
+from stream.kafka import consumer_drained, group_consumer, produce_and_wait, producer
 from stream.producing import KafkaSink
 from stream.records import InRecord, dead_letter, dead_letter_record
 from stream.settings import KafkaSettings, Settings
 from stream.topics import ensure_topics
+from workers.lifecycle import start_on
 
 if TYPE_CHECKING:
     from workers.feedback_store import RedisFeedbackStore
@@ -94,16 +95,10 @@ class FeedbackConsumer:
         self._stack = AsyncExitStack()
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
         self._sink: KafkaSink | None = None
 
     async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
+        await start_on(self._stack, self._start)
         return self
 
     async def _start(self) -> None:
@@ -125,22 +120,19 @@ class FeedbackConsumer:
             partitions=topics.partitions,
             replication_factor=topics.replication_factor,
         )
-        self._producer = AIOKafkaProducer(**producer_kwargs(s.kafka), linger_ms=5)
-        await self._producer.start()
-        self._stack.push_async_callback(self._producer.stop)
+        out = await self._stack.enter_async_context(producer(s.kafka))
         # With `stopping` set, a broker outage ends the batch (uncommitted) rather than retrying in the shield.
         self._sink = KafkaSink(
-            self._producer,
+            out,
             dead_letter_topic=topics.dead_letters_topic,
             worker=s.worker_id,
             max_record_bytes=s.kafka.max_request_bytes,
             retry_delay_s=self.retry_delay_s,
             stopping=self._stopping,
         )
-        self._consumer = AIOKafkaConsumer(**group_consumer_kwargs(s.kafka), group_id=self.group_id)
-        self._consumer.subscribe([topics.feedback_topic])
-        await self._consumer.start()
-        self._stack.push_async_callback(self._consumer.stop)
+        self._consumer = await self._stack.enter_async_context(
+            group_consumer(s.kafka, [topics.feedback_topic], group_id=self.group_id)
+        )
         log.info("feedback consumer started", extra={"topic": topics.feedback_topic, "group": self.group_id})
 
     async def __aexit__(
@@ -233,14 +225,9 @@ async def ingest_feedback(
 
 async def send_feedback(kafka: KafkaSettings, topic: str, items: Iterable[Feedback]) -> int:
     """Send feedback records to `topic`, keyed by item, waiting for every acknowledgement."""
-    p = AIOKafkaProducer(**producer_kwargs(kafka), linger_ms=5)
-    await p.start()
-    try:
-        futures = [await p.send(topic, fb.model_dump_json().encode("utf-8"), key=feedback_key(fb)) for fb in items]
-        await asyncio.gather(*futures)
-        return len(futures)
-    finally:
-        await p.stop()
+    records = ((feedback_key(fb), fb.model_dump_json().encode("utf-8")) for fb in items)
+    async with producer(kafka) as p:
+        return len(await produce_and_wait(p, topic, records))
 
 
 def parse_feedback_lines(lines: Iterable[str]) -> tuple[list[Feedback], list[tuple[int, str]]]:

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from schemas.annotation import AnnotatedEvent
 from stream.broker import TansuBroker, free_port
 from stream.settings import Settings
-from stream.tools import produce_file, read_from_start
+from stream.tools import produce_file, read_values
 from stream.worker import StreamWorker
 
 
@@ -122,13 +122,13 @@ async def up(
         await asyncio.gather(*(w.run() for w in ws))
         elapsed = time.monotonic() - t0
         outs: list[AnnotatedEvent] = []
-        async for v in read_from_start(s.kafka, s.topics.annotations_topic, idle_s=1.0):
+        async for v in read_values(s.kafka, s.topics.annotations_topic, idle_s=1.0):
             ev = AnnotatedEvent.model_validate_json(v)
             outs.append(ev)
             if emit is not None:
                 emit(ev)
         dead: Counter[str] = Counter()
-        async for v in read_from_start(s.kafka, s.topics.dead_letters_topic, idle_s=0.5):
+        async for v in read_values(s.kafka, s.topics.dead_letters_topic, idle_s=0.5):
             import json
 
             dead[json.loads(v)["reason"]] += 1

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.annotation import AnnotatedEvent
 from schemas.deadletter import DeadLetter
 from schemas.errors import RejectReason
-from stream.kafka_config import common_kwargs, producer_kwargs
+from stream.kafka import produce_and_wait, producer, read_from_start
 from stream.settings import KafkaSettings, Settings
 
 
@@ -34,14 +30,8 @@ def lines_to_values(lines: Iterable[str], *, id_prefix: str = "line") -> list[by
 
 async def produce_values(kafka: KafkaSettings, topic: str, values: Iterable[bytes]) -> int:
     """Send values to `topic`, waiting for every acknowledgement; returns how many were sent."""
-    p = AIOKafkaProducer(**producer_kwargs(kafka), linger_ms=5)
-    await p.start()
-    try:
-        futs = [await p.send(topic, v) for v in values]
-        await asyncio.gather(*futs)
-        return len(futs)
-    finally:
-        await p.stop()
+    async with producer(kafka) as p:
+        return len(await produce_and_wait(p, topic, ((None, v) for v in values)))
 
 
 async def produce_file(settings: Settings, path: Path) -> int:
@@ -59,30 +49,14 @@ async def produce_file(settings: Settings, path: Path) -> int:
     return await produce_values(settings.kafka, settings.topics.texts_topic, values)
 
 
-async def read_from_start(
+async def read_values(
     kafka: KafkaSettings, topic: str, *, idle_s: float = 2.0, follow: bool = False
 ) -> AsyncIterator[bytes]:
     """Values on `topic` from the beginning (no consumer group); stops after `idle_s` quiet unless following."""
-    c = AIOKafkaConsumer(**common_kwargs(kafka), enable_auto_commit=False)
-    await c.start()
-    try:
-        await c.topics()
-        parts = c.partitions_for_topic(topic) or set()
-        if not parts:
-            return
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        c.assign(tps)
-        await c.seek_to_beginning(*tps)
-        last = time.monotonic()
-        while follow or time.monotonic() - last < idle_s:
-            got = await c.getmany(timeout_ms=200)
-            for msgs in got.values():
-                for m in msgs:
-                    last = time.monotonic()
-                    if m.value is not None:
-                        yield m.value
-    finally:
-        await c.stop()
+    async for batch in read_from_start(kafka, topic, idle_s=None if follow else idle_s):
+        for m in batch:
+            if m.value is not None:
+                yield m.value
 
 
 async def tail_annotations(
@@ -90,7 +64,7 @@ async def tail_annotations(
 ) -> int:
     """Print annotated events as they arrive; returns how many were seen."""
     n = 0
-    async for v in read_from_start(settings.kafka, settings.topics.annotations_topic, follow=follow, idle_s=idle_s):
+    async for v in read_values(settings.kafka, settings.topics.annotations_topic, follow=follow, idle_s=idle_s):
         emit(AnnotatedEvent.model_validate_json(v))
         n += 1
     return n
@@ -109,7 +83,7 @@ async def replay_dead_letters(
     a different (broken) event.
     """
     chosen: list[DeadLetter] = []
-    async for v in read_from_start(settings.kafka, settings.topics.dead_letters_topic):
+    async for v in read_values(settings.kafka, settings.topics.dead_letters_topic):
         dl = DeadLetter.model_validate_json(v)
         if dl.truncated:
             continue

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from stream.kafka_config import common_kwargs
+from stream.kafka import common_kwargs
 from stream.settings import KafkaSettings, TopicSettings
 
 

@@ -40,7 +40,7 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 from redis.exceptions import RedisError
 
@@ -48,7 +48,7 @@ from schemas.errors import EmostreamError
 from schemas.events import EventLimits
 from stream import metrics
 from stream.http import HealthServer
-from stream.kafka_config import consumer_drained, group_consumer_kwargs, producer_kwargs
+from stream.kafka import consumer_drained, group_consumer, producer
 from stream.offsets import TP, OffsetTracker
 from stream.processor import Annotator, BackendGate, BatchConfig, process_batch_guarded
 from stream.producing import KafkaSink, ProduceRejected
@@ -58,6 +58,7 @@ from stream.topics import ensure_service_topics
 from workers.backend import Backend
 from workers.config import BackendSettings
 from workers.engine import AnnotationEngine
+from workers.lifecycle import start_on
 from workers.retry import CircuitBreaker, RetryPolicy
 
 if TYPE_CHECKING:
@@ -77,7 +78,10 @@ class _Rebalance(ConsumerRebalanceListener):
         self._worker = worker
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        await self._worker._on_revoked([TP(tp.topic, tp.partition) for tp in revoked])
+        # aiokafka calls this with nothing revoked before the first join, inside `start()`: the worker's
+        # consumer is not set yet then, and there is nothing to wait for or commit.
+        if revoked:
+            await self._worker._on_revoked([TP(tp.topic, tp.partition) for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._worker._on_assigned(list(assigned))
@@ -125,7 +129,6 @@ class StreamWorker:
             limits=EventLimits(settings.engine.max_text_chars, settings.engine.max_text_bytes),
         )
         self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
         self._sink: KafkaSink | None = None
         self.http: HealthServer | None = None
         self.processed = 0
@@ -223,12 +226,7 @@ class StreamWorker:
         self._stack.push_async_callback(stop)
 
     async def __aenter__(self) -> Self:
-        await self._stack.__aenter__()
-        try:
-            await self._start()
-        except BaseException:
-            await self._stack.aclose()
-            raise
+        await start_on(self._stack, self._start)
         return self
 
     async def _start(self) -> None:
@@ -245,21 +243,22 @@ class StreamWorker:
                 self._follow_champion(engine, registry[0], serving)
             else:
                 log.warning("follow_champion needs the built-in engine; not following")
-        self._producer = AIOKafkaProducer(**producer_kwargs(s.kafka), linger_ms=5)
-        await self._producer.start()
-        self._stack.push_async_callback(self._producer.stop)
+        out = await self._stack.enter_async_context(producer(s.kafka))
         self._sink = KafkaSink(
-            self._producer,
+            out,
             dead_letter_topic=s.topics.dead_letters_topic,
             worker=s.worker_id,
             max_record_bytes=s.kafka.max_request_bytes,
         )
-        self._consumer = AIOKafkaConsumer(
-            **group_consumer_kwargs(s.kafka, revoke_wait_s=s.shutdown_grace_s), group_id=s.kafka.group_id
+        self._consumer = await self._stack.enter_async_context(
+            group_consumer(
+                s.kafka,
+                [s.topics.texts_topic],
+                group_id=s.kafka.group_id,
+                listener=_Rebalance(self),
+                revoke_wait_s=s.shutdown_grace_s,
+            )
         )
-        self._consumer.subscribe([s.topics.texts_topic], listener=_Rebalance(self))
-        await self._consumer.start()
-        self._stack.push_async_callback(self._consumer.stop)
         if s.http_enabled:
             self.http = await self._stack.enter_async_context(HealthServer(s.http_host, s.http_port, ready=self.ready))
 

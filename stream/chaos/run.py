@@ -15,18 +15,16 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from stream.broker import TansuBroker
 from stream.chaos.accounting import Seen, Tally, recovery_s, tally
 from stream.chaos.events import BROKER_LIMIT_BYTES, ChaosEvent
 from stream.chaos.procs import FaultServerProcess, RedisProcess, WorkerProcess
-from stream.kafka_config import common_kwargs
+from stream.kafka import KeyValue, produce_and_wait, producer, read_from_start
 from stream.settings import KafkaSettings, TopicSettings
 from stream.topics import ensure_service_topics
 
@@ -216,37 +214,26 @@ class Run:
 
     async def read(self) -> None:
         """Tail the output and dead-letter topics from the start, noting each record's event id and arrival."""
-        c = AIOKafkaConsumer(
-            **common_kwargs(self.kafka),
-            enable_auto_commit=False,
+        records = read_from_start(
+            self.kafka,
+            [self.topics.annotations_topic, self.topics.dead_letters_topic],
+            idle_s=None,
             max_partition_fetch_bytes=_FETCH_BYTES,
             fetch_max_bytes=_FETCH_BYTES,
         )
-        await c.start()
-        try:
-            tps = [
-                TopicPartition(topic, p)
-                for topic in (self.topics.annotations_topic, self.topics.dead_letters_topic)
-                for p in range(self.topics.partitions)
-            ]
-            c.assign(tps)
-            await c.seek_to_beginning(*tps)
-            while True:
-                got = await c.getmany(timeout_ms=200)
+        async with contextlib.aclosing(records):
+            async for batch in records:
                 at = self.now()
-                for tp, msgs in got.items():
-                    for m in msgs:
-                        key = m.key.decode("utf-8", "replace") if m.key is not None else "?"
-                        if tp.topic == self.topics.annotations_topic:
-                            self.outputs.append(Seen(key, at))
-                        else:
-                            try:
-                                reason = str(json.loads(m.value or b"{}").get("reason"))
-                            except ValueError:
-                                reason = "?"
-                            self.dead.append(Seen(key, at, reason))
-        finally:
-            await c.stop()
+                for m in batch:
+                    key = m.key.decode("utf-8", "replace") if m.key is not None else "?"
+                    if m.topic == self.topics.annotations_topic:
+                        self.outputs.append(Seen(key, at))
+                    else:
+                        try:
+                            reason = str(json.loads(m.value or b"{}").get("reason"))
+                        except ValueError:
+                            reason = "?"
+                        self.dead.append(Seen(key, at, reason))
 
     def accounted(self, ids: set[str]) -> bool:
         return ids <= {s.event_id for s in self.outputs} | {s.event_id for s in self.dead}
@@ -254,23 +241,18 @@ class Run:
 
 async def produce_steadily(kafka: KafkaSettings, topic: str, events: Sequence[ChaosEvent], rate_per_s: float) -> None:
     """Send `events` keyed by id at about `rate_per_s`, waiting for every acknowledgement."""
-    p = AIOKafkaProducer(**common_kwargs(kafka), acks="all", linger_ms=5, max_request_size=BROKER_LIMIT_BYTES + 4096)
-    await p.start()
-    try:
-        t0 = time.monotonic()
-        futs = []
-        for i, ev in enumerate(events):
-            due = t0 + i / rate_per_s
-            delay = due - time.monotonic()
+
+    async def paced(chunk: Sequence[ChaosEvent], first: int) -> AsyncIterator[KeyValue]:
+        for i, ev in enumerate(chunk, first):
+            delay = t0 + i / rate_per_s - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            futs.append(await p.send(topic, ev.value, key=ev.key))
-            if len(futs) >= 1000:
-                await asyncio.gather(*futs)
-                futs.clear()
-        await asyncio.gather(*futs)
-    finally:
-        await p.stop()
+            yield ev.key, ev.value
+
+    async with producer(kafka, max_request_size=BROKER_LIMIT_BYTES + 4096) as p:
+        t0 = time.monotonic()
+        for first in range(0, len(events), 1000):  # acknowledged a thousand at a time
+            await produce_and_wait(p, topic, paced(events[first : first + 1000], first))
 
 
 FaultScript = Callable[[Run], Coroutine[Any, Any, None]]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from typer import Typer
 from typer.testing import CliRunner
 
@@ -21,9 +21,8 @@ from stream.feedback import FeedbackConsumer, decode_feedback, feedback_key, par
 from stream.feedback_cli import register
 from stream.records import InRecord
 from stream.settings import Settings
-from stream.topics import ensure_topics
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import read_topic
+from tests.stream.helpers import committed, produce, read_topic
 from workers.feedback_store import RedisFeedbackStore
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -83,29 +82,8 @@ def test_parse_feedback_lines_reports_bad_lines_by_number() -> None:
 
 
 async def _produce(s: Settings, values: list[bytes]) -> dict[TopicPartition, int]:
-    """Send values keyed round-robin over partitions; returns each partition's end offset."""
-    await ensure_topics(s.kafka, [s.topics.feedback_topic], partitions=s.topics.partitions)
-    p = AIOKafkaProducer(bootstrap_servers=s.kafka.bootstrap_servers, acks="all")
-    await p.start()
-    try:
-        futs = [await p.send(s.topics.feedback_topic, v, key=f"k{i}".encode()) for i, v in enumerate(values)]
-        metas = await asyncio.gather(*futs)
-    finally:
-        await p.stop()
-    ends: dict[TopicPartition, int] = {}
-    for m in metas:
-        tp = TopicPartition(m.topic, m.partition)
-        ends[tp] = max(ends.get(tp, 0), m.offset + 1)
-    return ends
-
-
-async def _committed(s: Settings, group_id: str, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
-    c = AIOKafkaConsumer(bootstrap_servers=s.kafka.bootstrap_servers, group_id=group_id, enable_auto_commit=False)
-    await c.start()
-    try:
-        return {tp: await c.committed(tp) for tp in tps}
-    finally:
-        await c.stop()
+    """Send values to the feedback topic keyed round-robin over partitions; returns each partition's end offset."""
+    return await produce(s, values, s.topics.feedback_topic, keys=[f"k{i}".encode() for i in range(len(values))])
 
 
 async def test_valid_feedback_is_stored_once_bad_records_are_dead_lettered_and_offsets_committed(
@@ -137,8 +115,8 @@ async def test_valid_feedback_is_stored_once_bad_records_are_dead_lettered_and_o
     assert {dl.original: dl.reason for dl in letters} == malformed
     assert all(dl.topic == s.topics.feedback_topic for dl in letters)
 
-    committed = await _committed(s, group, list(ends))
-    assert committed == ends  # every record, valid or not, is covered by the group's committed offsets
+    # Every record, valid or not, is covered by the group's committed offsets.
+    assert await committed(s, list(ends), group_id=group) == ends
 
 
 async def test_hostile_and_huge_feedback_is_dead_lettered_and_the_consumer_moves_on(
@@ -166,7 +144,7 @@ async def test_hostile_and_huge_feedback_is_dead_lettered_and_the_consumer_moves
         dl = by_sha[hashlib.sha256(original).hexdigest()]
         assert dl.reason is reason and dl.original_size == len(original)
         assert dl.truncated == (original is huge) and original.startswith(dl.original)
-    assert await _committed(s, group, list(ends)) == ends
+    assert await committed(s, list(ends), group_id=group) == ends
 
 
 async def test_restarted_consumer_resumes_after_committed_offsets(

@@ -12,43 +12,14 @@ import base64
 import hashlib
 import json
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from schemas.deadletter import DeadLetter
-from stream.kafka_config import common_kwargs
 from stream.settings import Settings
 from stream.tools import replay_dead_letters
-from stream.topics import ensure_service_topics
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import event_bytes, output_ids, read_topic
-
-MiB = 1_048_576
-
-
-async def produce_big(s: Settings, values: list[bytes]) -> dict[TopicPartition, int]:
-    """Send `values` with a producer allowed 8 MiB records; returns each partition's end offset."""
-    await ensure_service_topics(s.kafka, s.topics)
-    p = AIOKafkaProducer(**common_kwargs(s.kafka), acks="all", max_request_size=8 * MiB)
-    await p.start()
-    try:
-        metas = await asyncio.gather(*[await p.send(s.topics.texts_topic, v) for v in values])
-    finally:
-        await p.stop()
-    ends: dict[TopicPartition, int] = {}
-    for m in metas:
-        tp = TopicPartition(m.topic, m.partition)
-        ends[tp] = max(ends.get(tp, 0), m.offset + 1)
-    return ends
-
-
-async def committed(s: Settings, tps: list[TopicPartition]) -> dict[TopicPartition, int | None]:
-    c = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
-    await c.start()
-    try:
-        return {tp: await c.committed(tp) for tp in tps}
-    finally:
-        await c.stop()
+from tests.stream.helpers import committed, event_bytes, output_ids, produce, read_topic
 
 
 def big_event(n_bytes: int, event_id: str = "big") -> bytes:
@@ -67,7 +38,7 @@ def assert_truncated_letter(dl: DeadLetter, original: bytes, max_bytes: int) -> 
 
 
 async def run_worker(s: Settings, values: list[bytes]) -> dict[TopicPartition, int]:
-    ends = await produce_big(s, values)
+    ends = await produce(s, values)
     async with StreamWorker(s) as w:  # the real engine: local model
         await asyncio.wait_for(w.run(), 180)
     return ends

@@ -158,9 +158,9 @@ async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_p
     """Where faust-streaming 0.15.3 lost records in our stress probe (docs/faust-evaluation.md): a record
     still in flight past the commit interval while later ones finish, first on a partition with nothing
     committed yet, then mid-partition. The committed offset must never pass a record still in flight."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import TopicPartition
 
-    from stream.kafka_config import common_kwargs
+    from stream.kafka import consumer
 
     s = stream_settings(partitions=1, exit_when_idle_s=1.0, max_in_flight_batches=4, commit_interval_ms=20)
     s.engine.max_batch_size = 1  # one record per batch: later records finish while a slow one runs
@@ -169,10 +169,8 @@ async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_p
     values = [event_bytes(i, next((t for t, o in slow_offsets.items() if o == i), None)) for i in range(40)]
     await produce(s, values)  # one partition: offsets are positions in `values`
     tp = TopicPartition(s.topics.texts_topic, 0)
-    observer = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
-    await observer.start()
     seen: list[tuple[int, int]] = []  # (committed offset, lowest slow offset in flight) while one is in flight
-    try:
+    async with consumer(s.kafka, group_id=s.kafka.group_id) as observer:
         async with StreamWorker(s, ann) as w:
             run = asyncio.create_task(w.run())
             while not run.done():
@@ -183,8 +181,6 @@ async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_p
                 await asyncio.sleep(0.01)
             await run
         final = await observer.committed(tp)
-    finally:
-        await observer.stop()
     assert w.processed == 40 and final == 40
     assert {low for _, low in seen} == {0, 15}, "both slow records must have been observed in flight"
     assert any(c > 0 for c, _ in seen), "commits must have advanced while the second slow record ran"

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from prometheus_client import REGISTRY
 
-from stream.kafka_config import common_kwargs
+from stream.kafka import group_consumer
 from stream.settings import Settings
 from stream.worker import StreamWorker
 from tests.fixtures.broker import SettingsFactory
-from tests.stream.helpers import output_ids, produce, read_topic
+from tests.stream.helpers import committed, output_ids, produce, read_topic
 
 if TYPE_CHECKING:
     from tests.fixtures.tgi_server import TGITestServer
@@ -79,17 +79,8 @@ async def until(cond: Any, timeout_s: float = 60.0) -> None:
 
 async def committed_offsets(s: Settings) -> dict[int, int]:
     """The group's committed offset per input partition (absent: nothing committed)."""
-    c = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
-    await c.start()
-    try:
-        out: dict[int, int] = {}
-        for p in range(s.topics.partitions):
-            off = await c.committed(TopicPartition(s.topics.texts_topic, p))
-            if off is not None:
-                out[p] = off
-        return out
-    finally:
-        await c.stop()
+    tps = [TopicPartition(s.topics.texts_topic, p) for p in range(s.topics.partitions)]
+    return {tp.partition: off for tp, off in (await committed(s, tps)).items() if off is not None}
 
 
 @pytest.fixture
@@ -193,22 +184,19 @@ async def test_revoked_partitions_lose_their_lag_gauges(
         lag_gauges = [sample("emostream_consumer_lag", {"topic": topic, "partition": str(p)}) for p in range(2)]
         assert None not in lag_gauges
         # A second member joins the group: the worker gives one partition up.
-        other = AIOKafkaConsumer(**common_kwargs(s.kafka), group_id=s.kafka.group_id, enable_auto_commit=False)
-        other.subscribe([topic])
-        await other.start()
-        try:
-            while not other.assignment():
-                await other.getmany(timeout_ms=100)
-            await until(lambda: len(w_assignment(w)) == 1)
-            kept = w_assignment(w)
-            await w.update_lag()
-            for name in ("emostream_consumer_lag", "emostream_commit_stalled_seconds"):
-                gauged = {p for p in range(2) if sample(name, {"topic": topic, "partition": str(p)}) is not None}
-                assert gauged == kept, name
-        finally:
-            w.stop()
-            await asyncio.wait_for(run, 30)
-            await other.stop()
+        async with group_consumer(s.kafka, [topic], group_id=s.kafka.group_id) as other:
+            try:
+                while not other.assignment():
+                    await other.getmany(timeout_ms=100)
+                await until(lambda: len(w_assignment(w)) == 1)
+                kept = w_assignment(w)
+                await w.update_lag()
+                for name in ("emostream_consumer_lag", "emostream_commit_stalled_seconds"):
+                    gauged = {p for p in range(2) if sample(name, {"topic": topic, "partition": str(p)}) is not None}
+                    assert gauged == kept, name
+            finally:
+                w.stop()
+                await asyncio.wait_for(run, 30)
 
 
 def w_assignment(w: StreamWorker) -> set[int]:

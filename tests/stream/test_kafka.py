@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stream.kafka_config import group_consumer_kwargs, rebalance_timeout_ms
+from stream.kafka import group_consumer_kwargs, rebalance_timeout_ms
 from stream.settings import KafkaSettings
 
 
