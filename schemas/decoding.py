@@ -8,6 +8,7 @@ with a `RejectReason`, never another exception, so a consumer dead-letters the r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -31,12 +32,37 @@ def decode_utf8(raw: bytes | bytearray | memoryview | str) -> str:
         raise InvalidEvent(RejectReason.UNDECODABLE, f"not UTF-8: {e.reason} at byte {e.start}") from e
 
 
+#: Deepest nesting of arrays and objects accepted. Contracts nest two levels; the bound is checked by a
+#: scan before parsing, because letting `json` hit the recursion limit raises RecursionError inside C
+#: code, which on CPython 3.11 leaves the interpreter's recursion bookkeeping off for later `compile` calls.
+MAX_JSON_DEPTH = 64
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON `text` nests arrays/objects deeper than `limit` (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= limit:  # the common case, at C speed
+        return False
+    depth = 0
+    for m in _STRING_OR_BRACKET.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
 def parse_json(text: str) -> Any:
-    """Strict JSON (no NaN/Infinity); any failure of the parser is `InvalidEvent(INVALID_JSON)`."""
+    """Strict JSON (no NaN/Infinity), nested at most `MAX_JSON_DEPTH`; any failure is `InvalidEvent(INVALID_JSON)`."""
+    if nesting_exceeds(text):
+        raise InvalidEvent(RejectReason.INVALID_JSON, f"nested more than {MAX_JSON_DEPTH} levels deep")
     try:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:

@@ -579,14 +579,16 @@ class StreamWorker:
         for tp in assigned:
             key = TP(tp.topic, tp.partition)
             committed = self._committed.get(key)
-            if committed is None:
+            if committed is None and key in self._owned:
                 committed = await self._consumer.committed(tp) or 0
+            # Every await above may have let a rebalance revoke the partition: its gauges are gone, and
+            # aiokafka asserts on `highwater` of a partition it no longer has, which would end `run()`.
+            if key not in self._owned or committed is None:
+                continue
             # The fetch's high watermark as a floor: Tansu 0.6.0 answers ListOffsets(latest) too low after
             # batched produces (docs/streaming.md); on Kafka the two agree or ListOffsets is newer.
             end = max(ends[tp], self._consumer.highwater(tp) or 0)
             lags[key] = max(0, end - committed)
-            if key not in self._owned:  # revoked while this round awaited the broker: its gauges are gone
-                continue
             now = time.monotonic()
             if lags[key] == 0:
                 self._progress_at[key] = now

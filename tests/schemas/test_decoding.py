@@ -131,3 +131,41 @@ def test_clean_detail_bounds_the_length_and_says_it_cut() -> None:
     out = clean_detail("x" * 100_000)
     assert len(out) == MAX_DETAIL_CHARS and out.endswith("[truncated]")
     assert clean_detail("short and harmless") == "short and harmless"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 65 + b"]" * 65,
+        b'{"a": ' * 65 + b"1" + b"}" * 65,
+        b'{"id": "a", "text": "x", "meta": ' + b"[" * 1_000 + b"]" * 1_000 + b"}",
+        b"[" * 100_000,  # unbalanced: never closed
+    ],
+)
+def test_nesting_past_the_bound_is_refused_before_the_parser_recurses(
+    raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deep nesting is refused by a scan, not by letting `json` hit the recursion limit: a RecursionError
+    raised in C code leaves CPython 3.11's recursion bookkeeping off, and later `compile`/`ast.parse` in
+    the same process fail ("AST constructor recursion depth mismatch")."""
+    import json as json_module
+
+    def no_parse(*args: object, **kw: object) -> object:
+        raise AssertionError("the parser must not see input nested past the bound")
+
+    monkeypatch.setattr(json_module, "loads", no_parse)
+    with pytest.raises(InvalidEvent) as info:
+        decode_event(raw)
+    assert info.value.reason is R.INVALID_JSON
+    assert "nested more than 64" in info.value.detail
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "a", "text": "[[[[ {{{{ not structure", "meta": {"k": "]]]] }}}}"}}',
+        b'{"id": "a", "text": "quote \\" then [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}',
+    ],
+)
+def test_brackets_inside_strings_do_not_count_as_nesting(raw: bytes) -> None:
+    assert isinstance(decode_event(raw), TextEvent)

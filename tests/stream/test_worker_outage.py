@@ -10,6 +10,7 @@ wait short, commit only what finished and return within the grace period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -201,3 +202,37 @@ async def test_revoked_partitions_lose_their_lag_gauges(
 
 def w_assignment(w: StreamWorker) -> set[int]:
     return {tp.partition for tp in w.assignment()}
+
+
+async def test_a_partition_revoked_while_the_lag_round_awaits_the_broker_does_not_stop_the_worker(
+    stream_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lag round reads the assignment, then awaits the broker; a rebalance in that await revokes a
+    partition. The round must skip it (aiokafka asserts on `highwater` of an unassigned partition),
+    not end `run()` with the worker. The revocation here is a real second member joining the group."""
+    s = stream_settings(partitions=2, lag_interval_s=3600.0)  # the test drives the lag round itself
+    topic = s.topics.texts_topic
+    await produce(s, [json.dumps({"id": f"ev-{i}", "text": f"a fine day {i}"}).encode() for i in range(2)])
+    async with StreamWorker(s) as w:
+        run = asyncio.create_task(w.run())
+        await until(lambda: w.processed == 2 and len(w_assignment(w)) == 2)
+        assert w._consumer is not None
+        consumer = w._consumer
+        real_end_offsets = consumer.end_offsets
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def end_offsets_then_rebalance(tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+                ends = await real_end_offsets(tps)
+                other = await stack.enter_async_context(group_consumer(s.kafka, [topic], group_id=s.kafka.group_id))
+                while not other.assignment():
+                    await other.getmany(timeout_ms=100)
+                await until(lambda: len(w_assignment(w)) == 1)
+                return ends
+
+            monkeypatch.setattr(consumer, "end_offsets", end_offsets_then_rebalance)
+            lags = await w.update_lag()
+            kept = w_assignment(w)
+            assert {tp.partition for tp in lags} == kept
+            assert not run.done()
+            w.stop()
+            await asyncio.wait_for(run, 30)
