@@ -24,7 +24,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -89,6 +89,23 @@ def map_tgi_error(exc: BaseException) -> BackendError | None:
     if isinstance(exc, pydantic.ValidationError | json.JSONDecodeError | KeyError | TypeError):
         return PermanentBackendError(f"tgi answered a malformed response: {name}: {exc}")
     return None
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise a failure of a TGI call as the engine's typed error (`map_tgi_error`), once, at the boundary.
+
+    A cancellation, an error already typed and anything that is not a remote failure pass through as they are.
+    """
+    try:
+        yield
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:
+        mapped = map_tgi_error(e)
+        if mapped is None or mapped is e:
+            raise
+        raise mapped from e
 
 
 def to_generation(response: Any, *, prompt_details: bool) -> Generation:
@@ -215,15 +232,10 @@ class TGIBackend(GenerativeBackendBase):
     async def _fetch_info(self) -> dict[str, Any]:
         if self._session is None:
             raise RuntimeError("TGIBackend used outside `async with`")
-        try:
+        with translated_errors():
             async with self._session.get(f"{self.url}/info") as resp:
                 resp.raise_for_status()
                 info = await resp.json()
-        except Exception as e:
-            mapped = map_tgi_error(e)
-            if mapped is None:
-                raise
-            raise mapped from e
         if not isinstance(info, dict) or "model_id" not in info:
             raise PermanentBackendError(f"{self.safe_url}/info is not a TGI info document")
         self.info = info
@@ -267,19 +279,12 @@ class TGIBackend(GenerativeBackendBase):
             prompt_details=settings.prompt_details,
             adapter_id=settings.adapter_id,
         )
-        try:
+        with translated_errors():
             async with self._session.post(f"{self.url}/generate", json=body) as resp:
                 text = await resp.text()
                 if resp.status != 200:
                     raise error_from_response(resp.status, text, resp.headers.get("Retry-After"))
                 response = Response(**json.loads(text))
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            mapped = map_tgi_error(e)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
         return to_generation(response, prompt_details=self.settings.prompt_details)
 
     # the input window ------------------------------------------------------------------------------
@@ -335,7 +340,7 @@ class TGIBackend(GenerativeBackendBase):
         """
         if self._session is None:
             raise RuntimeError("TGIBackend used outside `async with`")
-        try:
+        with translated_errors():
             async with self._session.post(f"{self.url}/tokenize", json={"inputs": text}) as resp:
                 body = await resp.text()
                 if resp.status == 404:
@@ -346,13 +351,6 @@ class TGIBackend(GenerativeBackendBase):
                     raise error_from_response(resp.status, body, resp.headers.get("Retry-After"))
                 tokens = json.loads(body)
                 return [(int(t["start"]), int(t["stop"])) for t in tokens]
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            mapped = map_tgi_error(e)
-            if mapped is None or mapped is e:
-                raise
-            raise mapped from e
 
 
 def _longest_prompt_per_task(text: str, tasks: frozenset[TaskFamily]) -> list[str]:
