@@ -28,15 +28,6 @@ SERVED_PREFIX = "served-"
 CACHE_DIR = "served"
 
 
-def _digest(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
 def _safe(text: str) -> str:
     return re.sub(r"[^\w.+-]+", "_", text).strip("_")[:120] or "model"
 
@@ -45,18 +36,19 @@ def served_model(backend: BackendSettings) -> ModelVersion:
     """The model workers serve with these backend settings, named by its content where it is local.
 
     Local: `model_dir` or the shipped model; the version carries the config's version and a digest of
-    the config and weights, so a retrained directory is a new version. hf: the checkpoint (and adapter).
+    every file that changes outputs (`model_digest`, as the workers' `model_version`), so a retrained
+    directory is a new version. hf: the checkpoint (and adapter).
     tgi/openai: the endpoint and model name (the server's weights cannot be hashed from here).
     """
     kind = backend.kind
     manifest: dict[str, Any] = {"served": True}
     if kind == "local":
-        from workers.local_model.config import SHIPPED_MODEL_DIR, LocalModelConfig
+        from workers.local_model.config import SHIPPED_MODEL_DIR, LocalModelConfig, model_digest
 
         model_dir = Path(backend.local.model_dir or SHIPPED_MODEL_DIR).resolve()
         cfg = LocalModelConfig.load(model_dir) if (model_dir / "config.json").is_file() else LocalModelConfig()
-        weights = sorted(model_dir.glob("*.onnx")) + sorted(model_dir.glob("*.safetensors"))
-        digest = _digest([model_dir / "config.json", *weights])
+        # the workers' own digest: the registry names the model exactly as its annotations do
+        digest = model_digest(model_dir)
         manifest |= {"shipped": model_dir == SHIPPED_MODEL_DIR.resolve(), "model_version": cfg.version}
         name = f"{SERVED_PREFIX}{_safe(cfg.name)}-{_safe(cfg.version)}+{digest}"
         return ModelVersion(version=name, kind="local", location=str(model_dir), manifest=manifest)

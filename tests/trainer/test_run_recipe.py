@@ -149,3 +149,12 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     cfg2 = json.loads((Path(second.location) / "config.json").read_text())["train_config"]
     assert cfg2["encoder_layers"] == 1 and cfg2["epochs"] == 1 and cfg2["teacher_dir"] == str(model_dir)
     assert "teacher" not in m2
+
+
+def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:
+    from trainer.served import served_model
+    from workers.config import BackendSettings
+    from workers.local_model.config import model_digest
+
+    served = served_model(BackendSettings())
+    assert served.version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
