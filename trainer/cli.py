@@ -63,7 +63,7 @@ def run_cmd(
         str | None,
         typer.Option(help="Label unlabeled texts with this backend: tgi, openai, hf (as configured) or a model dir."),
     ] = None,
-    unlabeled: Annotated[Path | None, typer.Option(help="JSONL of {\"text\": ...} lines for --teacher.")] = None,
+    unlabeled: Annotated[Path | None, typer.Option(help='JSONL of {"text": ...} lines for --teacher.')] = None,
     max_unlabeled: Annotated[int | None, typer.Option(min=1, help="Distinct texts the teacher labels.")] = None,
 ) -> None:
     """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
@@ -232,6 +232,15 @@ def recipe_cmd(
     max_train_texts: Annotated[int, typer.Option(min=0, help="Train on at most N texts (0: all).")] = 0,
     teacher: Annotated[Path | None, typer.Option(help="A finished model directory to distil from.")] = None,
     augment_copies: Annotated[int, typer.Option(min=0, help="Word-dropout copies per text (with --teacher).")] = 0,
+    distil_texts: Annotated[
+        Path | None, typer.Option(help='JSONL of {"text": ...} lines the teacher labels (with --teacher).')
+    ] = None,
+    base_encoder: Annotated[
+        Path | None, typer.Option(help="Encoder directory to start from (default: the packaged MiniLM).")
+    ] = None,
+    freeze_layers: Annotated[int, typer.Option(min=0, help="Freeze the embeddings and the first N layers.")] = 0,
+    bf16: Annotated[bool, typer.Option("--bf16/--fp32", help="Train under bfloat16 autocast.")] = False,
+    max_length: Annotated[int | None, typer.Option(min=8, help="Tokens per text (default: the recipe's).")] = None,
     ec_thresholds: Annotated[
         str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1 or floored.")
     ] = "balanced",
@@ -272,10 +281,67 @@ def recipe_cmd(
             encoder_layers=encoder_layers,
             teacher_dir=str(teacher or ""),
             augment_copies=augment_copies,
+            distil_texts=str(distil_texts or ""),
+            base_encoder=str(base_encoder or ""),
+            freeze_layers=freeze_layers,
+            bf16=bf16,
+            max_length=max_length or defaults.max_length,
             ec_threshold_rule=ec_thresholds,
         )
         with Progress(console) as progress:
             run_dir = run_recipe(train, out, cfg, dev_dir=dev or train, refit=refit_after, progress=progress)
+    _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
+
+
+@app.command("teacher")
+def teacher_cmd(
+    train: Annotated[Path, typer.Option(help="Directory of the SemEval-2018 *-train.txt files.")],
+    out: Annotated[Path, typer.Option(help="The teacher's model directory (a local model students distil from).")],
+    dev: Annotated[Path | None, typer.Option(help="Directory of the *-dev.txt files (default: --train).")] = None,
+    encoder_dir: Annotated[
+        Path | None, typer.Option(help="Where the verified encoder is unpacked (default: trainer.cache_dir).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the data.")] = 3,
+    freeze_layers: Annotated[int, typer.Option(min=0, help="Freeze the embeddings and the first N of 12 layers.")] = 6,
+    max_train_texts: Annotated[int, typer.Option(min=0, help="Train on at most N texts (0: all).")] = 0,
+    version: Annotated[str, typer.Option(help="Version for config.json.")] = "1.0.0",
+) -> None:
+    """Build the all-mpnet-base-v2 teacher: reassemble and verify the encoder (the `teacher` extra), fine-tune it
+    on every task family (bf16, lower layers frozen), refit heads, export. Students distil from it
+    (`trainer recipe --teacher`, or `recipe.teacher_dir` in the cycle)."""
+    from trainer.local.encoder import FinetuneConfig
+    from trainer.local.encoder_archive import MPNET_DIR, MPNET_SHA256, EncoderArchiveError, prepare
+    from trainer.local.progress import Progress
+    from trainer.local.recipe import run_recipe
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    target = encoder_dir or TrainerSettings().trainer.cache_dir / MPNET_DIR
+    try:
+        check = prepare(target, expected_sha256=MPNET_SHA256)
+    except EncoderArchiveError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    _echo(f"encoder verified: {check.parameters:,} parameters, sha256 {check.safetensors_sha256[:16]}…")
+    cfg = FinetuneConfig(
+        name="emostream-teacher-mpnet",
+        version=version,
+        epochs=epochs,
+        base_encoder=str(target),
+        freeze_layers=freeze_layers,
+        bf16=True,
+        max_train_texts=max_train_texts,
+        ec_threshold_rule="floored",
+    )
+    with Progress(console) as progress:
+        run_dir = run_recipe(
+            train,
+            out,
+            cfg,
+            dev_dir=dev or train,
+            refit=True,
+            progress=progress,
+            manifest_extra={"encoder": check.as_dict()},
+        )
     _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
 
 

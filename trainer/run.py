@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -262,6 +262,12 @@ def train_local_candidate(
         max_train_texts=rs.max_train_texts,
     )
     cfg = warm_config(cfg, warm, rs.warm_epochs)
+    if rs.teacher_dir is not None:
+        cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
+    if rs.distil_texts is not None:
+        if not cfg.teacher_dir:
+            raise ValueError("recipe.distil_texts needs a teacher: recipe.teacher_dir or a champion to distil from")
+        cfg = replace(cfg, distil_texts=str(rs.distil_texts))
     with Progress(console) as progress:
         return _run_recipe(settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, progress)
 
@@ -286,7 +292,7 @@ def _run_recipe(
     pseudo, teacher_entry = _teacher_targets(settings, progress)
     record: dict[str, Any] = {
         "warm_start": {"mode": warm.mode, "from": base.version if base_dir and base else None, "reason": warm.reason},
-        "distilled_from": {"version": base.version, "model_dir": str(base_dir)} if warm.teacher_dir and base else None,
+        "distilled_from": _distilled_from(cfg, base, base_dir),
         "extra_examples": sum(len(v) for v in (extra or {}).values()),
     }
     if teacher_entry is not None:
@@ -303,6 +309,19 @@ def _run_recipe(
         manifest_extra=record,
     )
     return _local_model_version(path, version, parent, aaid)
+
+
+def _distilled_from(cfg: Any, base: ModelVersion | None, base_dir: Path | None) -> dict[str, Any] | None:
+    """The teacher a candidate learnt from, for its manifest: the configured teacher, else the champion."""
+    if not cfg.teacher_dir:
+        return None
+    teacher = Path(cfg.teacher_dir)
+    if base is not None and base_dir is not None and teacher == base_dir:
+        return {"version": base.version, "model_dir": str(base_dir)}
+    from workers.local_model.config import LocalModelConfig
+
+    config = LocalModelConfig.load(teacher)
+    return {"version": config.version, "name": config.name, "model_dir": str(teacher)}
 
 
 def trainer_for(settings: TrainerSettings) -> CandidateTrainer:

@@ -77,6 +77,11 @@ class RecipeSection(BaseModel):
     batch_size: int = Field(default=32, ge=1)
     #: Train on at most N texts of the train split (0: all); tests and quick checks.
     max_train_texts: int = Field(default=0, ge=0)
+    #: A model directory every student distils from instead of the champion (e.g. the all-mpnet-base-v2
+    #: teacher `trainer teacher` builds): a stronger teacher than the model being replaced.
+    teacher_dir: Path | None = None
+    #: JSONL of `{"text": ...}` lines the teacher labels for the student (domains the gold data lacks).
+    distil_texts: Path | None = None
 
 
 class TeacherSection(BaseModel):

@@ -108,10 +108,40 @@ def test_augment_copies_without_a_teacher_is_refused(tmp_path: Path) -> None:
         finetune(tmp_path / "data", None, tmp_path / "out", cfg)
 
 
+def test_distil_texts_are_distinct_and_never_a_gold_text(tmp_path: Path) -> None:
+    path = tmp_path / "texts.jsonl"
+    lines = [
+        {"text": "The kettle boils in a minute."},
+        {"text": "The  kettle boils in a minute. "},  # a spacing variant: the same text
+        {"text": "I am furious about the match"},  # a gold text: its gold labels win, not the teacher's
+        {"id": 3},
+        {"text": "What a dull, lifeless film."},
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    got = distill.unlabeled_texts(path, seen=["I am furious about the match"])
+    assert got == ["The kettle boils in a minute.", "What a dull, lifeless film."]
+
+
+def test_freezing_stops_gradients_in_the_embeddings_and_the_lower_layers_only() -> None:
+    from trainer.local.encoder import build_model, freeze_lower
+
+    model = build_model(FinetuneConfig(encoder_layers=3))
+    total = sum(p.numel() for p in model.parameters())
+    trainable = freeze_lower(model, 2)
+    assert not any(p.requires_grad for p in model.encoder.embeddings.parameters())
+    assert not any(p.requires_grad for layer in model.encoder.encoder.layer[:2] for p in layer.parameters())
+    assert all(p.requires_grad for p in model.encoder.encoder.layer[2].parameters())
+    assert all(p.requires_grad for p in model.heads.parameters())
+    assert trainable == sum(p.numel() for p in model.parameters() if p.requires_grad) < total
+
+
 async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local_backend(tmp_path: Path) -> None:
+    """Distilled on the gold texts, word-dropout copies and teacher-only texts, under bf16 autocast."""
     data = tmp_path / "data"
     write_semeval(data, "train")
     write_semeval(data, "dev")
+    texts = tmp_path / "distil.jsonl"
+    texts.write_text("".join(json.dumps({"text": f"The {w} review of the {t}."}) + "\n" for w in _TOPICS for t in "ab"))
     cfg = FinetuneConfig(
         version="0.0.1-test",
         encoder_layers=1,
@@ -119,11 +149,14 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
         batch_size=16,
         teacher_dir=str(SHIPPED_MODEL_DIR),
         augment_copies=1,
+        distil_texts=str(texts),
+        bf16=True,
     )
     out = finetune(data, data, tmp_path / "student", cfg)
 
     config = LocalModelConfig.load(out)
     assert config.format == "onnx" and config.graph_file and config.train_config["teacher_dir"]
+    assert config.train_config["distil_texts"] == str(texts) and config.train_config["bf16"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dev"]["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
     async with LocalBackend(model_dir=out) as backend:

@@ -150,6 +150,19 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     assert cfg2["encoder_layers"] == 1 and cfg2["epochs"] == 1 and cfg2["teacher_dir"] == str(model_dir)
     assert "teacher" not in m2
 
+    # A configured teacher (`recipe.teacher_dir`, e.g. the mpnet teacher) replaces the champion as the teacher,
+    # and labels the distillation texts too.
+    recipe = no_teacher.trainer.recipe.model_copy(update={"teacher_dir": SHIPPED_MODEL_DIR, "distil_texts": unlabeled})
+    taught = no_teacher.model_copy(update={"trainer": no_teacher.trainer.model_copy(update={"recipe": recipe})})
+    third = train_local_candidate(taught, "v3", tmp_path / "models" / "v3", second.version, base=second)
+    assert third.manifest["distilled_from"] == {
+        "version": "2.1.0",
+        "name": "emostream-local-minilm",
+        "model_dir": str(SHIPPED_MODEL_DIR),
+    }
+    cfg3 = json.loads((Path(third.location) / "config.json").read_text())["train_config"]
+    assert cfg3["teacher_dir"] == str(SHIPPED_MODEL_DIR) and cfg3["distil_texts"] == str(unlabeled)
+
 
 def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:
     from trainer.served import served_model

@@ -11,6 +11,7 @@ a 3-layer student keeps most of a 6-layer teacher's quality at twice the speed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,18 @@ def augment(texts: list[str], copies: int, drop: float, rng: np.random.Generator
             keep = [w for w in words if rng.random() >= drop]
             out.append(" ".join(keep) if keep else t)
     return out
+
+
+def unlabeled_texts(path: Path, seen: Sequence[str] = ()) -> list[str]:
+    """Distinct texts of a `{"text": ...}` JSONL file that are not among `seen` (the gold texts), for the
+    teacher to label: the student learns the teacher's reading of domains the gold data lacks."""
+    from schemas.text import normalise_text
+
+    from .teacher import distinct, read_jsonl_texts
+
+    known = {normalise_text(t) for t in seen}
+    sample = distinct(read_jsonl_texts(path), cap=10**9, source=str(path))
+    return [t for t in sample.texts if normalise_text(t) not in known]
 
 
 def teacher_logits(teacher_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:

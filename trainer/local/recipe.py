@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: Weights of a model's encoder and heads, kept beside its graph so the next cycle can continue from them.
 TORCH_STATE = next(iter(TRAINING_STATE_FILES))
 #: Fields of `FinetuneConfig` that fix the shape of the weights: a warm start takes them from the champion.
-ARCHITECTURE = ("encoder_layers", "hidden", "use_lexicon", "max_length")
+ARCHITECTURE = ("base_encoder", "encoder_layers", "hidden", "use_lexicon", "max_length")
 
 Extra = Mapping[tuple[TaskFamily, str], Sequence[SemEvalExample]]
 
