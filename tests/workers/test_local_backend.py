@@ -18,7 +18,7 @@ from workers.config import BackendSettings, LocalBackendSettings
 from workers.errors import ModelLoadError
 from workers.factory import build_backend
 from workers.local_model import LocalBackend, decode_outputs
-from workers.local_model.config import SHIPPED_MODEL_DIR, model_digest
+from workers.local_model.config import SHIPPED_MODEL_DIR, LocalModelConfig, model_digest
 
 T = TaskFamily
 JOYFUL = [
@@ -172,16 +172,16 @@ async def test_local_backend_returns_exactly_the_requested_tasks_for_every_text(
 async def test_local_backend_runs_one_forward_pass_per_batch(
     local_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # `_logits` is the backend's single call into the model (torch or ONNX): one call is one forward pass.
-    real = local_backend._logits
+    # `_read` is the backend's single call into the model (torch or ONNX): one call is one forward pass.
+    real = local_backend._read
     assert real is not None
     batches: list[int] = []
 
-    def counting(texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def counting(texts: Sequence[str]) -> tuple[dict[str, np.ndarray], Sequence[int]]:
         batches.append(len(texts))
         return real(texts)
 
-    monkeypatch.setattr(local_backend, "_logits", counting)
+    monkeypatch.setattr(local_backend, "_read", counting)
     await local_backend.annotate([f"text number {i} is here" for i in range(40)], ALL_TASKS)
     await local_backend.annotate(["one more"], frozenset({T.V_REG}))
     assert await local_backend.annotate([], ALL_TASKS) == []
@@ -333,3 +333,61 @@ def test_a_graph_that_fails_its_warm_up_leaves_no_thread_pool_behind(tmp_path: P
     with pytest.raises(Exception, match="other|ei_reg|output"):
         asyncio.run(enter())
     assert backend._onnx is None or backend._onnx._pool is None
+
+
+# --- texts longer than the model's window: truncate and say so, or read every window and pool -------------
+
+_FILLER = "The package was delivered on a weekday and the box was the usual size. " * 12
+_VERDICT = "Honestly, it is the worst purchase I have ever made: it broke, I am furious and I want my money back."
+
+
+def _model_dir_with(tmp_path: Path, **fields: Any) -> Path:
+    """A copy of the shipped model whose config differs in `fields` (graph and tokenizer linked, not copied)."""
+    out = tmp_path / "model"
+    out.mkdir(parents=True)
+    for item in SHIPPED_MODEL_DIR.iterdir():
+        if item.name != "config.json":
+            (out / item.name).symlink_to(item)
+    config = LocalModelConfig.load(SHIPPED_MODEL_DIR)
+    config.model_copy(update=fields).dump(out)
+    return out
+
+
+def test_pooling_is_the_token_weighted_mean_of_each_texts_windows() -> None:
+    from workers.local_model.onnx import pool_windows
+
+    out = {"v_reg": np.array([[1.0], [3.0], [10.0], [5.0]], dtype=np.float32)}
+    owner, tokens = np.array([0, 0, 1, 0]), np.array([2.0, 1.0, 4.0, 1.0], dtype=np.float32)
+    pooled = pool_windows(out, owner, tokens, 2)
+    np.testing.assert_allclose(pooled["v_reg"][:, 0], [(2 * 1 + 3 + 5) / 4, 10.0])
+
+
+def test_a_chunk_stride_that_would_not_advance_is_refused() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="chunk_stride"):
+        LocalModelConfig(max_length=64, chunk_stride=32)
+
+
+async def test_a_long_text_is_truncated_and_flagged_or_read_whole_in_windows(tmp_path: Path) -> None:
+    text = _FILLER + _VERDICT
+    v_reg = frozenset({TaskFamily.V_REG})
+    async with LocalBackend(model_dir=SHIPPED_MODEL_DIR) as truncating:
+        (short,) = await truncating.annotate([_VERDICT], v_reg)
+        (cut,) = await truncating.annotate([text], v_reg)
+    # The window ends inside the filler: the verdict is part of what was not read, and the annotation says so.
+    assert short.input_truncated_chars is None
+    assert cut.input_truncated_chars is not None and cut.input_truncated_chars > len(_VERDICT)
+
+    async with LocalBackend(model_dir=_model_dir_with(tmp_path / "a", long_texts="chunk")) as chunking:
+        assert chunking.model_version != truncating.model_version  # another reading, other cache keys
+        (short2,) = await chunking.annotate([_VERDICT], v_reg)
+        (whole,) = await chunking.annotate([text], v_reg)
+    async with LocalBackend(model_dir=_model_dir_with(tmp_path / "b", long_texts="chunk", max_chunks=2)) as capped:
+        (two_windows,) = await capped.annotate([text * 3], v_reg)
+    assert short2.valence == short.valence  # a text within the window reads exactly as before
+    assert whole.input_truncated_chars is None
+    assert cut.valence is not None and whole.valence is not None
+    assert whole.valence < cut.valence - 0.05  # the furious verdict at the end now counts
+    # More windows than `max_chunks`: the rest is not read, and that is flagged too.
+    assert two_windows.input_truncated_chars is not None and two_windows.input_truncated_chars > len(text)

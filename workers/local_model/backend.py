@@ -108,7 +108,8 @@ class LocalBackend:
         self.settings = settings or LocalBackendSettings()
         self.model_dir = Path(model_dir or self.settings.model_dir or SHIPPED_MODEL_DIR)
         self._executor: ThreadPoolExecutor | None = None
-        self._logits: Callable[[Sequence[str]], dict[str, np.ndarray]] | None = None
+        #: The backend's one call into the model: head outputs, and per text the characters left unread.
+        self._read: Callable[[Sequence[str]], tuple[dict[str, np.ndarray], Sequence[int]]] | None = None
         self._config: LocalModelConfig | None = None
         self._onnx: Any = None
         self._version = "unloaded"
@@ -138,7 +139,7 @@ class LocalBackend:
             if self._onnx is not None:  # a model that loaded but failed its warm-up holds a batch pool
                 self._onnx.close()
                 self._onnx = None
-            self._logits = None
+            self._read = None
             raise
         return self
 
@@ -151,7 +152,7 @@ class LocalBackend:
         if self._onnx is not None:
             self._onnx.close()
             self._onnx = None
-        self._logits = None
+        self._read = None
 
     def _load(self) -> None:
         t0 = time.perf_counter()
@@ -162,12 +163,13 @@ class LocalBackend:
             from .onnx import OnnxAffectModel
 
             onnx_model = OnnxAffectModel.from_config(self.model_dir, cfg, num_threads=self.settings.num_threads)
-            self._onnx, self._logits = onnx_model, onnx_model.logits
+            self._onnx, self._read = onnx_model, onnx_model.read
         else:
-            self._logits = self._load_torch(cfg)
+            logits = self._load_torch(cfg)
+            self._read = lambda texts: (logits(texts), [0] * len(texts))  # the encoder truncates silently
         self._config = cfg
         self._version = f"{cfg.version}+{model_digest(self.model_dir)}"
-        self._logits(["warm-up"])  # the first call pays one-off allocations, not the first event
+        self._read(["warm-up"])  # the first call pays one-off allocations, not the first event
         self.load_time_s = time.perf_counter() - t0
         log.info("local model loaded", extra={"model_version": self._version, "load_s": round(self.load_time_s, 2)})
 
@@ -189,15 +191,20 @@ class LocalBackend:
         return logits
 
     def _run(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        assert self._logits is not None and self._config is not None
+        assert self._read is not None and self._config is not None
         cfg = self._config
-        return decode_outputs(
-            self._logits(texts),
+        outputs, unread = self._read(texts)
+        scores = decode_outputs(
+            outputs,
             tasks,
             cfg.ec_thresholds,
             ei_oc_cutpoints=cfg.ei_oc_cutpoints,
             v_oc_cutpoints=cfg.v_oc_cutpoints,
         )
+        # A text longer than the model reads (its window, or all its windows when chunking) is flagged like
+        # the TGI backend's: the annotation says how many characters at its end were not read.
+        flagged = zip(scores, unread, strict=True)
+        return [s.model_copy(update={"input_truncated_chars": u}) if u else s for s, u in flagged]
 
     async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
         if self._executor is None:
@@ -207,4 +214,4 @@ class LocalBackend:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, list(texts), tasks)
 
     async def ready(self) -> bool:
-        return self._logits is not None
+        return self._read is not None

@@ -99,6 +99,12 @@ class LocalModelConfig(BaseModel):
     ei_oc_cutpoints: list[list[float] | None] | None = None
     #: V-reg cut-points that give the V-oc class (None: the classifier's argmax).
     v_oc_cutpoints: list[float] | None = None
+    #: Texts longer than `max_length` tokens: `truncate` (read the first window only) or `chunk` (read
+    #: windows of `max_length` tokens overlapping by `chunk_stride`, at most `max_chunks` of them, and
+    #: pool every head's outputs weighted by each window's tokens), so a review's verdict at its end counts.
+    long_texts: Literal["truncate", "chunk"] = "truncate"
+    chunk_stride: int = Field(default=32, ge=0)
+    max_chunks: int = Field(default=8, ge=1)
     #: The training run's configuration: a record, never read when serving.
     train_config: dict[str, Any] = Field(default_factory=dict)
 
@@ -120,6 +126,8 @@ class LocalModelConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_shape(self) -> LocalModelConfig:
+        if self.chunk_stride >= self.max_length // 2:
+            raise ValueError("`chunk_stride` must be under half of `max_length` (windows must advance)")
         if self.format == "onnx" and not self.graph_file:
             raise ValueError("an `onnx` model needs `graph_file`")
         if len(self.ec_thresholds) != len(EC_LABELS):

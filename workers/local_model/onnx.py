@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 
@@ -35,7 +35,15 @@ class OnnxAffectModel:
     """Tokenizer and int8 graph of an exported model directory; `logits` gives every head's raw outputs."""
 
     def __init__(
-        self, model_dir: Path, graph: str, max_length: int, *, use_lexicon: bool, num_threads: int = 0
+        self,
+        model_dir: Path,
+        graph: str,
+        max_length: int,
+        *,
+        use_lexicon: bool,
+        num_threads: int = 0,
+        chunk_stride: int | None = None,
+        max_chunks: int = 1,
     ) -> None:
         try:
             import onnxruntime as ort
@@ -54,8 +62,12 @@ class OnnxAffectModel:
         self.digest = hashlib.sha256(model_bytes).hexdigest()
         self.session = ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer" / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length)
+        # With a stride, the tokenizer keeps what truncation cut off as overflowing windows (each with its own
+        # special tokens, overlapping the previous window by `chunk_stride` tokens).
+        self.tokenizer.enable_truncation(max_length, stride=chunk_stride or 0)
         self.tokenizer.no_padding()  # batches are padded here, after sorting by token count
+        #: Windows read per text (1: truncate to the first).
+        self.max_chunks = max_chunks if chunk_stride is not None else 1
         self.use_lexicon = use_lexicon
         self._input_names = {i.name for i in self.session.get_inputs()}
         #: Batches run at once: one per available CPU unless configured.
@@ -67,7 +79,16 @@ class OnnxAffectModel:
         """The model an exported model directory's `config.json` describes."""
         if cfg.format != "onnx" or cfg.graph_file is None:
             raise ModelLoadError(f"{model_dir} is not an exported ONNX model directory")
-        return cls(model_dir, cfg.graph_file, cfg.max_length, use_lexicon=cfg.use_lexicon, num_threads=num_threads)
+        chunking = cfg.long_texts == "chunk"
+        return cls(
+            model_dir,
+            cfg.graph_file,
+            cfg.max_length,
+            use_lexicon=cfg.use_lexicon,
+            num_threads=num_threads,
+            chunk_stride=cfg.chunk_stride if chunking else None,
+            max_chunks=cfg.max_chunks if chunking else 1,
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -83,8 +104,31 @@ class OnnxAffectModel:
         All texts are tokenized at once (in Rust), then sorted by token count, so each batch pads
         only to its own longest text; a call with a single batch's worth is split into parts.
         """
-        n = len(texts)
-        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        return self.read(texts, batch_size)[0]
+
+    def read(self, texts: Sequence[str], batch_size: int = 64) -> tuple[dict[str, np.ndarray], list[int]]:
+        """`logits`, and per text how many characters at its end no window reached (0: all of it was read)."""
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = [e.ids for e in encodings]
+        owner = list(range(len(texts)))
+        unread = []
+        for i, e in enumerate(encodings):
+            windows = [e, *e.overflowing[: self.max_chunks - 1]]
+            for extra in windows[1:]:
+                ids.append(extra.ids)
+                owner.append(i)
+            cut = len(e.overflowing) >= len(windows)  # windows were left over: the text's end was not read
+            unread.append(_unread_chars(texts[i], windows[-1]) if cut else 0)
+        rows = [texts[i] for i in owner]  # the lexicon reads the whole text for each of its windows
+        out = self._windows(rows, ids, batch_size)
+        if len(ids) == len(texts):
+            return out, unread
+        tokens = np.asarray([len(x) for x in ids], dtype=np.float32)
+        return pool_windows(out, np.asarray(owner), tokens, len(texts)), unread
+
+    def _windows(self, texts: Sequence[str], ids: list[list[int]], batch_size: int) -> dict[str, np.ndarray]:
+        """Head outputs per row of `ids` (a text or one window of it), in row order."""
+        n = len(ids)
         order = sorted(range(n), key=lambda i: len(ids[i]))
         size = batch_size
         if self._pool is not None and n <= batch_size and n >= 2 * _MIN_SPLIT:
@@ -125,6 +169,28 @@ class OnnxAffectModel:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _unread_chars(text: str, last: Any) -> int:
+    """Characters of `text` after the last token of its last window read (`last`, a tokenizers Encoding)."""
+    ends = [end for (_, end), special in zip(last.offsets, last.special_tokens_mask, strict=True) if not special]
+    return len(text) - max(ends) if ends else 0
+
+
+def pool_windows(out: dict[str, np.ndarray], owner: np.ndarray, tokens: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Each text's head outputs as the token-weighted mean over its windows (rows of `out` owned by it).
+
+    Pooling raw outputs (logits) keeps one decoding path for every text: thresholds, cut-points and
+    sigmoids apply to the pooled values exactly as to a short text's.
+    """
+    weight = np.zeros(n, dtype=np.float32)
+    np.add.at(weight, owner, tokens)
+    pooled: dict[str, np.ndarray] = {}
+    for name, arr in out.items():
+        acc = np.zeros((n, *arr.shape[1:]), dtype=np.float32)
+        np.add.at(acc, owner, arr * tokens.reshape(-1, *([1] * (arr.ndim - 1))))
+        pooled[name] = acc / weight.reshape(-1, *([1] * (arr.ndim - 1)))
+    return pooled
 
 
 #: A batch smaller than twice this runs whole: splitting tiny batches costs more than it saves.
