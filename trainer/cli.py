@@ -241,6 +241,9 @@ def recipe_cmd(
     freeze_layers: Annotated[int, typer.Option(min=0, help="Freeze the embeddings and the first N layers.")] = 0,
     bf16: Annotated[bool, typer.Option("--bf16/--fp32", help="Train under bfloat16 autocast.")] = False,
     max_length: Annotated[int | None, typer.Option(min=8, help="Tokens per text (default: the recipe's).")] = None,
+    neutral_calib: Annotated[
+        Path | None, typer.Option(help="Out-of-domain-format JSONL whose calib split sets the E-c neutral margin.")
+    ] = None,
     ec_thresholds: Annotated[
         str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1 or floored.")
     ] = "balanced",
@@ -286,6 +289,7 @@ def recipe_cmd(
             freeze_layers=freeze_layers,
             bf16=bf16,
             max_length=max_length or defaults.max_length,
+            neutral_calib=str(neutral_calib or ""),
             ec_threshold_rule=ec_thresholds,
         )
         with Progress(console) as progress:

@@ -268,6 +268,8 @@ def train_local_candidate(
         if not cfg.teacher_dir:
             raise ValueError("recipe.distil_texts needs a teacher: recipe.teacher_dir or a champion to distil from")
         cfg = replace(cfg, distil_texts=str(rs.distil_texts))
+    if rs.neutral_calib is not None:
+        cfg = replace(cfg, neutral_calib=str(rs.neutral_calib))
     with Progress(console) as progress:
         return _run_recipe(settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, progress)
 

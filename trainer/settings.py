@@ -61,6 +61,12 @@ class FeedbackSection(BaseModel):
     texts_file: Path | None = None
 
 
+def _default_neutral_calib() -> Path | None:
+    from trainer.ood import DEFAULT_FILE
+
+    return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
+
+
 class RecipeSection(BaseModel):
     """The shipped model's recipe as the cycle runs it (`model: local`); defaults made 2.1.0."""
 
@@ -82,6 +88,9 @@ class RecipeSection(BaseModel):
     teacher_dir: Path | None = None
     #: JSONL of `{"text": ...}` lines the teacher labels for the student (domains the gold data lacks).
     distil_texts: Path | None = None
+    #: Text of many domains with E-c gold, neutral text among it, whose calib split sets the E-c neutral
+    #: margin (None: no margin). Default: the out-of-domain check set (`examples/out-of-domain.jsonl`).
+    neutral_calib: Path | None = Field(default_factory=lambda: _default_neutral_calib())
 
 
 class TeacherSection(BaseModel):

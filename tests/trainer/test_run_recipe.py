@@ -132,6 +132,11 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
         metrics["stage_seconds"]
     )
     assert first.evaluation.metrics["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
+    # E-c's neutral margin was chosen on the out-of-domain set's calib split (the default) and is what serves.
+    neutral = metrics["neutral_margin"]
+    assert neutral["calib_texts"] > 500 and neutral["calib_jaccard"] >= neutral["calib_jaccard_no_margin"]
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["ec_neutral_margin"] == neutral["margin"] and config["long_texts"] == "chunk"
 
     console = Console(record=True, width=120)
     console.print(result_table(first))

@@ -49,3 +49,48 @@ def test_floored_rule_with_unreachable_floors_minimises_the_worst_shortfall() ->
     for a in np.linspace(0, 1, 11):
         other = lh.ec_metrics(logits, y, (1 - a) * tj + a * tf)
         assert worst >= min(v - floors[k] for k, v in other.items()) - 1e-12
+
+
+# --- the E-c neutral margin ---------------------------------------------------------------------------------
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1 - p))
+
+
+def test_the_neutral_margin_is_the_one_that_best_reads_neutral_and_emotional_calib_text() -> None:
+    from trainer.local.calibrate import neutral_margin
+
+    rng = np.random.default_rng(0)
+    th = np.full(11, 0.4)
+    # calib: 40 neutral texts whose strongest label is weakly over its threshold (p 0.45-0.55: evidence 0.08-0.25),
+    # 40 emotional ones with a clear label (p 0.8-0.95: evidence 0.67-0.92) that matches the gold.
+    neutral = np.full((40, 11), 0.05)
+    neutral[:, 4] = rng.uniform(0.45, 0.55, 40)
+    emotional = np.full((40, 11), 0.05)
+    emotional[:, 0] = rng.uniform(0.8, 0.95, 40)
+    calib = _logit(np.vstack([neutral, emotional]))
+    gold = np.zeros((80, 11))
+    gold[40:, 0] = 1
+    # holdout: tweets whose labels are all clear, so the margin costs them nothing
+    hold = _logit(emotional[:20])
+    hold_gold = gold[40:60]
+    margin, report = neutral_margin(calib, gold, hold, hold_gold, th)
+    assert 0.25 <= margin < 0.67  # past every neutral text's evidence, short of every emotional one's
+    assert report["calib_jaccard"] == 1.0 and report["calib_jaccard_no_margin"] == 0.5
+    assert report["holdout_jaccard"] == report["holdout_jaccard_no_margin"] == 1.0
+
+
+def test_a_margin_that_would_cost_the_holdout_more_than_the_allowance_is_not_chosen() -> None:
+    from trainer.local.calibrate import neutral_margin
+
+    th = np.full(11, 0.4)
+    calib = np.full((10, 11), 0.05)
+    calib[:, 4] = 0.5  # neutral texts at evidence 0.17
+    calib_gold = np.zeros((10, 11))
+    hold = np.full((10, 11), 0.05)
+    hold[:, 4] = 0.5  # ... but on the holdout, the same weak evidence is a real, gold emotion
+    hold_gold = np.zeros((10, 11))
+    hold_gold[:, 4] = 1
+    margin, report = neutral_margin(_logit(calib), calib_gold, _logit(hold), hold_gold, th)
+    assert margin <= 0.15 and report["holdout_jaccard"] == 1.0

@@ -97,6 +97,20 @@ def test_decode_e_c_applies_per_label_thresholds_inclusively() -> None:
     assert neutral.emotions == []
 
 
+def test_the_neutral_margin_leaves_weak_evidence_without_emotions_and_keeps_every_label_of_strong() -> None:
+    thresholds = [0.4] * 11
+    weak = [-5.0] * 11
+    weak[EC_LABELS.index("joy")] = np.log(0.46 / 0.54)  # p 0.46: 10% of the way from 0.4 to 1
+    strong = [-5.0] * 11
+    strong[EC_LABELS.index("anger")] = np.log(0.85 / 0.15)  # p 0.85: 75% of the way
+    strong[EC_LABELS.index("disgust")] = np.log(0.45 / 0.55)  # over its threshold, carried by anger's evidence
+    raw = logits(2, e_c=[weak, strong])
+    plain = decode_outputs(raw, frozenset({T.E_C}), thresholds)
+    assert [s.emotions for s in plain] == [["joy"], ["anger", "disgust"]]
+    margined = decode_outputs(raw, frozenset({T.E_C}), thresholds, ec_neutral_margin=0.2)
+    assert [s.emotions for s in margined] == [[], ["anger", "disgust"]]
+
+
 @pytest.mark.parametrize(
     ("intensity_logit", "expected_class"),
     [(-50.0, 0), (np.log(0.2 / 0.8), 0), (0.0, 2), (np.log(0.6 / 0.4), 2), (np.log(0.9 / 0.1), 3)],

@@ -157,6 +157,42 @@ def calibrate(pred: dict[str, np.ndarray], hold: Targets, ec_rule: str = "balanc
     return cal
 
 
+def neutral_margin(
+    calib_logits: np.ndarray,
+    calib_gold: np.ndarray,
+    hold_logits: np.ndarray,
+    hold_gold: np.ndarray,
+    thresholds: np.ndarray,
+    *,
+    max_holdout_drop: float = 0.01,
+) -> tuple[float, dict[str, float]]:
+    """The E-c neutral margin (`workers.local_model.backend.ec_decision`), by a rule fixed before any score was seen.
+
+    Rule: on `calib` (text of many domains with neutral text among it, e.g. the out-of-domain set's calib
+    split), the margin with the best SemEval E-c Jaccard (an empty answer to a neutral text scores 1),
+    among margins that keep the holdout's Jaccard within `max_holdout_drop` of no margin at all; ties go
+    to the smaller margin. Tweets rarely lack an emotion and other text often does: the holdout keeps the
+    margin from costing the task's own data.
+    """
+    from workers.local_model.backend import ec_decision
+
+    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    cp, hp = sig(calib_logits), sig(hold_logits)
+    base = metrics.multilabel_jaccard(hold_gold > 0.5, ec_decision(hp, thresholds, 0.0))
+    best = (-1.0, 0.0, base)
+    for m in np.round(np.arange(0.0, 0.9, 0.025), 3):
+        hold_j = metrics.multilabel_jaccard(hold_gold > 0.5, ec_decision(hp, thresholds, float(m)))
+        if hold_j < base - max_holdout_drop:
+            continue
+        calib_j = metrics.multilabel_jaccard(calib_gold > 0.5, ec_decision(cp, thresholds, float(m)))
+        if calib_j > best[0]:
+            best = (calib_j, float(m), hold_j)
+    before = metrics.multilabel_jaccard(calib_gold > 0.5, ec_decision(cp, thresholds, 0.0))
+    report = {"calib_jaccard": best[0], "calib_jaccard_no_margin": before, "holdout_jaccard": best[2]}
+    report["holdout_jaccard_no_margin"] = base
+    return best[1], report
+
+
 def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any]) -> dict[str, float]:
     """`local_heads.score`, with ordinal predictions replaced by the calibrated ones where chosen."""
     sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
@@ -174,4 +210,11 @@ def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any
         v = np.full_like(pred["v_oc"], -1e4)
         v[np.arange(len(cls)), cls] = 0.0
         pred["v_oc"] = v
+    margin = float(cal.get("ec_neutral_margin", 0.0))
+    if margin > 0:
+        from workers.local_model.backend import ec_evidence
+
+        # A text the neutral decision leaves without emotions scores as no label at all.
+        neutral = ec_evidence(sig(pred["e_c"]), np.asarray(cal["ec_thresholds"])) < margin
+        pred["e_c"] = np.where(neutral[:, None], -1e4, pred["e_c"])
     return score(pred, t, np.asarray(cal["ec_thresholds"]))

@@ -53,6 +53,11 @@ class FinetuneConfig:
     freeze_layers: int = 0
     #: Run forward passes under bfloat16 autocast (CPUs with AVX-512 bf16 train ~2x faster; the loss stays fp32).
     bf16: bool = False
+    #: Texts of many domains with E-c gold, neutral ones among them (the out-of-domain set's format; its
+    #: calib split is read) on which the E-c neutral margin is chosen ("" = no neutral margin).
+    neutral_calib: str = ""
+    #: How the exported model reads texts longer than `max_length` tokens (`LocalModelConfig.long_texts`).
+    long_texts: str = "chunk"
     #: A JSONL of `{"text": ...}` lines the teacher labels for the student ("" = none; needs `teacher_dir`):
     #: text from domains the gold data lacks (reviews, news, forums, chat).
     distil_texts: str = ""

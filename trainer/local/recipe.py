@@ -24,7 +24,7 @@ from workers.errors import ModelLoadError
 from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, LocalModelConfig
 
 from ..semeval import SemEvalExample, read_semeval_dir
-from .calibrate import calibrate, score_calibrated
+from .calibrate import calibrate, neutral_margin, score_calibrated
 from .encoder import FinetuneConfig, build_model, fit, sentence_features
 from .export import export_onnx
 from .fit import LocalTrainConfig, fit_heads
@@ -184,11 +184,24 @@ def package(
         tokenizer.save_pretrained(str(out_dir / "tokenizer"))
 
     # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
-    served = OnnxAffectModel(out_dir, graph.name, cfg.max_length, use_lexicon=cfg.use_lexicon)
+    reading = LocalModelConfig(max_length=cfg.max_length)  # the serving defaults for long texts
+    served = OnnxAffectModel(
+        out_dir,
+        graph.name,
+        cfg.max_length,
+        use_lexicon=cfg.use_lexicon,
+        chunk_stride=reading.chunk_stride if cfg.long_texts == "chunk" else None,
+        max_chunks=reading.max_chunks if cfg.long_texts == "chunk" else 1,
+    )
     with progress.stage("calibrate", 1):
         hold_pred = served.logits(hold.texts)
         cal = calibrate(hold_pred, hold, cfg.ec_threshold_rule)
+        neutral: dict[str, Any] = {}
+        if cfg.neutral_calib:
+            cal["ec_neutral_margin"], neutral = _neutral_margin(served, Path(cfg.neutral_calib), hold_pred, hold, cal)
     metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal)}
+    if neutral:
+        metrics_out["neutral_margin"] = {"margin": cal["ec_neutral_margin"], **neutral}
     manifest: dict[str, Any] = {
         "train": data_manifest(train_dir, "train"),
         "train_texts": len(train.texts),
@@ -217,11 +230,28 @@ def package(
         lexicon=VADER_LEXICON if cfg.use_lexicon else None,
         ei_oc_cutpoints=cal["ei_oc_cutpoints"],
         v_oc_cutpoints=cal["v_oc_cutpoints"],
+        ec_neutral_margin=cal.get("ec_neutral_margin", 0.0),
+        long_texts="chunk" if cfg.long_texts == "chunk" else "truncate",
         train_config=asdict(cfg),
     ).dump(out_dir)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out_dir / "metrics.json").write_text(json.dumps(metrics_out, indent=2, sort_keys=True) + "\n")
     return out_dir
+
+
+def _neutral_margin(
+    served: Any, path: Path, hold_pred: dict[str, np.ndarray], hold: Targets, cal: dict[str, Any]
+) -> tuple[float, dict[str, Any]]:
+    """The E-c neutral margin chosen on `path`'s calib split through the exported graph (`calibrate.neutral_margin`)."""
+    from schemas.tasks import EC_LABELS
+    from trainer.ood import load_ood, select_split
+
+    items = select_split(load_ood(path), "calib")
+    gold = np.asarray([[lab in it.emotions for lab in EC_LABELS] for it in items], dtype=np.float32)
+    logits = served.logits([it.text for it in items])["e_c"]
+    m = hold.e_c_mask
+    margin, report = neutral_margin(logits, gold, hold_pred["e_c"][m], hold.e_c[m], np.asarray(cal["ec_thresholds"]))
+    return margin, {**report, "calib_file": str(path), "calib_texts": len(items)}
 
 
 def _refit(model: Any, tokenizer: Any, cfg: FinetuneConfig, train: Targets, hold: Targets, progress: Progress) -> None:

@@ -42,6 +42,19 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
+def ec_evidence(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per text, how far its strongest E-c label clears its threshold, as a share of the way to 1 (< 0: none does)."""
+    return np.max((probs - thresholds[None, :]) / (1.0 - thresholds[None, :]), axis=1)
+
+
+def ec_decision(probs: np.ndarray, thresholds: np.ndarray, neutral_margin: float = 0.0) -> np.ndarray:
+    """E-c labels: those over their thresholds, for texts whose evidence reaches `neutral_margin`; none otherwise."""
+    over = probs >= thresholds[None, :]
+    if neutral_margin > 0:
+        over &= (ec_evidence(probs, thresholds) >= neutral_margin)[:, None]
+    return over
+
+
 def decode_outputs(
     outputs: dict[str, np.ndarray],
     tasks: frozenset[TaskFamily],
@@ -49,12 +62,16 @@ def decode_outputs(
     *,
     ei_oc_cutpoints: Sequence[Sequence[float] | None] | None = None,
     v_oc_cutpoints: Sequence[float] | None = None,
+    ec_neutral_margin: float = 0.0,
 ) -> list[AffectScores]:
     """Turn head outputs (one row per text) into typed scores; pure.
 
     Ordinal classes come from their classifier's argmax, or, where the model was
     calibrated that way, from cut-points on the matching regression output
-    (a monotone mapping that keeps EI-oc consistent with EI-reg).
+    (a monotone mapping that keeps EI-oc consistent with EI-reg). E-c is an explicit
+    two-step decision: a text carries emotions only if its strongest label clears its
+    threshold by `ec_neutral_margin` (of the way from threshold to 1); then every label
+    over its threshold is given. Otherwise the answer is "neutral or no emotion".
     """
     n = len(next(iter(outputs.values())))
     cols: dict[str, Any] = {}
@@ -78,7 +95,7 @@ def decode_outputs(
             classes = np.searchsorted(np.asarray(v_oc_cutpoints), v_reg, side="right")
         cols["v_oc"] = (classes, probs)
     if TaskFamily.E_C in tasks:
-        cols["e_c"] = _sigmoid(outputs["e_c"]) >= np.asarray(ec_thresholds)[None, :]
+        cols["e_c"] = ec_decision(_sigmoid(outputs["e_c"]), np.asarray(ec_thresholds), ec_neutral_margin)
     out: list[AffectScores] = []
     for i in range(n):
         fields: dict[str, Any] = {}
@@ -200,6 +217,7 @@ class LocalBackend:
             cfg.ec_thresholds,
             ei_oc_cutpoints=cfg.ei_oc_cutpoints,
             v_oc_cutpoints=cfg.v_oc_cutpoints,
+            ec_neutral_margin=cfg.ec_neutral_margin,
         )
         # A text longer than the model reads (its window, or all its windows when chunking) is flagged like
         # the TGI backend's: the annotation says how many characters at its end were not read.

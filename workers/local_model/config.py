@@ -99,6 +99,9 @@ class LocalModelConfig(BaseModel):
     ei_oc_cutpoints: list[list[float] | None] | None = None
     #: V-reg cut-points that give the V-oc class (None: the classifier's argmax).
     v_oc_cutpoints: list[float] | None = None
+    #: E-c's neutral decision: a text gets emotions only if its strongest label clears its threshold by this
+    #: share of the way to 1 (0: any label over its threshold). Chosen on text of many domains, neutral included.
+    ec_neutral_margin: float = Field(default=0.0, ge=0.0, lt=1.0)
     #: Texts longer than `max_length` tokens: `truncate` (read the first window only) or `chunk` (read
     #: windows of `max_length` tokens overlapping by `chunk_stride`, at most `max_chunks` of them, and
     #: pool every head's outputs weighted by each window's tokens), so a review's verdict at its end counts.
