@@ -65,6 +65,13 @@ def run_cmd(
     ] = None,
     unlabeled: Annotated[Path | None, typer.Option(help='JSONL of {"text": ...} lines for --teacher.')] = None,
     max_unlabeled: Annotated[int | None, typer.Option(min=1, help="Distinct texts the teacher labels.")] = None,
+    distil_from: Annotated[
+        Path | None,
+        typer.Option(help="local: distil the student from this model dir's outputs (e.g. `trainer teacher`'s)."),
+    ] = None,
+    distil_texts: Annotated[
+        Path | None, typer.Option(help='local: JSONL of {"text": ...} lines the --distil-from teacher labels.')
+    ] = None,
 ) -> None:
     """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
     from functools import partial
@@ -76,6 +83,10 @@ def run_cmd(
         settings = _with_teacher(settings, teacher, unlabeled, max_unlabeled)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--teacher") from e
+    recipe_updates = {k: v for k, v in {"teacher_dir": distil_from, "distil_texts": distil_texts}.items() if v}
+    if recipe_updates:
+        recipe = settings.trainer.recipe.model_copy(update=recipe_updates)
+        settings = settings.model_copy(update={"trainer": settings.trainer.model_copy(update={"recipe": recipe})})
     fb_updates = {"enabled": feedback, "min_agreeing_votes": min_votes}
     fb_updates = {k: v for k, v in fb_updates.items() if v is not None}
     if fb_updates:
