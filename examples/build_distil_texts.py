@@ -122,11 +122,11 @@ SLOTS: dict[str, tuple[str, ...]] = {
         Achterberg
         Okafor
         Lindqvist
-        Marchetti
+        Marescu
         Quarrie
         Brannigan
         Szabo
-        Ferreira
+        Ferrand
         Ashdown
         Vellacott
         Thorne
@@ -140,7 +140,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
         Delaney-Ruiz
         Tremayne
         Aziz
-        Halvorsen
+        Hallstrom
         Pryce
     """),
     "place": _lines("""
@@ -193,7 +193,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
         Orlo
         Cindermark
         Lumbrook
-        Zephra
+        Quenby
         Corvel
         Kelso & Finch
         Brightmere
@@ -374,7 +374,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
         Sundial Road
         Anvil Heart
         The Lighthouse Accord
-        Static Bloom
+        Tinfoil Crown
         Gutter Saints
     """),
     "actor": _lines("""
