@@ -1,0 +1,93 @@
+"""The texts written for distillation and the neutral AAID training file: their shape and counts, that each
+is what its generator writes, and that they share no text with each other or with the out-of-domain check set."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+from schemas.tasks import TaskFamily
+from trainer.aaid import load_aaid
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+DISTIL = EXAMPLES / "distil-texts.jsonl"
+NEUTRAL = EXAMPLES / "neutral-train.aaid.jsonl"
+DOMAINS = {"product-review", "movie-review", "movie-sentence", "news", "editorial", "forum", "chat", "mixed-genre"}
+
+
+@functools.cache
+def _builder() -> ModuleType:
+    """examples/build_distil_texts.py as a module, for its dedup key and the check set's keys."""
+    spec = importlib.util.spec_from_file_location("build_distil_texts", EXAMPLES / "build_distil_texts.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def _distil() -> list[dict[str, str]]:
+    return [json.loads(line) for line in DISTIL.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_distillation_texts_cover_every_domain_evenly_with_distinct_texts() -> None:
+    recs = _distil()
+    assert len(recs) >= 3000
+    assert all(set(r) == {"id", "domain", "text"} and r["text"].strip() for r in recs)
+    assert len({r["id"] for r in recs}) == len(recs)
+    assert all(r["id"].removeprefix(r["domain"] + "-").isdigit() for r in recs)
+    per_domain = Counter(r["domain"] for r in recs)
+    assert set(per_domain) == DOMAINS and max(per_domain.values()) <= 1.1 * min(per_domain.values()), per_domain
+    key = _builder().dedup_key
+    assert len({key(r["text"]) for r in recs}) == len(recs)
+    long = sum(100 <= len(r["text"].split()) <= 300 for r in recs) / len(recs)
+    assert 0.12 <= long <= 0.25, long
+    # any prefix of the file mixes the domains, for a --max-unlabeled smaller than the file
+    assert set(Counter(r["domain"] for r in recs[:80])) == DOMAINS
+
+
+def test_the_neutral_file_loads_without_problems_as_two_neutral_records_per_text() -> None:
+    load = load_aaid(NEUTRAL)
+    assert load.problems == []
+    families = Counter(ex.family for ex in load.examples)
+    assert families == {TaskFamily.E_C: 400, TaskFamily.V_OC: 400}, families
+    assert all(ex.label == () for ex in load.examples if ex.family is TaskFamily.E_C)
+    assert all(ex.label == 0 for ex in load.examples if ex.family is TaskFamily.V_OC)
+    texts = {f: [ex.text for ex in load.examples if ex.family is f] for f in families}
+    assert len(set(texts[TaskFamily.E_C])) == 400
+    assert set(texts[TaskFamily.E_C]) == set(texts[TaskFamily.V_OC])
+    assert len({ex.instruction for ex in load.examples}) > 10  # the wordings vary
+
+
+def test_no_text_is_in_both_files_or_in_the_out_of_domain_check_set() -> None:
+    builder = _builder()
+    key = builder.dedup_key
+    distil = {key(r["text"]) for r in _distil()}
+    neutral = {key(ex.text) for ex in load_aaid(NEUTRAL).examples}
+    held_out = builder.held_out_keys(EXAMPLES)
+    assert held_out, "the out-of-domain check set was not found"
+    # counts only, so that a failure does not print the check set's texts
+    shared = {"neutral & distil": len(neutral & distil), "distil & check": len(distil & held_out)}
+    shared["neutral & check"] = len(neutral & held_out)
+    assert shared == dict.fromkeys(shared, 0)
+
+
+def test_the_committed_files_are_what_their_generators_write(tmp_path: Path) -> None:
+    for script, committed in (("build_distil_texts.py", DISTIL), ("build_neutral_train.py", NEUTRAL)):
+        out = tmp_path / committed.name
+        subprocess.run(
+            [sys.executable, str(EXAMPLES / script), "--out", str(out)],
+            check=True,
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            timeout=120,
+        )
+        assert out.read_bytes() == committed.read_bytes(), f"{committed.name} is stale: rerun examples/{script}"
