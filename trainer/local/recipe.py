@@ -180,7 +180,7 @@ def package(
         # The torch weights stay beside the graph: the next cycle continues from them, and heads can be refit
         # on them without retraining. The workers never read them.
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / TORCH_STATE))
-        graph = export_onnx(model, tokenizer, out_dir)
+        graph = export_onnx(model, tokenizer, out_dir, quantize=cfg.quantize)
         tokenizer.save_pretrained(str(out_dir / "tokenizer"))
 
     # Calibrate and score through the exported (quantised) graph: what ships is what is measured.
@@ -282,8 +282,11 @@ def refit_heads(
     version: str,
     overrides: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    *,
+    refit: bool = True,
 ) -> Path:
-    """Refit all heads of a finished run on its frozen fine-tuned encoder's features, then package as usual."""
+    """Refit all heads of a finished run on its frozen fine-tuned encoder's features (or, with `refit` off,
+    keep them), then package as usual: a new export, calibration and dev score from the run's weights."""
     from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
@@ -296,5 +299,6 @@ def refit_heads(
     tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "tokenizer"), local_files_only=True)
     with progress.stage("data", 1):
         train, hold = split_data(train_dir, cfg)
-    _refit(model, tokenizer, cfg, train, hold, progress)
+    if refit:
+        _refit(model, tokenizer, cfg, train, hold, progress)
     return package(model, tokenizer, cfg, train, hold, train_dir, dev_dir, out_dir, t0, progress=progress)
