@@ -69,7 +69,8 @@ def run_cmd(
     """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
     from functools import partial
 
-    from trainer.run import parse_duration, run_every, run_once, train_local_candidate, trainer_for
+    from schemas.durations import parse_duration
+    from trainer.run import run_every, run_once, train_local_candidate, trainer_for
 
     settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
     try:

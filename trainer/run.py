@@ -736,16 +736,3 @@ async def run_every(
             break
         await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
     return results
-
-
-def parse_duration(text: str) -> float:
-    """`90`, `90s`, `15m`, `6h`, `1d` -> seconds; raises ValueError."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = text.strip().lower()
-    try:
-        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
-    except ValueError as e:
-        raise ValueError(f"not a duration: {text!r} (e.g. 90s, 15m, 6h, 1d)") from e
-    if value <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
-    return value

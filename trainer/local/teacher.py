@@ -20,7 +20,7 @@ import numpy as np
 
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS
-from schemas.text import normalise_text
+from schemas.text import text_sha256
 
 from .targets import Targets
 
@@ -48,13 +48,12 @@ class UnlabeledTexts:
         }
 
 
-def text_hash(text: str) -> str:
-    """The dedup key: sha256 of the normalised text, so spacing variants of one text count once."""
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
-
-
 def distinct(texts: Iterable[str], cap: int, source: str) -> UnlabeledTexts:
-    """The first `cap` distinct non-empty texts (by `text_hash`), in arrival order."""
+    """The first `cap` distinct non-empty texts, in arrival order.
+
+    Distinct by `schemas.text.text_sha256` (the normalised text's hash: spacing variants count once), the
+    key `emostream sample` deduplicates the input topic by and the annotations carry as `text_sha256`.
+    """
     seen: set[str] = set()
     kept: list[str] = []
     read = dups = 0
@@ -64,7 +63,7 @@ def distinct(texts: Iterable[str], cap: int, source: str) -> UnlabeledTexts:
         read += 1
         if not text.strip():
             continue
-        key = text_hash(text)
+        key = text_sha256(text)
         if key in seen:
             dups += 1
             continue
