@@ -93,7 +93,14 @@ def run_cmd(
     if every_s:
         asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
         return
-    console.print(result_table(asyncio.run(run_once(settings, trainer=trainer, echo=_echo))))
+    from trainer.local.teacher import TeacherError
+
+    try:
+        result = asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
+    except TeacherError as e:  # no candidate: the teacher did not label the sample
+        typer.echo(f"trainer run: {e}", err=True)
+        raise typer.Exit(1) from None
+    console.print(result_table(result))
 
 
 def _with_teacher(
