@@ -7,6 +7,7 @@ topics, the engine's text limits); the one-line summary goes to stderr, errors a
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,8 @@ def sample(
     from stream.sample import sample_topic, write_texts
 
     settings = Settings()
+    # aiokafka logs each failed connection attempt; the failure is reported once, as the one line below
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         since_ms = int((time.time() - parse_duration(since)) * 1000) if since else None
     except ValueError as e:
