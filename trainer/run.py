@@ -216,6 +216,10 @@ def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dic
         raise ValueError("a teacher backend needs unlabeled texts: set trainer.teacher.unlabeled_file (--unlabeled)")
     sample = distinct(read_jsonl_texts(ts.unlabeled_file), ts.max_texts, str(ts.unlabeled_file))
     tasks = frozenset(ts.tasks) if ts.tasks else ALL_TASKS
+    identity = {"backend": ts.backend.kind, "endpoint": _teacher_endpoint(ts.backend)}
+    if not sample.texts:  # a quiet topic: nothing to distil this cycle, which is no reason to stop it
+        log.warning("%s holds no texts: this cycle trains without the teacher", ts.unlabeled_file)
+        return None, {**identity, "unlabeled": sample.manifest(), "labels": {"labelled": 0, "failed": 0}}
     gate = BackendGate(
         RetryPolicy(ts.max_attempts, ts.retry_base_delay_s, ts.retry_max_delay_s),
         name="teacher",
@@ -236,16 +240,15 @@ def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dic
 
     labels = asyncio.run(go())
     entry = {
-        "backend": ts.backend.kind,
+        **identity,
         "model": labels.model,
         "model_version": labels.model_version,
-        "endpoint": _teacher_endpoint(ts.backend),
         "tasks": sorted(t.value for t in tasks),
         "unlabeled": sample.manifest(),
         "labels": labels.manifest(),
     }
     needed = ts.min_labelled_fraction * len(sample.texts)
-    if len(labels.texts) < needed or (sample.texts and not labels.texts):
+    if len(labels.texts) < needed or not labels.texts:
         raise TeacherUnreliable(
             f"teacher {labels.model} labelled {len(labels.texts)} of {len(sample.texts)} texts "
             f"(failed: {dict(labels.failed)}), under min_labelled_fraction {ts.min_labelled_fraction}"

@@ -154,3 +154,16 @@ def test_trainer_run_reports_a_failed_teacher_in_one_line(
     last = result.output.splitlines()[-1]
     assert last.startswith("trainer run: teacher smollm2-135m-instruct unavailable: circuit open")
     assert "Traceback" not in result.output
+
+
+def test_an_empty_sample_trains_without_the_teacher_and_never_calls_it(tmp_path: Path) -> None:
+    """A quiet input topic gives `emostream sample` nothing to write: the cycle goes on with gold data only."""
+    from stream.broker import free_port
+
+    empty = tmp_path / "unlabeled.jsonl"
+    empty.write_text("")
+    nowhere = BackendSettings(kind="tgi", tgi=TGIBackendSettings(url=f"http://127.0.0.1:{free_port()}"))
+    targets, entry = _teacher_targets(settings_for(nowhere, empty), Progress())
+    assert targets is None
+    assert entry is not None and entry["labels"] == {"labelled": 0, "failed": 0}
+    assert entry["unlabeled"]["kept"] == 0 and entry["backend"] == "tgi"
