@@ -193,18 +193,19 @@ def trainer_installed() -> bool:
 
 
 def _register_commands() -> None:
-    """The service, feedback, bench and trainer commands (their heavy imports happen inside each command).
+    """The service, feedback, sample, bench and trainer commands (their heavy imports happen inside each command).
 
     The trainer's commands are mounted only when the trainer extra is installed; a
     worker image without it answers `emostream trainer` with one line saying so.
     """
     from bench.cli import register as register_bench
 
-    from . import feedback_cli, service_cli
+    from . import feedback_cli, sample_cli, service_cli
     from .chaos import cli as chaos_cli
 
     service_cli.register(app)
     feedback_cli.register(app)
+    sample_cli.register(app)
     register_bench(app, configure)
     chaos_cli.register(app)
     if trainer_installed():

@@ -1,5 +1,5 @@
 """The Kafka edge: client configuration from `KafkaSettings`, client lifecycles, produce-and-wait, read
-from the start.
+from the start, and a partition's bounds and ranges read outside any group.
 
 One place knows how SASL/SSL settings map onto aiokafka, so producers, consumers and the admin client
 are configured alike; secrets are unwrapped here and only here, and nothing returned by this module is
@@ -10,20 +10,37 @@ their clients here, so they agree on acks, record limits, group timing and manua
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import IllegalStateError, KafkaError
+from aiokafka.errors import IllegalStateError, KafkaConnectionError, KafkaError
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
+from schemas.errors import EmostreamError
 from stream.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
 
 #: A record to send: (key, value).
 KeyValue = tuple[bytes | None, bytes]
+
+
+class KafkaEdgeError(EmostreamError):
+    """A Kafka tool could not do its work: the broker or the topic is not there."""
+
+
+class BrokerUnreachable(KafkaEdgeError):
+    """No broker of `bootstrap_servers` answered."""
+
+
+class UnknownTopic(KafkaEdgeError):
+    """The topic does not exist on the broker."""
 
 
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
@@ -135,7 +152,11 @@ async def consumer(
     For reading assigned partitions, or a group's committed offsets (`group_id`) without joining it.
     """
     c = AIOKafkaConsumer(**{**common_kwargs(kafka), "enable_auto_commit": False, **overrides}, group_id=group_id)
-    await c.start()
+    try:
+        await c.start()
+    except BaseException:
+        await c.stop()  # a failed start (no broker) leaves the client open otherwise
+        raise
     try:
         yield c
     finally:
@@ -219,3 +240,130 @@ async def read_from_start(
             if batch:
                 last = now
                 yield batch
+
+
+# ---------------------------------------------------------------------------- bounds and ranges
+
+
+@asynccontextmanager
+async def reachable_consumer(kafka: KafkaSettings, **overrides: Any) -> AsyncIterator[AIOKafkaConsumer]:
+    """`consumer` (no group, no commits), whose failure to bootstrap is `BrokerUnreachable` naming the address."""
+    async with AsyncExitStack() as stack:
+        try:
+            c = await stack.enter_async_context(consumer(kafka, **overrides))
+        except KafkaConnectionError as e:
+            raise BrokerUnreachable(f"cannot reach the Kafka broker at {kafka.bootstrap_servers}") from e
+        yield c
+
+
+async def topic_partitions(c: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of `topic`, from fresh metadata; raises `UnknownTopic` when the broker has no such topic."""
+    await c.topics()  # refresh the metadata: the topic may be newer than the bootstrap's
+    partitions = c.partitions_for_topic(topic)
+    if not partitions:
+        raise UnknownTopic(f"topic {topic!r} does not exist on the broker")
+    return [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionBounds:
+    """A partition's offsets when they were asked for: [beginning, end), and where `since` starts."""
+
+    partition: int
+    beginning: int
+    end: int
+    #: The first offset whose record is at or after the asked timestamp (`end` when none is); None: not asked.
+    since: int | None = None
+
+
+async def partition_ends(
+    c: AIOKafkaConsumer, tps: Sequence[TopicPartition], *, timeout_s: float
+) -> dict[TopicPartition, int]:
+    """Each partition's end offset (the offset the next record will get), now.
+
+    ListOffsets(latest) is not enough: Tansu 0.6.0 answers it with the last record batch's base offset + 1,
+    too low whenever a producer batched several records. So the consumer (assigned to `tps` from here on)
+    fetches once from that offset and takes the high watermark of the fetch response (what
+    `consumer_drained` trusts too), the larger of the two. The records of that fetch are dropped.
+    """
+    listed = await c.end_offsets(list(tps))
+    c.assign(list(tps))
+    for tp in tps:
+        c.seek(tp, listed[tp])
+    deadline = time.monotonic() + timeout_s
+    while any(c.highwater(tp) is None for tp in tps):
+        if time.monotonic() > deadline:
+            missing = sorted(tp.partition for tp in tps if c.highwater(tp) is None)
+            raise BrokerUnreachable(f"no fetch answer for partitions {missing} of {tps[0].topic} in {timeout_s:g}s")
+        await c.getmany(*tps, timeout_ms=200)
+    return {tp: max(listed[tp], c.highwater(tp) or 0) for tp in tps}
+
+
+async def partition_bounds(
+    c: AIOKafkaConsumer, tps: Sequence[TopicPartition], *, since_ms: int | None = None, timeout_s: float = 30.0
+) -> dict[TopicPartition, PartitionBounds]:
+    """Beginning, end (`partition_ends`) and, with `since_ms`, the first offset at or after that time.
+
+    The time lookup is ListOffsets by timestamp. Tansu 0.6.0 answers it by its own append times (a few
+    milliseconds after the producer's), and for a time after its last record with offset 0 and timestamp
+    -1 instead of "none": both a missing answer and a timestamp of -1 mean "no record since", the end.
+    """
+    beginnings = await c.beginning_offsets(list(tps))
+    ends = await partition_ends(c, tps, timeout_s=timeout_s)
+    since: dict[TopicPartition, int | None] = dict.fromkeys(tps)
+    if since_ms is not None:
+        found = await c.offsets_for_times(dict.fromkeys(tps, max(0, since_ms)))
+        for tp in tps:
+            hit = found.get(tp)
+            since[tp] = ends[tp] if hit is None or hit.timestamp < 0 else min(max(hit.offset, beginnings[tp]), ends[tp])
+    return {tp: PartitionBounds(tp.partition, beginnings[tp], ends[tp], since[tp]) for tp in tps}
+
+
+class RangeReader:
+    """Reads each partition's records in its [start, end) with an assigned consumer, outside any group.
+
+    `batches()` stops once every partition reached its end: records produced after the ends were taken are
+    not waited for, so a live topic does not keep it reading. A partition that stops short of its end (its
+    records deleted meanwhile) ends it after `idle_s` without a record. `done` holds the partitions read to
+    their end (a range may end past its last record: a transaction marker, a compacted gap).
+
+    A finished partition is unassigned, not paused: aiokafka 0.13's consumer can hang in `stop()` when a
+    partition was paused before its first fetch.
+    """
+
+    def __init__(
+        self, c: AIOKafkaConsumer, ranges: Mapping[TopicPartition, tuple[int, int]], *, idle_s: float = 10.0
+    ) -> None:
+        self.c = c
+        self.ranges = dict(ranges)
+        self.idle_s = idle_s
+        self.done: set[TopicPartition] = {tp for tp, (start, end) in self.ranges.items() if start >= end}
+
+    async def _assign(self, positions: Mapping[TopicPartition, int]) -> None:
+        self.c.assign(list(positions))
+        for tp, offset in positions.items():
+            self.c.seek(tp, offset)
+
+    async def batches(self) -> AsyncGenerator[list[ConsumerRecord[bytes, bytes]], None]:
+        """Each fetch's records within the ranges (never empty), in offset order per partition."""
+        todo = {tp: end for tp, (_start, end) in self.ranges.items() if tp not in self.done}
+        if not todo:
+            return
+        await self._assign({tp: self.ranges[tp][0] for tp in todo})
+        last = time.monotonic()
+        while todo:
+            got = await self.c.getmany(*todo, timeout_ms=200)
+            batch = [m for tp, msgs in got.items() if tp in todo for m in msgs if m.offset < todo[tp]]
+            positions = {tp: await self.c.position(tp) for tp in todo}
+            finished = {tp for tp, offset in positions.items() if offset >= todo[tp]}
+            if batch:
+                last = time.monotonic()
+                yield batch
+            if finished:
+                self.done |= finished
+                todo = {tp: end for tp, end in todo.items() if tp not in finished}
+                if todo:
+                    await self._assign({tp: positions[tp] for tp in todo})
+            elif not batch and time.monotonic() - last > self.idle_s:
+                log.warning("partitions %s stopped short of their end", sorted(tp.partition for tp in todo))
+                return

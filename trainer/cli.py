@@ -76,7 +76,8 @@ def run_cmd(
     """Data (+ curated feedback), train, evaluate (AEB + golden slice), gate and promote once; --every repeats."""
     from functools import partial
 
-    from trainer.run import parse_duration, run_every, run_once, train_local_candidate, trainer_for
+    from schemas.durations import parse_duration
+    from trainer.run import run_every, run_once, train_local_candidate, trainer_for
 
     settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
     try:
@@ -103,7 +104,14 @@ def run_cmd(
     if every_s:
         asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
         return
-    console.print(result_table(asyncio.run(run_once(settings, trainer=trainer, echo=_echo))))
+    from trainer.local.teacher import TeacherError
+
+    try:
+        result = asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
+    except TeacherError as e:  # no candidate: the teacher did not label the sample
+        typer.echo(f"trainer run: {e}", err=True)
+        raise typer.Exit(1) from None
+    console.print(result_table(result))
 
 
 def _with_teacher(

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from schemas.tasks import CATALOG
+from schemas.tasks import ALL_TASKS, CATALOG
 from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
 from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import PromotionOutcome, promote_candidate
@@ -199,9 +199,15 @@ def train_heads_candidate(
 
 
 def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dict[str, Any] | None]:
-    """Pseudo-labelled targets from the configured teacher backend on unlabeled texts, and their manifest entry."""
-    from trainer.local.teacher import distinct, label, pseudo_targets, read_jsonl_texts
+    """Pseudo-labelled targets from the configured teacher backend on unlabeled texts, and their manifest entry.
+
+    Raises `TeacherUnavailable` (it did not start, or an outage outlasted its retry rounds) or
+    `TeacherUnreliable` (it labelled under `min_labelled_fraction` of the texts): no candidate then.
+    """
+    from trainer.local.teacher import TeacherUnreliable, distinct, label_sample, pseudo_targets, read_jsonl_texts
     from workers.factory import build_backend
+    from workers.resilience import BackendGate
+    from workers.retry import RetryPolicy
 
     ts = settings.trainer.teacher
     if ts.backend is None:
@@ -209,20 +215,59 @@ def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dic
     if ts.unlabeled_file is None:
         raise ValueError("a teacher backend needs unlabeled texts: set trainer.teacher.unlabeled_file (--unlabeled)")
     sample = distinct(read_jsonl_texts(ts.unlabeled_file), ts.max_texts, str(ts.unlabeled_file))
+    tasks = frozenset(ts.tasks) if ts.tasks else ALL_TASKS
+    identity = {"backend": ts.backend.kind, "endpoint": _teacher_endpoint(ts.backend)}
+    if not sample.texts:  # a quiet topic: nothing to distil this cycle, which is no reason to stop it
+        log.warning("%s holds no texts: this cycle trains without the teacher", ts.unlabeled_file)
+        return None, {**identity, "unlabeled": sample.manifest(), "labels": {"labelled": 0, "failed": 0}}
+    gate = BackendGate(
+        RetryPolicy(ts.max_attempts, ts.retry_base_delay_s, ts.retry_max_delay_s),
+        name="teacher",
+        outage_pause_s=ts.outage_pause_s,
+        max_outage_rounds=ts.max_outage_rounds,
+    )
 
-    async def go() -> tuple[str, list[Any]]:
-        async with build_backend(ts.backend) as backend:  # type: ignore[arg-type]
-            with progress.stage("teacher: label texts", len(sample.texts)) as advance:
-                return backend.model_version, await label(backend, sample.texts, ts.batch_size, advance)
+    async def go() -> Any:
+        with progress.stage("teacher: label texts", len(sample.texts)) as advance:
+            return await label_sample(
+                build_backend(ts.backend),  # type: ignore[arg-type]
+                sample.texts,
+                tasks,
+                gate,
+                batch_size=ts.batch_size,
+                advance=advance,
+            )
 
-    teacher_version, scores = asyncio.run(go())
+    labels = asyncio.run(go())
     entry = {
-        "backend": ts.backend.kind,
-        "model_version": teacher_version,
-        "model_dir": str(ts.backend.local.model_dir) if ts.backend.kind == "local" else None,
+        **identity,
+        "model": labels.model,
+        "model_version": labels.model_version,
+        "tasks": sorted(t.value for t in tasks),
         "unlabeled": sample.manifest(),
+        "labels": labels.manifest(),
     }
-    return pseudo_targets(sample.texts, scores), entry
+    needed = ts.min_labelled_fraction * len(sample.texts)
+    if len(labels.texts) < needed or not labels.texts:
+        raise TeacherUnreliable(
+            f"teacher {labels.model} labelled {len(labels.texts)} of {len(sample.texts)} texts "
+            f"(failed: {dict(labels.failed)}), under min_labelled_fraction {ts.min_labelled_fraction}"
+        )
+    log.info("teacher %s labelled %d of %d texts", labels.model, len(labels.texts), len(sample.texts))
+    return pseudo_targets(labels.texts, labels.scores), entry
+
+
+def _teacher_endpoint(backend: Any) -> str | None:
+    """Where the teacher answered from, safe to record: a server URL with its credentials masked, or a path."""
+    from workers.redaction import redact_url
+
+    if backend.kind == "tgi":
+        return redact_url(backend.tgi.url)
+    if backend.kind == "openai":
+        return redact_url(backend.openai.url)
+    if backend.kind == "local":
+        return str(backend.local.model_dir)
+    return str(backend.hf.model) or None
 
 
 def train_local_candidate(
@@ -757,16 +802,3 @@ async def run_every(
             break
         await asyncio.sleep(max(0.0, every_s - (loop.time() - started)))
     return results
-
-
-def parse_duration(text: str) -> float:
-    """`90`, `90s`, `15m`, `6h`, `1d` -> seconds; raises ValueError."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = text.strip().lower()
-    try:
-        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
-    except ValueError as e:
-        raise ValueError(f"not a duration: {text!r} (e.g. 90s, 15m, 6h, 1d)") from e
-    if value <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
-    return value

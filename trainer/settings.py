@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.tasks import TaskFamily
 from trainer.gate import GateConfig
 from workers.config import BackendSettings, CacheSettings, ModelStoreSettings, StoreSettings
 from workers.redaction import redact_urls
@@ -98,11 +99,22 @@ class TeacherSection(BaseModel):
 
     #: The teacher (an EmoLLMs model behind TGI/vLLM, or a local model directory).
     backend: BackendSettings | None = None
-    #: JSONL of `{"text": ...}` lines (e.g. the input topic's events) to sample from.
+    #: JSONL of `{"text": ...}` lines (`emostream sample` writes them from the input topic) to sample from.
     unlabeled_file: Path | None = None
     #: Distinct texts labelled per cycle (deduplicated by text hash, first come first kept).
     max_texts: int = Field(default=5000, ge=1)
     batch_size: int = Field(default=32, ge=1)
+    #: The task families the teacher labels (None: all five); the student's other heads learn from gold only.
+    tasks: list[TaskFamily] | None = Field(default=None, min_length=1)
+    #: The cycle stops (no candidate) when the teacher labels fewer than this share of the distinct texts.
+    min_labelled_fraction: float = Field(default=0.9, ge=0.0, le=1.0)
+    #: Retries of the teacher's calls, as the stream's `BackendGate` makes them: attempts per round, their
+    #: backoff, and how many rounds an outage is waited out (with `outage_pause_s` between) before giving up.
+    max_attempts: int = Field(default=5, ge=1)
+    retry_base_delay_s: float = Field(default=0.2, ge=0)
+    retry_max_delay_s: float = Field(default=10.0, ge=0)
+    max_outage_rounds: int = Field(default=3, ge=1)
+    outage_pause_s: float = Field(default=5.0, ge=0)
 
 
 class TrainerSection(BaseModel):

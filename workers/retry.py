@@ -103,6 +103,8 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_in_flight = False
+        #: The last retryable failure, named in refusals: whoever gives up reports the backend's own error.
+        self._last_failure: str | None = None
         if name is not None:  # read at scrape time: open -> half-open is a matter of the clock
             metrics.BREAKER_STATE.labels(backend=name).set_function(lambda: BREAKER_STATE_VALUES[self.state])
 
@@ -124,7 +126,8 @@ class CircuitBreaker:
         if state == "open" or (state == "half-open" and self._trial_in_flight):
             assert self._opened_at is not None
             remaining = max(0.0, self.reset_after_s - (self._clock() - self._opened_at))
-            raise BackendUnavailable("circuit open: backend failing", retry_after_s=remaining or 0.05)
+            why = f" (last: {self._last_failure})" if self._last_failure else ""
+            raise BackendUnavailable(f"circuit open: backend failing{why}", retry_after_s=remaining or 0.05)
         if state == "half-open":
             self._trial_in_flight = True
             return True
@@ -137,8 +140,10 @@ class CircuitBreaker:
         if outcome is None or isinstance(outcome, PermanentBackendError):
             self._failures = 0
             self._opened_at = None
+            self._last_failure = None
         elif isinstance(outcome, RetryableBackendError):
             self._failures += 1
+            self._last_failure = str(outcome)
             if self._failures >= self.failure_threshold or self._opened_at is not None:
                 self._opened_at = self._clock()
 

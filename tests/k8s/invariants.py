@@ -36,6 +36,10 @@ FEEDBACK = "emostream-feedback"
 #: workers only; the durable store: the workers (champion alias), the feedback consumer (stores curated
 #: feedback) and the trainer (reads that feedback, keeps the model registry)
 CLIENTS = {TGI: (WORKER,), REDIS: (WORKER,), STORE: (WORKER, FEEDBACK, TRAINER)}
+#: the trainer's teacher (k8s/components/trainer-teacher): which backend, where, and the sample it labels
+TEACHER_KIND_ENV = "EMOSTREAM_TRAINER__TEACHER__BACKEND__KIND"
+TEACHER_URL_ENV = "EMOSTREAM_TRAINER__TEACHER__BACKEND__TGI__URL"
+TEACHER_FILE_ENV = "EMOSTREAM_TRAINER__TEACHER__UNLABELED_FILE"
 #: how every Redis client finds Redis: a URL whose password the kubelet expands from REDIS_PASSWORD
 REDIS_URL_ENV = "EMOSTREAM_CACHE__REDIS_URL"
 REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
@@ -649,9 +653,36 @@ def redis_is_reached_over_tls(objs: list[Obj]) -> list[str]:
     return out
 
 
+def _trainer_pod(objs: list[Obj]) -> Obj:
+    spec: Obj = one(objs, "CronJob", TRAINER)["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def _trainer_env(objs: list[Obj]) -> dict[str, str | None]:
+    trainer = next(c for c in _trainer_pod(objs)["containers"] if c["name"] == "trainer")
+    return {e["name"]: e.get("value") for e in trainer.get("env", [])}
+
+
+def teacher_service(objs: list[Obj]) -> tuple[str, int] | None:
+    """(Service name, port) the trainer's TGI teacher URL names, when the trainer distils from a TGI teacher."""
+    env = _trainer_env(objs)
+    if env.get(TEACHER_KIND_ENV) != "tgi":
+        return None
+    url = urlsplit(env.get(TEACHER_URL_ENV) or "")
+    return (url.hostname or "").split(".")[0], url.port or (443 if url.scheme == "https" else 80)
+
+
+def model_server_clients(objs: list[Obj]) -> tuple[str, ...]:
+    """The pods the shared model server admits: the workers, and the trainer when it is the trainer's teacher."""
+    teacher = teacher_service(objs)
+    return (WORKER, TRAINER) if teacher is not None and teacher[0] == TGI else (WORKER,)
+
+
 def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str]:
-    """Default-deny, then the model server admits the workers only and Redis the workers, the feedback
-    consumer and the trainer only (plus metrics scrapes of the model server)."""
+    """Default-deny, then the model server admits the workers only (and the trainer when it distils from it)
+    and Redis the workers, the feedback consumer and the trainer only (plus metrics scrapes of the model
+    server)."""
+    clients = {**CLIENTS, TGI: model_server_clients(objs)}
     out = []
     denies = [
         p
@@ -664,7 +695,7 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
     if not denies:
         out.append("no default-deny NetworkPolicy (Ingress and Egress) for the namespace")
     client_labels = {
-        name: pod_template_labels(workload(objs, name)) for name in {c for cs in CLIENTS.values() for c in cs}
+        name: pod_template_labels(workload(objs, name)) for name in {c for cs in clients.values() for c in cs}
     }
     targets = [(REDIS, "StatefulSet", False), (STORE, "StatefulSet", False)]
     if find(objs, "Deployment", TGI):
@@ -678,7 +709,7 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
             client = selector.get("matchLabels", {}).get("app.kubernetes.io/name")
             is_client = (
                 set(peer) == {"podSelector"}
-                and client in CLIENTS[name]
+                and client in clients[name]
                 and _selects(selector, client_labels[client])
             )
             is_monitoring = (
@@ -689,10 +720,71 @@ def only_named_clients_reach_model_server_and_redis(objs: list[Obj]) -> list[str
             if is_client:
                 admitted.add(client)
             elif not is_monitoring:
-                out.append(f"{name}: ingress admits {peer!r}, not only {', '.join(CLIENTS[name])}")
-        for client in CLIENTS[name]:
+                out.append(f"{name}: ingress admits {peer!r}, not only {', '.join(clients[name])}")
+        for client in clients[name]:
             if client not in admitted:
                 out.append(f"{name}: no ingress rule admits {client}")
+    return out
+
+
+def _mount_holding(container: Obj, path: str) -> str | None:
+    """The volume `container` mounts at the deepest directory holding `path`, if any."""
+    mounts = [m for m in container.get("volumeMounts", []) if path.startswith(m["mountPath"].rstrip("/") + "/")]
+    return max(mounts, key=lambda m: len(m["mountPath"]))["name"] if mounts else None
+
+
+def trainer_samples_what_it_distils(objs: list[Obj]) -> list[str]:
+    """With a teacher configured, the trainer's unlabeled file is written before it starts by an init container
+    running `emostream sample` with the workers' Kafka settings, into an emptyDir both mount, and the
+    NetworkPolicies let the trainer reach a teacher that runs in the tree."""
+    env = _trainer_env(objs)
+    if env.get(TEACHER_KIND_ENV) is None:
+        return []
+    path = env.get(TEACHER_FILE_ENV)
+    if not path:
+        return [f"the trainer has a teacher but no {TEACHER_FILE_ENV}: it would stop with a usage error"]
+    out = []
+    spec = _trainer_pod(objs)
+    trainer = next(c for c in spec["containers"] if c["name"] == "trainer")
+    samplers = [c for c in spec.get("initContainers", []) if c.get("args", [])[:1] == ["sample"]]
+    if not samplers:
+        out.append(f"no init container runs `emostream sample` to write {path}")
+    worker_spec = one(objs, "Deployment", WORKER)["spec"]["template"]["spec"]
+    worker = next(c for c in worker_spec["containers"] if c["name"] == "worker")
+    worker_kafka = [e for e in worker.get("env", []) if e["name"].startswith("EMOSTREAM_KAFKA__")]
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    ca = config(objs).get("EMOSTREAM_KAFKA__SSL_CAFILE")
+    for c in samplers:
+        where = f"CronJob/{TRAINER}/{c['name']}"
+        if _flag(c["args"], "--out") != path:
+            out.append(f"{where}: writes {_flag(c['args'], '--out')!r}, the trainer reads {path!r}")
+        shared = _mount_holding(c, path)
+        if shared is None or shared != _mount_holding(trainer, path):
+            out.append(f"{where}: no volume both it and the trainer mount holds {path}")
+        elif "emptyDir" not in volumes.get(shared, {}):
+            out.append(f"{where}: the sample's volume {shared} must be an emptyDir (it lives as long as the Job)")
+        if c.get("envFrom") != worker.get("envFrom"):
+            out.append(f"{where}: must read the workers' settings (envFrom {worker.get('envFrom')})")
+        kafka = [e for e in c.get("env", []) if e["name"].startswith("EMOSTREAM_KAFKA__")]
+        if kafka != worker_kafka:
+            out.append(f"{where}: its Kafka credentials differ from the workers'")
+        if ca and _mount_holding(c, ca) is None:
+            out.append(f"{where}: does not mount the Kafka CA file {ca}")
+    teacher = teacher_service(objs)
+    services = find(objs, "Service", teacher[0]) if teacher else []
+    if teacher and services:
+        svc = services[0]
+        port = next((p for p in svc["spec"].get("ports", []) if p["port"] == teacher[1]), None)
+        selector = {"matchLabels": svc["spec"]["selector"]}
+        servers = [o for o, _s in workloads(objs) if _selects(selector, pod_template_labels(o))]
+        if port is None or not servers:
+            out.append(f"{TEACHER_URL_ENV}: Service {teacher[0]} has no port {teacher[1]} in front of pods")
+        else:
+            target = port.get("targetPort", port["port"])
+            number = _container_ports(servers[0]).get(target) if isinstance(target, str) else target
+            cron = one(objs, "CronJob", TRAINER)
+            if number is None or not policy_allows(objs, cron, servers[0], number):
+                out.append(f"the NetworkPolicies do not let the trainer reach its teacher {teacher[0]}:{teacher[1]}")
     return out
 
 
@@ -846,6 +938,7 @@ COMMON: tuple[Check, ...] = (
     workers_have_a_disruption_budget,
     trainer_rbac_is_minimal,
     only_named_clients_reach_model_server_and_redis,
+    trainer_samples_what_it_distils,
     redis_clients_have_the_url_and_a_path,
     every_workload_has_its_own_network_policy,
     metrics_are_scraped,

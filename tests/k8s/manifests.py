@@ -24,9 +24,10 @@ TREES: dict[str, Path] = {
     "dev": K8S / "overlays" / "dev",
     "prod": K8S / "overlays" / "prod",
     "prod-sidecar": K8S / "overlays" / "prod-sidecar",
+    "prod-teacher": K8S / "overlays" / "prod-teacher",
 }
 #: trees that run the GPU model server (as a Deployment or as worker sidecars) and KEDA
-GPU_TREES = ("base", "prod", "prod-sidecar")
+GPU_TREES = ("base", "prod", "prod-sidecar", "prod-teacher")
 
 Obj = dict[str, Any]
 

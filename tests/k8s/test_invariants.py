@@ -23,7 +23,7 @@ from tests.k8s.manifests import (
     workloads,
 )
 
-PROD_TREES = ("prod", "prod-sidecar")
+PROD_TREES = ("prod", "prod-sidecar", "prod-teacher")
 CASES = (
     [(tree, check) for tree in TREES for check in inv.COMMON]
     + [(tree, check) for tree in GPU_TREES for check in inv.GPU]
@@ -74,6 +74,15 @@ _STORE_ENV = (inv.STORE_PASSWORD_ENV, inv.STORE_URL_ENV)
 def _trainer_container(objs: list[Obj]) -> Obj:
     spec = one(objs, "CronJob", "emostream-trainer")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return next(c for c in spec["containers"] if c["name"] == "trainer")
+
+
+def _trainer_pod(objs: list[Obj]) -> Obj:
+    spec: Obj = one(objs, "CronJob", "emostream-trainer")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return spec
+
+
+def _sampler(objs: list[Obj]) -> Obj:
+    return next(c for c in _trainer_pod(objs)["initContainers"] if c["name"] == "sample")
 
 
 def _drop_env(container: Obj, name: str) -> None:
@@ -490,6 +499,52 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
         inv.references_resolve,
         lambda o: o.remove(one(o, "PersistentVolumeClaim", "emostream-model-cache")),
         "missing model cache claim",
+    ),
+    (
+        "prod-teacher",
+        inv.trainer_samples_what_it_distils,
+        lambda o: _trainer_pod(o).pop("initContainers"),
+        "a teacher and no sample",
+    ),
+    (
+        "prod-teacher",
+        inv.trainer_samples_what_it_distils,
+        lambda o: _set_flag(_sampler(o)["args"], "--out", "/tmp/unlabeled.jsonl"),
+        "the sample written where the trainer does not read",
+    ),
+    (
+        "prod-teacher",
+        inv.trainer_samples_what_it_distils,
+        lambda o: _drop_env(_sampler(o), "EMOSTREAM_KAFKA__SASL_PASSWORD"),
+        "the sampler without the workers' Kafka credentials",
+    ),
+    (
+        "prod-teacher",
+        inv.trainer_samples_what_it_distils,
+        lambda o: _sampler(o).__setitem__(
+            "volumeMounts", [m for m in _sampler(o)["volumeMounts"] if m["name"] != "kafka-tls"]
+        ),
+        "the sampler without the Kafka CA",
+    ),
+    (
+        "prod-teacher",
+        inv.trainer_samples_what_it_distils,
+        lambda o: one(o, "NetworkPolicy", "emostream-trainer")["spec"]["egress"].pop(),
+        "no egress from the trainer to its teacher",
+    ),
+    (
+        "prod-teacher",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: one(o, "NetworkPolicy", "emostream-tgi")["spec"]["ingress"].pop(),
+        "the model server shuts out the trainer it teaches",
+    ),
+    (
+        "prod",
+        inv.only_named_clients_reach_model_server_and_redis,
+        lambda o: one(o, "NetworkPolicy", "emostream-tgi")["spec"]["ingress"][0]["from"].append(
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "emostream-trainer"}}}
+        ),
+        "model server open to a trainer that does not distil from it",
     ),
 ]
 

@@ -7,6 +7,7 @@ fall back to a default (e.g. a trainer that never patches the model server).
 from __future__ import annotations
 
 import re
+import typing
 from typing import Any
 
 import pytest
@@ -37,8 +38,9 @@ def _resolves(model: type[BaseModel], path: list[str]) -> bool:
         return False
     if len(path) == 1:
         return True
-    sub = field.annotation
-    return isinstance(sub, type) and issubclass(sub, BaseModel) and _resolves(sub, path[1:])
+    # a section that may be absent (`BackendSettings | None`) is set through its fields all the same
+    subs = [a for a in typing.get_args(field.annotation) if a is not type(None)] or [field.annotation]
+    return any(isinstance(sub, type) and issubclass(sub, BaseModel) and _resolves(sub, path[1:]) for sub in subs)
 
 
 @pytest.mark.parametrize("tree", TREES)
@@ -74,3 +76,21 @@ def test_the_trainer_cronjob_gives_the_trainer_redis(monkeypatch: pytest.MonkeyP
             resolved[e["name"]] = re.sub(r"\$\((\w+)\)", lambda m: resolved.get(m.group(1), m.group(0)), e["value"])
     monkeypatch.setenv("EMOSTREAM_STORE__REDIS_URL", resolved["EMOSTREAM_STORE__REDIS_URL"])
     assert TrainerSettings().redis_url == "redis://:s3cret@emostream-store:6379/0"
+
+
+def test_the_teacher_trainer_reads_the_sample_and_labels_it_with_the_model_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prod-teacher's variables, parsed as the trainer parses them: a TGI teacher at the shared model server,
+    labelling the file the `sample` init container writes."""
+    cron = next(o for o in render("prod-teacher") if o["kind"] == "CronJob")
+    spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = next(c for c in spec["containers"] if c["name"] == "trainer")
+    for e in container.get("env", []):
+        if e["name"].startswith("EMOSTREAM_TRAINER__") and "value" in e:
+            monkeypatch.setenv(e["name"], e["value"])
+    teacher = TrainerSettings().trainer.teacher
+    assert teacher.backend is not None and teacher.backend.kind == "tgi"
+    assert teacher.backend.tgi.url == "http://emostream-tgi:8080"
+    [sampler] = [c for c in spec["initContainers"] if c["name"] == "sample"]
+    assert str(teacher.unlabeled_file) == sampler["args"][sampler["args"].index("--out") + 1]

@@ -16,7 +16,6 @@ from trainer.run import (
     evaluate_with_aeb,
     format_metrics_table,
     new_version_name,
-    parse_duration,
     run_every,
     run_once,
 )
@@ -140,17 +139,6 @@ async def test_run_every_repeats_and_survives_a_failed_cycle(tmp_path: Path) -> 
     assert n["calls"] == 3
     assert [r.outcome.promoted for r in results] == [True, True]
     assert len(set(models.trained)) == 2  # cycles within one second still get distinct versions
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("6h", 21600), ("1d", 86400)])
-def test_parse_duration_accepts_units(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "abc", "-5m", "0", "5x"])
-def test_parse_duration_rejects_nonsense(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(text)
 
 
 def test_version_names_sort_by_time() -> None:

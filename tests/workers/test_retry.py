@@ -169,6 +169,8 @@ def test_open_breaker_refuses_with_the_time_left_as_retry_after() -> None:
     with pytest.raises(BackendUnavailable) as info:
         b.admit()
     assert info.value.retry_after_s == pytest.approx(2.0) and info.value.retryable
+    # the refusal says why the circuit opened: a caller that gives up reports the backend's own failure
+    assert str(info.value) == f"circuit open: backend failing (last: {OUTCOMES['503']})"
 
 
 def test_half_open_admits_one_trial_at_a_time_and_frees_the_slot_on_any_outcome() -> None:

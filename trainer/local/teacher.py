@@ -1,9 +1,12 @@
 """Distillation from a stronger backend on the deployment's own text: sample, label with the teacher, train.
 
-Unlabeled texts come from a JSONL file (`{"text": ...}` per line, e.g. the input topic's events) and
-are deduplicated by a hash of their normalised text and capped. A teacher backend (an EmoLLMs model
-behind TGI or vLLM in production; any `Backend`) annotates them; its answers become training targets
-for every task family it answered, beside the gold labels.
+Unlabeled texts come from a JSONL file (`{"text": ...}` per line: what `emostream sample` writes from the
+input topic) and are deduplicated by a hash of their normalised text and capped. A teacher backend (an
+EmoLLMs model behind TGI or vLLM in production; any `Backend`) annotates them through the workers' own
+engine and `BackendGate` (retries, breaker, poison isolation): a text the teacher fails on alone is left
+out and counted by reason, and an outage that outlasts the gate's rounds is `TeacherUnavailable`, so a
+candidate is never trained on what a broken teacher did not say. Its answers become training targets for
+the task families it was asked for and answered, beside the gold labels; the rest stay masked.
 """
 
 from __future__ import annotations
@@ -11,20 +14,41 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from schemas.annotation import AffectScores
-from schemas.tasks import ALL_TASKS, EC_LABELS, EI_EMOTIONS
-from schemas.text import normalise_text
+from schemas.errors import EmostreamError, InvalidEvent
+from schemas.events import TextEvent, validate_event
+from schemas.tasks import EC_LABELS, EI_EMOTIONS, TaskFamily
+from schemas.text import text_sha256
+from workers.backend import Backend
+from workers.cache import NullCache
+from workers.config import EngineSettings
+from workers.engine import AnnotationEngine
+from workers.errors import BackendError
+from workers.resilience import BackendGate, Poison
 
 from .targets import Targets
 
 log = logging.getLogger(__name__)
+
+
+class TeacherError(EmostreamError):
+    """The teacher could not label the sample: the cycle stops before training on it."""
+
+
+class TeacherUnavailable(TeacherError):
+    """The teacher did not start, or an outage outlasted the gate's rounds."""
+
+
+class TeacherUnreliable(TeacherError):
+    """The teacher answered too few of the texts (below `min_labelled_fraction`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +72,12 @@ class UnlabeledTexts:
         }
 
 
-def text_hash(text: str) -> str:
-    """The dedup key: sha256 of the normalised text, so spacing variants of one text count once."""
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
-
-
 def distinct(texts: Iterable[str], cap: int, source: str) -> UnlabeledTexts:
-    """The first `cap` distinct non-empty texts (by `text_hash`), in arrival order."""
+    """The first `cap` distinct non-empty texts, in arrival order.
+
+    Distinct by `schemas.text.text_sha256` (the normalised text's hash: spacing variants count once), the
+    key `emostream sample` deduplicates the input topic by and the annotations carry as `text_sha256`.
+    """
     seen: set[str] = set()
     kept: list[str] = []
     read = dups = 0
@@ -64,7 +87,7 @@ def distinct(texts: Iterable[str], cap: int, source: str) -> UnlabeledTexts:
         read += 1
         if not text.strip():
             continue
-        key = text_hash(text)
+        key = text_sha256(text)
         if key in seen:
             dups += 1
             continue
@@ -120,13 +143,57 @@ def pseudo_targets(texts: Sequence[str], scores: Sequence[AffectScores]) -> Targ
     return t
 
 
-async def label(backend: Any, texts: Sequence[str], batch_size: int = 64, advance: Any = None) -> list[AffectScores]:
-    """Every task family for every text from an entered `Backend`, in batches (one failed batch fails the run:
-    a partly labelled sample would silently tilt the student)."""
-    out: list[AffectScores] = []
-    for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        out.extend(await backend.annotate(batch, ALL_TASKS))
-        if advance is not None:
-            advance(len(batch))
-    return out
+@dataclass(slots=True)
+class TeacherLabels:
+    """The teacher's answers: the texts it labelled with their scores, and its failures by reason."""
+
+    model: str
+    model_version: str
+    texts: list[str] = field(default_factory=list)
+    scores: list[AffectScores] = field(default_factory=list)
+    #: Texts left out, by `RejectReason` value (`annotation_failed`: an answer the teacher gave for it alone
+    #: could not be used; `retries_exhausted`; `oversize_text`).
+    failed: Counter[str] = field(default_factory=Counter)
+
+    def manifest(self) -> dict[str, Any]:
+        return {"labelled": len(self.texts), "failed": sum(self.failed.values()), "failed_by_reason": dict(self.failed)}
+
+
+async def label_sample(
+    backend: Backend,
+    texts: Sequence[str],
+    tasks: frozenset[TaskFamily],
+    gate: BackendGate,
+    *,
+    batch_size: int = 32,
+    advance: Callable[[int], None] | None = None,
+) -> TeacherLabels:
+    """`tasks` for every text from `backend` (entered here), batch by batch through `gate`.
+
+    Every text ends labelled or counted in `failed`. Raises `TeacherUnavailable` when the backend does not
+    start or an outage outlasts the gate's `max_outage_rounds`.
+    """
+    engine = AnnotationEngine(backend, NullCache(), EngineSettings(max_batch_size=batch_size), backend_label="teacher")
+    try:
+        async with engine:
+            labels = TeacherLabels(engine.model_name, engine.model_version)
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start : start + batch_size]
+                events: list[TextEvent] = []
+                for i, text in enumerate(chunk, start):
+                    try:
+                        events.append(validate_event({"id": f"u{i}", "text": text, "tasks": sorted(tasks)}))
+                    except InvalidEvent as e:
+                        labels.failed[e.reason.value] += 1
+                for ev, result in zip(events, await gate.annotate(engine, events), strict=True):
+                    if isinstance(result, Poison):
+                        labels.failed[result.reason.value] += 1
+                        log.warning("teacher left out %s: %s", ev.id, result.detail)
+                        continue
+                    labels.texts.append(ev.text)
+                    labels.scores.append(result)
+                if advance is not None:
+                    advance(len(chunk))
+            return labels
+    except BackendError as e:  # the start failed, or the gate gave up waiting out an outage
+        raise TeacherUnavailable(f"teacher {engine.model_name} unavailable: {e}") from e
