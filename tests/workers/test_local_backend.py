@@ -52,18 +52,14 @@ def one_hot(n: int, i: int, big: float = 10.0) -> list[float]:
 # ---- decode_outputs (pure) --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("v_oc_index", "valence_class"), [(0, -3), (1, -2), (3, 0), (5, 2), (6, 3)]
-)
+@pytest.mark.parametrize(("v_oc_index", "valence_class"), [(0, -3), (1, -2), (3, 0), (5, 2), (6, 3)])
 def test_decode_v_oc_maps_class_index_to_minus3_plus3(v_oc_index: int, valence_class: int) -> None:
     [s] = decode_outputs(logits(1, v_oc=[one_hot(7, v_oc_index)]), frozenset({T.V_OC}), [0.5] * 11)
     assert s.valence_class == valence_class
     assert s.confidence is not None and s.confidence["v-oc"] > 0.99
 
 
-@pytest.mark.parametrize(
-    ("logit", "value"), [(0.0, 0.5), (50.0, 1.0), (-50.0, 0.0), (np.log(3.0), 0.75)]
-)
+@pytest.mark.parametrize(("logit", "value"), [(0.0, 0.5), (50.0, 1.0), (-50.0, 0.0), (np.log(3.0), 0.75)])
 def test_decode_regressions_are_sigmoids_rounded_into_the_unit_interval(logit: float, value: float) -> None:
     raw = logits(1, v_reg=[[logit]], ei_reg=[[logit, 0.0, -logit, 0.0]])
     [s] = decode_outputs(raw, frozenset({T.V_REG, T.EI_REG}), [0.5] * 11)
@@ -118,7 +114,7 @@ def test_the_neutral_margin_leaves_weak_evidence_without_emotions_and_keeps_ever
 def test_decode_ei_oc_cutpoints_map_the_regression_output_monotonically(
     intensity_logit: float, expected_class: int
 ) -> None:
-    raw = logits(1, ei_reg=[[intensity_logit, 0.0, 0.0, 0.0]], ei_oc=[one_hot(16, 1) ])  # classifier says anger=1
+    raw = logits(1, ei_reg=[[intensity_logit, 0.0, 0.0, 0.0]], ei_oc=[one_hot(16, 1)])  # classifier says anger=1
     cuts = [[0.25, 0.5, 0.75], None, None, None]  # calibrated anger only; 0.5 sits on a cut and goes up
     [s] = decode_outputs(raw, frozenset({T.EI_OC}), [0.5] * 11, ei_oc_cutpoints=cuts)
     assert s.emotion_class is not None
@@ -290,9 +286,9 @@ def _edit_json(path: Path, edit: Any) -> None:
 EDITS: dict[str, Any] = {
     "graph": lambda d: (d / "model.int8.onnx").write_bytes((d / "model.int8.onnx").read_bytes() + b"\0"),
     "e-c thresholds": lambda d: _edit_json(d / "config.json", lambda c: c["ec_thresholds"].__setitem__(0, 0.9)),
-    "ei-oc cut-points": lambda d: _edit_json(
-        d / "config.json", lambda c: c["extra"]["ei_oc_cutpoints"][0].__setitem__(0, 0.1)
-    ),
+    "ei-oc cut-points": lambda d: _edit_json(d / "config.json", lambda c: c["ei_oc_cutpoints"][0].__setitem__(0, 0.1)),
+    "neutral margin": lambda d: _edit_json(d / "config.json", lambda c: c.__setitem__("ec_neutral_margin", 0.5)),
+    "long texts": lambda d: _edit_json(d / "config.json", lambda c: c.__setitem__("long_texts", "truncate")),
     "max length": lambda d: _edit_json(d / "config.json", lambda c: c.__setitem__("max_length", 64)),
     "tokenizer": lambda d: _edit_json(d / "tokenizer" / "tokenizer.json", lambda t: t.__setitem__("x", 1)),
     "vocabulary": lambda d: (d / "tokenizer" / "vocab.txt").write_text("[PAD]\n"),
@@ -319,6 +315,10 @@ def test_the_digest_ignores_training_records_and_names_the_loaded_version(
     (model / "metrics.json").write_text("{}")
     (model / "manifest.json").write_text("{}")
     (model / "torch_state.safetensors").write_bytes(b"training state, never served")
+    # What the trainer cycle writes into a candidate's directory after scoring it: the version the cycle
+    # evaluated is the version the workers serve.
+    for record in ("aeb.json", "aeb-golden.json", "gate.json"):
+        (model / record).write_text("{}")
     assert model_digest(model) == before
     assert local_backend.model_version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
 
@@ -386,7 +386,8 @@ def test_a_chunk_stride_that_would_not_advance_is_refused() -> None:
 async def test_a_long_text_is_truncated_and_flagged_or_read_whole_in_windows(tmp_path: Path) -> None:
     text = _FILLER + _VERDICT
     v_reg = frozenset({TaskFamily.V_REG})
-    async with LocalBackend(model_dir=SHIPPED_MODEL_DIR) as truncating:
+    assert LocalModelConfig.load(SHIPPED_MODEL_DIR).long_texts == "chunk"  # the shipped model reads all of it
+    async with LocalBackend(model_dir=_model_dir_with(tmp_path / "t", long_texts="truncate")) as truncating:
         (short,) = await truncating.annotate([_VERDICT], v_reg)
         (cut,) = await truncating.annotate([text], v_reg)
     # The window ends inside the filler: the verdict is part of what was not read, and the annotation says so.

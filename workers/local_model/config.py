@@ -17,8 +17,9 @@ from ..errors import ModelLoadError
 
 #: The model shipped inside the package (an int8 graph over the packaged MiniLM).
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "local-minilm"
-#: Files of a model directory that record its training and cannot change its outputs.
-RECORD_FILES = frozenset({"manifest.json", "metrics.json"})
+#: Files of a model directory that record its training and evaluation (the cycle writes the last three after
+#: scoring a candidate) and cannot change its outputs.
+RECORD_FILES = frozenset({"manifest.json", "metrics.json", "aeb.json", "aeb-golden.json", "gate.json"})
 #: Training state kept beside an exported graph so the next cycle can continue from it; never served,
 #: so neither part of the model's digest nor of what the model store publishes to workers (~70 MB).
 TRAINING_STATE_FILES = frozenset({"torch_state.safetensors"})
