@@ -14,6 +14,12 @@ setting's ratio by its median over the rounds.
 first, like a round trip to a remote model server. Calls then overlap, so the
 stream's throughput grows with the in-flight limit until the backend saturates.
 The latency-bound sweep: `emostream bench --mode stream --delay-ms 100 --repeats 0`.
+
+`BusyMeter` wraps the built-in engine's backend and says how much of each stream run the model was
+working: the part of the time between the first and the last backend call with a call outstanding
+(`backend_busy`), and each call's service time, assuming calls run one at a time (the local model's),
+against the raw measurement's (`service_ms_p50` vs `raw_service_ms_p50`). A busy fraction under 1 is
+the model idling on the stream; a slower service time is the stream's work slowing the model down.
 """
 
 from __future__ import annotations
@@ -70,6 +76,75 @@ class FixedDelayBackend:
 
     async def ready(self) -> bool:
         return await self.inner.ready()
+
+
+class BusyMeter:
+    """A backend pass-through that records when calls start and end (monotonic seconds).
+
+    `busy_s` is the union of the intervals with at least one call outstanding; `service_s` are the
+    calls' durations less any wait behind the previous call, right for a backend that runs its
+    calls one at a time in order (the local model's executor).
+    """
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.calls: list[tuple[float, float]] = []
+        self._active = 0
+        self._since = 0.0
+        self.busy_s = 0.0
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    @property
+    def model_version(self) -> str:
+        return self.inner.model_version
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.inner.__aexit__(exc_type, exc, tb)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.busy_s = 0.0
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        t0 = time.monotonic()
+        if self._active == 0:
+            self._since = t0
+        self._active += 1
+        try:
+            return await self.inner.annotate(texts, tasks)
+        finally:
+            t1 = time.monotonic()
+            self._active -= 1
+            if self._active == 0:
+                self.busy_s += t1 - self._since
+            self.calls.append((t0, t1))
+
+    async def ready(self) -> bool:
+        return await self.inner.ready()
+
+    def busy_fraction(self) -> float | None:
+        """Busy time over the span from the first call's start to the last call's end."""
+        if not self.calls:
+            return None
+        span = max(e for _, e in self.calls) - min(s for s, _ in self.calls)
+        return self.busy_s / span if span > 0 else None
+
+    def service_s(self) -> list[float]:
+        out: list[float] = []
+        prev_end = float("-inf")
+        for start, end in sorted(self.calls, key=lambda c: c[1]):
+            out.append(end - max(start, prev_end))
+            prev_end = end
+        return out
 
 
 class ConstantBackend:
@@ -172,6 +247,8 @@ async def _raw_backend(annotator: Any, texts: Sequence[str], batch: int) -> floa
     backend = getattr(annotator, "backend", None)
     if backend is None:
         return 0.0
+    if isinstance(backend, BusyMeter):
+        backend.reset()
     t0 = time.perf_counter()
     for i in range(0, len(texts), batch):
         await backend.annotate(list(texts[i : i + batch]), ALL_TASKS)
@@ -188,6 +265,7 @@ async def run_stream_bench(
     delay_ms: float = 0.0,
     constant_model: bool = False,
     rounds: int = 1,
+    unacked: int | None = None,
     console: Any = None,
 ) -> dict[str, Any]:
     """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict.
@@ -195,6 +273,7 @@ async def run_stream_bench(
     `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only);
     `constant_model` replaces the model with `ConstantBackend` (what remains is the stream's own cost).
     `rounds`: how many times to run the whole sweep (raw backend, then stream, for every setting).
+    `unacked`: the worker's `max_unacked_batches` (None: its default).
     """
     from contextlib import AsyncExitStack
 
@@ -205,12 +284,14 @@ async def run_stream_bench(
     async with AsyncExitStack() as stack:
         broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
         engine: Any = annotator
+        meter: BusyMeter | None = None
         if engine is None:
             engine = build_engine(settings.engine, settings.cache, settings.backend)
             if constant_model:
                 engine.backend = ConstantBackend()
             if delay_ms > 0:
                 engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
+            engine.backend = meter = BusyMeter(engine.backend)
             await stack.enter_async_context(engine)
         raws: list[float] = []
         settings_grid = [(r, lim, f) for r in range(1, rounds + 1) for lim in in_flight for f in repeat_fractions]
@@ -220,12 +301,17 @@ async def run_stream_bench(
             raw_texts = workload(texts, n, 0.0, uuid.uuid4().hex[:6])
             raw_eps = await _raw_backend(engine, raw_texts, settings.engine.max_batch_size)
             raws.append(raw_eps)
+            raw_service = meter.service_s() if meter is not None else []
+            if meter is not None:
+                meter.reset()
             run = uuid.uuid4().hex[:6]
             s = settings.model_copy(deep=True)
             s.kafka.bootstrap_servers = broker.bootstrap_servers
             s.kafka.group_id = f"bench-{run}"
             s.topics.prefix = f"bench-{run}."
             s.stream.max_in_flight_batches = limit
+            if unacked is not None:
+                s.stream.max_unacked_batches = unacked
             s.stream.exit_when_idle_s = 1.0
             s.http_enabled = False
             values = [
@@ -255,6 +341,11 @@ async def run_stream_bench(
                 "latency_p99_s": round(percentile(lat, 0.99), 4),
                 "latency_mean_s": round(statistics.fmean(lat), 4) if lat else None,
             }
+            if meter is not None and meter.calls:
+                busy = meter.busy_fraction()
+                row["backend_busy"] = round(busy, 3) if busy is not None else None
+                row["service_ms_p50"] = round(1000 * statistics.median(meter.service_s()), 1)
+                row["raw_service_ms_p50"] = round(1000 * statistics.median(raw_service), 1) if raw_service else None
             results.append(row)
             if console is not None:
                 console.print(f"stream bench: {row}")
@@ -277,11 +368,16 @@ async def run_stream_bench(
 def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds."""
     by: dict[tuple[int, float], list[float]] = {}
+    busy: dict[tuple[int, float], list[float]] = {}
     for r in rows:
+        key = (r["in_flight"], r["repeat_fraction"])
         if r["vs_raw_backend"] is not None:
-            by.setdefault((r["in_flight"], r["repeat_fraction"]), []).append(r["vs_raw_backend"])
-    return [
-        {
+            by.setdefault(key, []).append(r["vs_raw_backend"])
+        if r.get("backend_busy") is not None:
+            busy.setdefault(key, []).append(r["backend_busy"])
+    out: list[dict[str, Any]] = []
+    for (limit, frac), ratios in by.items():
+        line: dict[str, Any] = {
             "in_flight": limit,
             "repeat_fraction": frac,
             "rounds": len(ratios),
@@ -289,5 +385,7 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "vs_raw_min": min(ratios),
             "vs_raw_max": max(ratios),
         }
-        for (limit, frac), ratios in by.items()
-    ]
+        if busy.get((limit, frac)):
+            line["backend_busy_median"] = round(statistics.median(busy[(limit, frac)]), 3)
+        out.append(line)
+    return out
