@@ -37,6 +37,7 @@ async def run(
     repeats: list[float] | None = None,
     rounds: int = 1,
     unacked: int | None = None,
+    ack_delay_ms: float = 0.0,
 ) -> dict[str, Any]:
     """Run one benchmark mode and return its results as a JSON-able dict."""
     from .texts import synthetic_texts
@@ -66,6 +67,7 @@ async def run(
             constant_model=constant_model,
             rounds=rounds,
             unacked=unacked,
+            ack_delay_ms=ack_delay_ms,
         )
     if mode == "llm":
         from schemas.tasks import ALL_TASKS
@@ -120,6 +122,9 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
         unacked: Annotated[
             int | None, typer.Option(min=1, help="The worker's max_unacked_batches (stream; default: its own).")
         ] = None,
+        ack_delay_ms: Annotated[
+            float, typer.Option(min=0, help="Delay every produce acknowledgement at a proxy (stream).")
+        ] = 0.0,
     ) -> None:
         """Measure throughput and start-up: raw backend vs `annotate`, cache hits vs misses, the stream, LLMs."""
         from schemas.tasks import parse_tasks
@@ -160,6 +165,7 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
                     repeats=fractions,
                     rounds=rounds,
                     unacked=unacked,
+                    ack_delay_ms=ack_delay_ms,
                 )
             )
         except ModuleNotFoundError as e:  # a mode whose extra is not installed

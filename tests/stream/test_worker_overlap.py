@@ -1,7 +1,7 @@
 """A batch's acks overlap the next batch's annotation, and commits still wait for the acks.
 
 Real broker, real engine, real producer: the acks are slowed at the wire by a proxy in front of the
-broker that holds its answers to Produce requests (`tests/fixtures/ack_gate.py`). The backend is
+broker that holds its answers to Produce requests (`stream/chaos/ack_proxy.py`). The backend is
 `FakeBackend`, whose calls the test can count.
 """
 
@@ -17,10 +17,10 @@ from aiokafka import TopicPartition
 from prometheus_client import REGISTRY
 
 from stream.broker import TansuBroker, free_port
+from stream.chaos.ack_proxy import AckGate, ack_proxy
 from stream.settings import KafkaSettings, Settings
 from stream.worker import StreamWorker
 from tests.fakes import FakeBackend
-from tests.fixtures.ack_gate import AckGate, ack_gate_proxy
 from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import committed, event_bytes, output_ids, produce, read_topic
 from workers.cache import MemoryCache
@@ -34,7 +34,7 @@ async def gated(tmp_path: Path) -> AsyncIterator[tuple[int, AckGate]]:
     """A broker of this test's own behind an ack-gating proxy: (the proxy's port, its gate)."""
     proxy_port = free_port()
     with TansuBroker(advertised_port=proxy_port, log_path=tmp_path / "tansu.log") as broker:
-        async with ack_gate_proxy(proxy_port, broker.port) as gate:
+        async with ack_proxy(proxy_port, broker.port) as gate:
             yield proxy_port, gate
 
 
