@@ -36,6 +36,8 @@ async def run(
     constant_model: bool = False,
     repeats: list[float] | None = None,
     rounds: int = 1,
+    unacked: int | None = None,
+    ack_delay_ms: float = 0.0,
 ) -> dict[str, Any]:
     """Run one benchmark mode and return its results as a JSON-able dict."""
     from .texts import synthetic_texts
@@ -64,6 +66,8 @@ async def run(
             delay_ms=delay_ms,
             constant_model=constant_model,
             rounds=rounds,
+            unacked=unacked,
+            ack_delay_ms=ack_delay_ms,
         )
     if mode == "llm":
         from schemas.tasks import ALL_TASKS
@@ -115,6 +119,12 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
         rounds: Annotated[
             int, typer.Option(min=1, help="Repeat the sweep, raw backend and stream alternating (stream).")
         ] = 1,
+        unacked: Annotated[
+            int | None, typer.Option(min=1, help="The worker's max_unacked_batches (stream; default: its own).")
+        ] = None,
+        ack_delay_ms: Annotated[
+            float, typer.Option(min=0, help="Delay every produce acknowledgement at a proxy (stream).")
+        ] = 0.0,
     ) -> None:
         """Measure throughput and start-up: raw backend vs `annotate`, cache hits vs misses, the stream, LLMs."""
         from schemas.tasks import parse_tasks
@@ -154,6 +164,8 @@ def register(app: typer.Typer, configure: Callable[..., Any]) -> None:
                     constant_model=constant_model,
                     repeats=fractions,
                     rounds=rounds,
+                    unacked=unacked,
+                    ack_delay_ms=ack_delay_ms,
                 )
             )
         except ModuleNotFoundError as e:  # a mode whose extra is not installed

@@ -14,6 +14,15 @@ setting's ratio by its median over the rounds.
 first, like a round trip to a remote model server. Calls then overlap, so the
 stream's throughput grows with the in-flight limit until the backend saturates.
 The latency-bound sweep: `emostream bench --mode stream --delay-ms 100 --repeats 0`.
+
+`ack_delay_ms` delays the broker's produce acknowledgements at a proxy (`stream.chaos.ack_proxy`),
+as replicas in other zones would: what a worker that waits for acks before its next batch loses.
+
+`BusyMeter` wraps the built-in engine's backend and says how much of each stream run the model was
+working: the part of the time between the first and the last backend call with a call outstanding
+(`backend_busy`), and each call's service time, assuming calls run one at a time (the local model's),
+against the raw measurement's (`service_ms_p50` vs `raw_service_ms_p50`). A busy fraction under 1 is
+the model idling on the stream; a slower service time is the stream's work slowing the model down.
 """
 
 from __future__ import annotations
@@ -24,15 +33,16 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EI_EMOTIONS, TaskFamily
-from stream.broker import TansuBroker
+from stream.broker import TansuBroker, free_port
+from stream.chaos.ack_proxy import AckGate, ack_proxy
 from stream.processor import Annotator
 from stream.settings import Settings
 from stream.tools import produce_values
@@ -70,6 +80,76 @@ class FixedDelayBackend:
 
     async def ready(self) -> bool:
         return await self.inner.ready()
+
+
+class BusyMeter:
+    """A backend pass-through that records when calls start and end (monotonic seconds).
+
+    `busy_s` is the union of the intervals with at least one call outstanding; `service_s` are the
+    calls' durations less any wait behind the previous call, right for a backend that runs its
+    calls one at a time in order (the local model's executor).
+    """
+
+    def __init__(self, inner: Backend, clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self._clock = clock
+        self.calls: list[tuple[float, float]] = []
+        self._active = 0
+        self._since = 0.0
+        self.busy_s = 0.0
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    @property
+    def model_version(self) -> str:
+        return self.inner.model_version
+
+    async def __aenter__(self) -> Self:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.inner.__aexit__(exc_type, exc, tb)
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.busy_s = 0.0
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        t0 = self._clock()
+        if self._active == 0:
+            self._since = t0
+        self._active += 1
+        try:
+            return await self.inner.annotate(texts, tasks)
+        finally:
+            t1 = self._clock()
+            self._active -= 1
+            if self._active == 0:
+                self.busy_s += t1 - self._since
+            self.calls.append((t0, t1))
+
+    async def ready(self) -> bool:
+        return await self.inner.ready()
+
+    def busy_fraction(self) -> float | None:
+        """Busy time over the span from the first call's start to the last call's end."""
+        if not self.calls:
+            return None
+        span = max(e for _, e in self.calls) - min(s for s, _ in self.calls)
+        return self.busy_s / span if span > 0 else None
+
+    def service_s(self) -> list[float]:
+        out: list[float] = []
+        prev_end = float("-inf")
+        for start, end in sorted(self.calls, key=lambda c: c[1]):
+            out.append(end - max(start, prev_end))
+            prev_end = end
+        return out
 
 
 class ConstantBackend:
@@ -141,12 +221,27 @@ async def _timestamps(bootstrap: str, topic: str, n: int, timeout_s: float) -> d
         await c.stop()
 
 
-async def _output_latencies(bootstrap: str, settings: Settings, n: int) -> tuple[list[float], float]:
+class Timing(NamedTuple):
+    """A stream run read back from the broker's append times (seconds)."""
+
+    latencies: list[float]
+    #: First input appended -> last output appended: what events/s divides by.
+    span_s: float
+    #: First -> last input appended: the bench producing its input, before the worker's `run()` starts.
+    produce_s: float
+    #: First input appended -> first output appended.
+    first_output_s: float
+    #: When the first input was appended (epoch seconds).
+    span_start_s: float
+
+
+async def _output_latencies(bootstrap: str, settings: Settings, n: int) -> Timing:
     ins = await _timestamps(bootstrap, settings.topics.texts_topic, n, 30)
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await c.start()
     lat: list[float] = []
     last_out = 0
+    first_out: int | None = None
     try:
         await c.topics()
         topic = settings.topics.annotations_topic
@@ -162,16 +257,23 @@ async def _output_latencies(bootstrap: str, settings: Settings, n: int) -> tuple
                     if t_in is not None:
                         lat.append((m.timestamp - t_in) / 1000.0)
                     last_out = max(last_out, m.timestamp)
+                    first_out = m.timestamp if first_out is None else min(first_out, m.timestamp)
     finally:
         await c.stop()
-    span_s = (last_out - min(ins.values())) / 1000.0 if ins and last_out else 0.0
-    return lat, span_s
+    if not ins or not last_out or first_out is None:
+        return Timing(lat, 0.0, 0.0, 0.0, 0.0)
+    t0 = min(ins.values())
+    return Timing(
+        lat, (last_out - t0) / 1000.0, (max(ins.values()) - t0) / 1000.0, (first_out - t0) / 1000.0, t0 / 1000.0
+    )
 
 
 async def _raw_backend(annotator: Any, texts: Sequence[str], batch: int) -> float:
     backend = getattr(annotator, "backend", None)
     if backend is None:
         return 0.0
+    if isinstance(backend, BusyMeter):
+        backend.reset()
     t0 = time.perf_counter()
     for i in range(0, len(texts), batch):
         await backend.annotate(list(texts[i : i + batch]), ALL_TASKS)
@@ -188,6 +290,8 @@ async def run_stream_bench(
     delay_ms: float = 0.0,
     constant_model: bool = False,
     rounds: int = 1,
+    unacked: int | None = None,
+    ack_delay_ms: float = 0.0,
     console: Any = None,
 ) -> dict[str, Any]:
     """Measure the stream end to end for each in-flight limit and repeat fraction; returns a JSON-able dict.
@@ -195,6 +299,10 @@ async def run_stream_bench(
     `delay_ms` > 0 adds a fixed latency to every backend call (`FixedDelayBackend`; built-in engine only);
     `constant_model` replaces the model with `ConstantBackend` (what remains is the stream's own cost).
     `rounds`: how many times to run the whole sweep (raw backend, then stream, for every setting).
+    `unacked`: the worker's `max_unacked_batches` (None: its default).
+    `ack_delay_ms` > 0 puts a proxy in front of the broker that delays every answer to a Produce
+    request by that much (`stream.chaos.ack_proxy`), as acks from replicas in other zones would be,
+    once the bench's input is produced.
     """
     from contextlib import AsyncExitStack
 
@@ -203,14 +311,26 @@ async def run_stream_bench(
     n = len(texts)
     results: list[dict[str, Any]] = []
     async with AsyncExitStack() as stack:
-        broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
+        gate: AckGate | None = None
+        if ack_delay_ms > 0:
+            # Every client reaches the broker through the proxy (the broker advertises its port);
+            # the delay is switched on only once the bench's input is produced.
+            proxy_port = free_port()
+            broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin, advertised_port=proxy_port))
+            gate = await stack.enter_async_context(ack_proxy(proxy_port, broker.port))
+            bootstrap = f"127.0.0.1:{proxy_port}"
+        else:
+            broker = await stack.enter_async_context(TansuBroker(binary=settings.tansu_bin))
+            bootstrap = broker.bootstrap_servers
         engine: Any = annotator
+        meter: BusyMeter | None = None
         if engine is None:
             engine = build_engine(settings.engine, settings.cache, settings.backend)
             if constant_model:
                 engine.backend = ConstantBackend()
             if delay_ms > 0:
                 engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
+            engine.backend = meter = BusyMeter(engine.backend)
             await stack.enter_async_context(engine)
         raws: list[float] = []
         settings_grid = [(r, lim, f) for r in range(1, rounds + 1) for lim in in_flight for f in repeat_fractions]
@@ -220,12 +340,17 @@ async def run_stream_bench(
             raw_texts = workload(texts, n, 0.0, uuid.uuid4().hex[:6])
             raw_eps = await _raw_backend(engine, raw_texts, settings.engine.max_batch_size)
             raws.append(raw_eps)
+            raw_service = meter.service_s() if meter is not None else []
+            if meter is not None:
+                meter.reset()
             run = uuid.uuid4().hex[:6]
             s = settings.model_copy(deep=True)
-            s.kafka.bootstrap_servers = broker.bootstrap_servers
+            s.kafka.bootstrap_servers = bootstrap
             s.kafka.group_id = f"bench-{run}"
             s.topics.prefix = f"bench-{run}."
             s.stream.max_in_flight_batches = limit
+            if unacked is not None:
+                s.stream.max_unacked_batches = unacked
             s.stream.exit_when_idle_s = 1.0
             s.http_enabled = False
             values = [
@@ -239,8 +364,14 @@ async def run_stream_bench(
                 while not w.assigned() and time.monotonic() < deadline:
                     await asyncio.sleep(0.05)
                 await produce_values(s.kafka, s.topics.texts_topic, values)
+                if gate is not None:
+                    gate.delay_s = ack_delay_ms / 1000.0
+                run_wall, run_mono = time.time(), time.monotonic()
                 await w.run()
-            lat, span_s = await _output_latencies(broker.bootstrap_servers, s, n)
+            if gate is not None:
+                gate.delay_s = 0.0
+            timing = await _output_latencies(bootstrap, s, n)
+            lat, span_s = timing.latencies, timing.span_s
             eps = n / span_s if span_s > 0 else 0.0
             row = {
                 "round": rnd,
@@ -254,7 +385,16 @@ async def run_stream_bench(
                 "latency_p50_s": round(percentile(lat, 0.5), 4),
                 "latency_p99_s": round(percentile(lat, 0.99), 4),
                 "latency_mean_s": round(statistics.fmean(lat), 4) if lat else None,
+                "produce_s": round(timing.produce_s, 3),
+                "first_output_s": round(timing.first_output_s, 3),
+                "run_started_s": round(run_wall - timing.span_start_s, 3),
             }
+            if meter is not None and meter.calls:
+                busy = meter.busy_fraction()
+                row["backend_busy"] = round(busy, 3) if busy is not None else None
+                row["first_call_s"] = round(min(c for c, _ in meter.calls) - run_mono, 3)
+                row["service_ms_p50"] = round(1000 * statistics.median(meter.service_s()), 1)
+                row["raw_service_ms_p50"] = round(1000 * statistics.median(raw_service), 1) if raw_service else None
             results.append(row)
             if console is not None:
                 console.print(f"stream bench: {row}")
@@ -265,6 +405,7 @@ async def run_stream_bench(
     return {
         "mode": "stream",
         "backend_delay_ms": delay_ms,
+        "ack_delay_ms": ack_delay_ms,
         "model": getattr(engine, "model_name", None),
         "batch_size": settings.engine.max_batch_size,
         "rounds": rounds,
@@ -277,11 +418,16 @@ async def run_stream_bench(
 def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds."""
     by: dict[tuple[int, float], list[float]] = {}
+    busy: dict[tuple[int, float], list[float]] = {}
     for r in rows:
+        key = (r["in_flight"], r["repeat_fraction"])
         if r["vs_raw_backend"] is not None:
-            by.setdefault((r["in_flight"], r["repeat_fraction"]), []).append(r["vs_raw_backend"])
-    return [
-        {
+            by.setdefault(key, []).append(r["vs_raw_backend"])
+        if r.get("backend_busy") is not None:
+            busy.setdefault(key, []).append(r["backend_busy"])
+    out: list[dict[str, Any]] = []
+    for (limit, frac), ratios in by.items():
+        line: dict[str, Any] = {
             "in_flight": limit,
             "repeat_fraction": frac,
             "rounds": len(ratios),
@@ -289,5 +435,7 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "vs_raw_min": min(ratios),
             "vs_raw_max": max(ratios),
         }
-        for (limit, frac), ratios in by.items()
-    ]
+        if busy.get((limit, frac)):
+            line["backend_busy_median"] = round(statistics.median(busy[(limit, frac)]), 3)
+        out.append(line)
+    return out

@@ -13,6 +13,11 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
 IN_FLIGHT_BATCHES = Gauge("emostream_in_flight_batches", "Batches being annotated or produced.", ["worker"])
+UNACKED_BATCHES = Gauge(
+    "emostream_unacked_batches",
+    "Annotated batches whose outputs are being produced and await the broker's acknowledgements.",
+    ["worker"],
+)
 EVENT_LATENCY = Histogram(
     "emostream_event_latency_seconds",
     "From fetch to output acknowledged, per event.",

@@ -4,6 +4,10 @@
 every record of the batch has an acknowledged output or dead letter, and the
 worker marks the batch's offsets done after that. If it raises or is
 cancelled, nothing of the batch is committed and the records are re-read.
+Between annotating and producing it awaits the caller's `annotated` hook: the
+worker moves the batch from its annotation slot to an ack slot there
+(`stream.stages`), so the next batch's backend call overlaps this one's output
+building and acknowledgements.
 
 Failure policy:
 - undecodable / non-JSON / schema-violating / oversize input -> dead letter at once;
@@ -23,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -61,6 +65,14 @@ class BatchConfig:
     unexpected_attempts: int = 3
 
 
+#: Awaited once a batch's backend work is done, before its outputs are built and produced.
+AnnotatedHook = Callable[[], Awaitable[None]]
+
+
+async def _no_hook() -> None:
+    return None
+
+
 @dataclass(slots=True)
 class BatchResult:
     outputs: int = 0
@@ -74,6 +86,8 @@ async def process_batch(
     sink: Sink,
     gate: BackendGate,
     cfg: BatchConfig,
+    *,
+    annotated: AnnotatedHook = _no_hook,
 ) -> BatchResult:
     """Turn a batch of input records into acknowledged outputs and dead letters (see the module doc)."""
     result = BatchResult()
@@ -87,19 +101,17 @@ async def process_batch(
             out.append(dead_letter_record(cfg.dead_letter_topic, dl))
             result.dead_letters[e.reason] += 1
 
-    if valid:
-        anns = await gate.annotate(annotator, [ev for _, ev in valid])
-        for (rec, ev), ann in zip(valid, anns, strict=True):
-            if isinstance(ann, Poison):
-                dl = dead_letter(
-                    rec, ann.reason, ann.detail, event_id=ev.id, attempts=ann.attempts, worker=cfg.worker
-                )
-                out.append(dead_letter_record(cfg.dead_letter_topic, dl))
-                result.dead_letters[ann.reason] += 1
-            else:
-                out.append(output_record(cfg.output_topic, annotated_event(rec, ev, ann, cfg.worker), rec))
-                result.outputs += 1
-                result.cached += int(ann.cached)
+    anns = await gate.annotate(annotator, [ev for _, ev in valid]) if valid else []
+    await annotated()
+    for (rec, ev), ann in zip(valid, anns, strict=True):
+        if isinstance(ann, Poison):
+            dl = dead_letter(rec, ann.reason, ann.detail, event_id=ev.id, attempts=ann.attempts, worker=cfg.worker)
+            out.append(dead_letter_record(cfg.dead_letter_topic, dl))
+            result.dead_letters[ann.reason] += 1
+        else:
+            out.append(output_record(cfg.output_topic, annotated_event(rec, ev, ann, cfg.worker), rec))
+            result.outputs += 1
+            result.cached += int(ann.cached)
 
     await sink.produce(out)
     for reason, n in result.dead_letters.items():
@@ -124,18 +136,22 @@ async def process_batch_guarded(
     cfg: BatchConfig,
     *,
     passthrough: tuple[type[BaseException], ...] = (),
+    annotated: AnnotatedHook = _no_hook,
 ) -> BatchResult:
     """`process_batch` that an unexpected exception cannot leave stuck (and so block its partitions).
 
     The batch is tried `cfg.unexpected_attempts` times (the error may be transient); then each record
     is processed alone, and one that still fails is dead-lettered with reason `annotation_failed` and
     the exception in its detail. Exceptions of a `passthrough` type (the sink's broker errors: nothing
-    was produced, the caller retries the batch) propagate untouched.
+    was produced, the caller retries the batch) propagate untouched. `annotated` is passed to every
+    `process_batch` call; the worker's hook acts on the first call only, so a retry after the
+    hand-over annotates again outside the annotation stage (a bug path, and its texts are usually
+    cached by then).
     """
     last: Exception | None = None
     for attempt in range(1, cfg.unexpected_attempts + 1):
         try:
-            return await process_batch(records, annotator, sink, gate, cfg)
+            return await process_batch(records, annotator, sink, gate, cfg, annotated=annotated)
         except passthrough:
             raise
         except Exception as e:
@@ -154,7 +170,7 @@ async def process_batch_guarded(
     result = BatchResult()
     for rec in records:
         try:
-            one = await process_batch([rec], annotator, sink, gate, cfg)
+            one = await process_batch([rec], annotator, sink, gate, cfg, annotated=annotated)
         except passthrough:
             raise
         except Exception as e:

@@ -17,14 +17,19 @@ acknowledged (acks=all), and a rebalance listener drains and commits revoked
 partitions before giving them up. Everything else (batching with a size and a
 time bound, bounded in-flight batches) is a few dozen lines on aiokafka.
 
-Memory is bounded: the fetch loop takes a semaphore slot before fetching, so
-at most `max_in_flight_batches` batches exist; aiokafka's prefetch is bounded
-by its fetch sizes.
+A batch passes two bounded stages (`stream.stages`): annotation, then waiting
+for its outputs' acks. The fetch loop takes an annotation slot before fetching;
+a batch whose annotations are back takes an ack slot and frees its annotation
+slot, so the next batch's backend call overlaps this batch's output building,
+produce and acks instead of waiting for them. Memory is bounded: at most
+`in_flight_batches() + max_unacked_batches` batches exist, and a broker that
+stops acknowledging fills the ack stage, then the annotation stage, and pauses
+consumption; aiokafka's prefetch is bounded by its fetch sizes.
 
 An outage must not cost the group membership: aiokafka leaves the group when
 `getmany` has not been called for `max_poll_interval_ms`, and batches waiting on
-a dead backend can hold every slot far longer than that. So while every slot is
-busy the worker pauses its partitions and keeps polling (a paused partition
+a dead backend can hold every slot far longer than that. So while every annotation
+slot is busy the worker pauses its partitions and keeps polling (a paused partition
 returns nothing); it stays in the group, `stop()` and SIGTERM interrupt the
 wait, and the partitions resume when a slot frees, with no rebalance.
 """
@@ -54,6 +59,7 @@ from stream.processor import Annotator, BackendGate, BatchConfig, process_batch_
 from stream.producing import KafkaSink, ProduceRejected
 from stream.records import InRecord
 from stream.settings import Settings
+from stream.stages import BatchStages, BatchTicket, Stage
 from stream.topics import ensure_service_topics
 from workers.backend import Backend
 from workers.config import BackendSettings
@@ -103,17 +109,17 @@ class StreamWorker:
         self._stopping = asyncio.Event()
         #: When stopping began: the drain (and a revocation meanwhile) ends a grace period after it.
         self._stop_at: float | None = None
-        #: Set when a batch ends or stop() is called: wakes the fetch loop waiting for a free slot.
+        #: Set when an annotation slot frees or stop() is called: wakes the fetch loop waiting for a slot.
         self._wake = asyncio.Event()
-        #: Whether the fetch loop holds the partitions paused (every slot busy, or draining).
+        #: Whether the fetch loop holds the partitions paused (every annotation slot busy, or draining).
         self._paused = False
         #: Partitions owned since their assignment, until revoked: the only ones with gauges.
         self._owned: set[TP] = set()
         #: When each owned partition's commit point last advanced (or it was caught up, or assigned).
         self._progress_at: dict[TP, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.stream.max_in_flight_batches)
         st = settings.stream
+        self._stages = BatchStages(settings.in_flight_batches(), st.max_unacked_batches, on_free=self._wake.set)
         kind = settings.backend.kind
         self._gate = BackendGate(
             RetryPolicy(st.max_attempts, st.retry_base_delay_s, st.retry_max_delay_s),
@@ -321,17 +327,17 @@ class StreamWorker:
         last_data = time.monotonic()
         try:
             while not self._stopping.is_set():
-                if self._slots.locked():
+                if self._stages.full():
                     await self._wait_for_slot()
                     continue
-                await self._slots.acquire()
+                ticket = await self._stages.admit()
                 try:
                     records = await self._fetch_batch()
                 except BaseException:
-                    self._slots.release()
+                    ticket.release()
                     raise
                 if not records:
-                    self._slots.release()
+                    ticket.release()
                     idle = time.monotonic() - last_data
                     if (
                         st.exit_when_idle_s is not None
@@ -343,10 +349,10 @@ class StreamWorker:
                         break
                     continue
                 last_data = time.monotonic()
-                task = asyncio.create_task(self._run_batch(records))
+                task = asyncio.create_task(self._run_batch(records, ticket))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-                task.add_done_callback(lambda _: self._wake.set())
+                task.add_done_callback(lambda _: self._wake.set())  # the drain and the idle exit wait for tasks
         finally:
             self.stop()
             await self._drain()
@@ -363,19 +369,26 @@ class StreamWorker:
         return min(1.0, self.settings.kafka.max_poll_interval_ms / 3000.0)
 
     async def _wait_for_slot(self) -> None:
-        """Every slot is busy: wait for one to free (or for stop()) without leaving the group.
+        """Every annotation slot is busy: wait for one to free (or for stop()) without leaving the group.
 
         A short wait needs no poll, and keeps aiokafka's prefetched records; a longer one (a slow or
         dead backend) pauses the partitions and polls, see `_poll_paused`.
         """
-        self._wake.clear()
-        if not self._slots.locked() or self._stopping.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._poll_every_s())
-        if self._slots.locked() and not self._stopping.is_set():
-            log.debug("all batch slots busy; partitions paused", extra={"batches": len(self._tasks)})
-            await self._poll_paused(lambda: not self._slots.locked() or self._stopping.is_set())
+        deadline = time.monotonic() + self._poll_every_s()
+        # The wake-up also comes when a batch ends, which frees an ack slot, not an annotation slot.
+        while self._stages.full() and not self._stopping.is_set():
+            self._wake.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
+        if self._stages.full() and not self._stopping.is_set():
+            log.debug(
+                "all batch slots busy; partitions paused",
+                extra={"batches": len(self._tasks), "awaiting_acks": self._stages.awaiting_acks},
+            )
+            await self._poll_paused(lambda: not self._stages.full() or self._stopping.is_set())
             log.debug("batch slot free; partitions resumed")
 
     async def _poll_paused(self, done: Callable[[], bool], deadline: float | None = None) -> None:
@@ -471,10 +484,18 @@ class StreamWorker:
                 break
         return out
 
-    async def _run_batch(self, records: list[InRecord]) -> None:
+    async def _run_batch(self, records: list[InRecord], ticket: BatchTicket) -> None:
+        """Annotate, produce and await acks for one batch (holding `ticket`'s slots), then finish its offsets."""
         assert self._annotator is not None and self._sink is not None
         worker = self.settings.worker_id
         metrics.IN_FLIGHT_BATCHES.labels(worker).inc()
+
+        async def annotated() -> None:
+            # Before the outputs are built: from here the next batch may use the backend.
+            if ticket.stage is Stage.ANNOTATING:
+                await ticket.annotated()
+                metrics.UNACKED_BATCHES.labels(worker).inc()
+
         metrics.BATCH_SIZE.observe(len(records))
         metrics.EVENTS_IN.labels(topic=self.settings.topics.texts_topic).inc(len(records))
         t0 = time.monotonic()
@@ -489,6 +510,7 @@ class StreamWorker:
                         self._gate,
                         self._cfg,
                         passthrough=(KafkaError, ProduceRejected),
+                        annotated=annotated,
                     )
                     break
                 except KafkaError as e:
@@ -516,7 +538,9 @@ class StreamWorker:
             self._stopping.set()
         finally:
             metrics.IN_FLIGHT_BATCHES.labels(worker).dec()
-            self._slots.release()
+            if ticket.stage is Stage.AWAITING_ACKS:
+                metrics.UNACKED_BATCHES.labels(worker).dec()
+            ticket.release()
 
     def _grace_deadline(self) -> float:
         """When the grace period of the stop in progress ends (or would, for a stop now)."""

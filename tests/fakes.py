@@ -257,7 +257,8 @@ class WordCountBackend:
 class ScriptedAnnotator:
     """Annotates with fixed scores; can fail the first `fail_calls` calls, fail texts containing
     `poison` permanently, sleep `delay_s` per call (a latency-bound backend), or `slow_s` more for a
-    batch with a text containing `slow` (a long tail); `in_flight` holds the texts being annotated."""
+    batch with a text containing `slow`, once per occurrence (a long tail); `in_flight` holds the texts
+    being annotated."""
 
     def __init__(
         self,
@@ -291,7 +292,7 @@ class ScriptedAnnotator:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
             if self.slow is not None and any(self.slow in t for t in texts):
-                await asyncio.sleep(self.slow_s)
+                await asyncio.sleep(self.slow_s * max(t.count(self.slow) for t in texts))
             if self.failures < self.fail_calls:
                 self.failures += 1
                 raise RetryableBackendError("scripted outage")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 from bench.stream import (
+    BusyMeter,
     ConstantBackend,
     FixedDelayBackend,
     percentile,
@@ -13,6 +15,7 @@ from bench.stream import (
     summarise_rounds,
     workload,
 )
+from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, TaskFamily
 from stream.settings import Settings
 from tests.fakes import FakeBackend, ScriptedAnnotator, fake_scores
@@ -59,6 +62,25 @@ async def test_stream_bench_reads_back_one_output_and_latency_per_event() -> Non
     assert row["events_per_s"] > 0 and 0 < row["latency_p50_s"] <= row["latency_p99_s"]
 
 
+async def test_stream_bench_with_delayed_acks_runs_every_client_through_the_proxy() -> None:
+    s = Settings(http_enabled=False)
+    s.kafka.session_timeout_ms = 6000
+    out = await asyncio.wait_for(
+        run_stream_bench(
+            s,
+            [f"t {i}" for i in range(30)],
+            repeat_fractions=(0.0,),
+            in_flight=(1,),
+            annotator=ScriptedAnnotator(),
+            ack_delay_ms=20,
+        ),
+        120,
+    )
+    (row,) = out["runs"]
+    assert out["ack_delay_ms"] == 20
+    assert row["events"] == row["outputs"] == 30
+
+
 async def test_constant_backend_fills_exactly_the_requested_tasks() -> None:
     async with ConstantBackend() as b:
         (only_v,) = await b.annotate(["x"], frozenset({TaskFamily.V_REG}))
@@ -69,11 +91,59 @@ async def test_constant_backend_fills_exactly_the_requested_tasks() -> None:
     )
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _HeldBackend(FakeBackend):
+    """Each call returns when the test releases it (by its first text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: dict[str, asyncio.Event] = {}
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        await self.gates.setdefault(texts[0], asyncio.Event()).wait()
+        return await super().annotate(texts, tasks)
+
+
+async def test_busy_meter_counts_time_with_a_call_outstanding_and_each_call_s_own_service_time() -> None:
+    clock, inner = _Clock(), _HeldBackend()
+    meter = BusyMeter(inner, clock=clock)
+
+    async def at(t: float, text: str) -> asyncio.Task[object]:
+        clock.now = t
+        task = asyncio.create_task(meter.annotate([text], ALL_TASKS))
+        await asyncio.sleep(0)  # the call has started (and waits for its gate)
+        return task
+
+    async def finish(t: float, text: str, task: asyncio.Task[object]) -> None:
+        clock.now = t
+        inner.gates.setdefault(text, asyncio.Event()).set()
+        await task
+
+    a = await at(0.0, "a")
+    b = await at(1.0, "b")  # queued behind a, as in the local model's one-thread executor
+    await finish(3.0, "a", a)
+    await finish(4.0, "b", b)
+    c = await at(6.0, "c")  # the model idled from 4 to 6
+    await finish(7.0, "c", c)
+    assert meter.busy_fraction() == 5.0 / 7.0
+    assert meter.service_s() == [3.0, 1.0, 1.0]
+    meter.reset()
+    assert meter.busy_fraction() is None and meter.service_s() == []
+
+
 def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() -> None:
     rows = [{"in_flight": 1, "repeat_fraction": 0.0, "vs_raw_backend": r} for r in (0.8, 0.95, 0.9)] + [
         {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": 1.1},
         {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": None},  # no raw figure (custom annotator)
     ]
+    rows[0]["backend_busy"] = 0.5  # one round with the busy fraction: its median is that round's
     assert summarise_rounds(rows) == [
         {
             "in_flight": 1,
@@ -82,6 +152,7 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
             "vs_raw_median": 0.9,
             "vs_raw_min": 0.8,
             "vs_raw_max": 0.95,
+            "backend_busy_median": 0.5,
         },
         {
             "in_flight": 4,

@@ -165,7 +165,9 @@ async def test_a_record_in_flight_for_many_commit_intervals_is_never_committed_p
     s = stream_settings(partitions=1, exit_when_idle_s=1.0, max_in_flight_batches=4, commit_interval_ms=20)
     s.engine.max_batch_size = 1  # one record per batch: later records finish while a slow one runs
     ann = ScriptedAnnotator(slow="SLOW", slow_s=1.0)
-    slow_offsets = {"SLOW record zero": 0, "SLOW record fifteen": 15}
+    # The second slow record takes 2 s: it starts while the first (1 s) still runs, and is still in
+    # flight for about a second after the first ends, for commits to advance up to it.
+    slow_offsets = {"SLOW record zero": 0, "SLOW SLOW record fifteen": 15}
     values = [event_bytes(i, next((t for t, o in slow_offsets.items() if o == i), None)) for i in range(40)]
     await produce(s, values)  # one partition: offsets are positions in `values`
     tp = TopicPartition(s.topics.texts_topic, 0)
