@@ -119,14 +119,20 @@ class OnnxAffectModel:
                 owner.append(i)
             cut = len(e.overflowing) >= len(windows)  # windows were left over: the text's end was not read
             unread.append(_unread_chars(texts[i], windows[-1]) if cut else 0)
-        rows = [texts[i] for i in owner]  # the lexicon reads the whole text for each of its windows
-        out = self._windows(rows, ids, batch_size)
+        # The lexicon reads each whole text once (VADER is pure Python); every window of a text shares its row.
+        lexicon = self._lexicon(texts)[np.asarray(owner)] if "lexicon" in self._input_names else None
+        out = self._windows(lexicon, ids, batch_size)
         if len(ids) == len(texts):
             return out, unread
         tokens = np.asarray([len(x) for x in ids], dtype=np.float32)
         return pool_windows(out, np.asarray(owner), tokens, len(texts)), unread
 
-    def _windows(self, texts: Sequence[str], ids: list[list[int]], batch_size: int) -> dict[str, np.ndarray]:
+    def _lexicon(self, texts: Sequence[str]) -> np.ndarray:
+        if self.use_lexicon:
+            return lexicon_features(list(texts))
+        return np.zeros((len(texts), N_LEXICON_FEATURES), dtype=np.float32)
+
+    def _windows(self, lexicon: np.ndarray | None, ids: list[list[int]], batch_size: int) -> dict[str, np.ndarray]:
         """Head outputs per row of `ids` (a text or one window of it), in row order."""
         n = len(ids)
         order = sorted(range(n), key=lambda i: len(ids[i]))
@@ -138,7 +144,7 @@ class OnnxAffectModel:
         parts = [order[s : s + size] for s in range(0, n, size)]
 
         def run(idx: list[int]) -> tuple[list[int], list[np.ndarray]]:
-            return idx, self._run([texts[i] for i in idx], [ids[i] for i in idx])
+            return idx, self._run(None if lexicon is None else lexicon[idx], [ids[i] for i in idx])
 
         done = list(self._pool.map(run, parts)) if self._pool is not None and len(parts) > 1 else map(run, parts)
         result: dict[str, np.ndarray] = {}
@@ -149,7 +155,7 @@ class OnnxAffectModel:
                 result[name][idx] = arr
         return result
 
-    def _run(self, batch: list[str], ids: list[list[int]]) -> list[np.ndarray]:
+    def _run(self, lexicon: np.ndarray | None, ids: list[list[int]]) -> list[np.ndarray]:
         width = max(len(x) for x in ids)
         input_ids = np.zeros((len(ids), width), dtype=np.int64)  # 0 is [PAD] in the MiniLM vocabulary
         mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -157,12 +163,8 @@ class OnnxAffectModel:
             input_ids[r, : len(x)] = x
             mask[r, : len(x)] = 1
         feeds = {"input_ids": input_ids, "attention_mask": mask}
-        if "lexicon" in self._input_names:
-            feeds["lexicon"] = (
-                lexicon_features(batch)
-                if self.use_lexicon
-                else np.zeros((len(batch), N_LEXICON_FEATURES), dtype=np.float32)
-            )
+        if lexicon is not None:
+            feeds["lexicon"] = lexicon
         return list(self.session.run(list(HEAD_NAMES), feeds))
 
     def close(self) -> None:
