@@ -50,12 +50,11 @@ from stream.worker import StreamWorker
 from workers.backend import Backend
 
 
-class FixedDelayBackend:
-    """A backend plus a fixed wait per call (a remote server's latency); calls may overlap while waiting."""
+class _PassThrough:
+    """A backend that forwards everything to `inner`; subclasses wrap `annotate`."""
 
-    def __init__(self, inner: Backend, delay_s: float) -> None:
+    def __init__(self, inner: Backend) -> None:
         self.inner = inner
-        self.delay_s = delay_s
 
     @property
     def model_name(self) -> str:
@@ -75,14 +74,25 @@ class FixedDelayBackend:
         await self.inner.__aexit__(exc_type, exc, tb)
 
     async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
-        await asyncio.sleep(self.delay_s)
         return await self.inner.annotate(texts, tasks)
 
     async def ready(self) -> bool:
         return await self.inner.ready()
 
 
-class BusyMeter:
+class FixedDelayBackend(_PassThrough):
+    """A backend plus a fixed wait per call (a remote server's latency); calls may overlap while waiting."""
+
+    def __init__(self, inner: Backend, delay_s: float) -> None:
+        super().__init__(inner)
+        self.delay_s = delay_s
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.annotate(texts, tasks)
+
+
+class BusyMeter(_PassThrough):
     """A backend pass-through that records when calls start and end (monotonic seconds).
 
     `busy_s` is the union of the intervals with at least one call outstanding; `service_s` are the
@@ -91,29 +101,12 @@ class BusyMeter:
     """
 
     def __init__(self, inner: Backend, clock: Callable[[], float] = time.monotonic) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._clock = clock
         self.calls: list[tuple[float, float]] = []
         self._active = 0
         self._since = 0.0
         self.busy_s = 0.0
-
-    @property
-    def model_name(self) -> str:
-        return self.inner.model_name
-
-    @property
-    def model_version(self) -> str:
-        return self.inner.model_version
-
-    async def __aenter__(self) -> Self:
-        await self.inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.inner.__aexit__(exc_type, exc, tb)
 
     def reset(self) -> None:
         self.calls.clear()
@@ -132,9 +125,6 @@ class BusyMeter:
             if self._active == 0:
                 self.busy_s += t1 - self._since
             self.calls.append((t0, t1))
-
-    async def ready(self) -> bool:
-        return await self.inner.ready()
 
     def busy_fraction(self) -> float | None:
         """Busy time over the span from the first call's start to the last call's end."""
