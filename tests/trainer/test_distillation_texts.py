@@ -1,5 +1,6 @@
-"""The texts written for distillation and the neutral AAID training file: their shape and counts, that each
-is what its generator writes, and that they share no text with each other or with the out-of-domain check set."""
+"""The texts written for distillation and the neutral and written AAID training files: their shape and counts,
+that each is what its generator writes, and that they share no text with each other or with the out-of-domain
+check set."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 DISTIL = EXAMPLES / "distil-texts.jsonl"
 NEUTRAL = EXAMPLES / "neutral-train.aaid.jsonl"
+WRITTEN = EXAMPLES / "written-train.aaid.jsonl"
 DOMAINS = {"product-review", "movie-review", "movie-sentence", "news", "editorial", "forum", "chat", "mixed-genre"}
 
 
@@ -30,6 +32,21 @@ def _builder() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def _written_builder() -> ModuleType:
+    """examples/build_written_train.py as a module, for its valence classes."""
+    sys.path.insert(0, str(EXAMPLES))  # it imports its sibling builders by name
+    try:
+        spec = importlib.util.spec_from_file_location("build_written_train", EXAMPLES / "build_written_train.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
     return module
 
 
@@ -66,21 +83,46 @@ def test_the_neutral_file_loads_without_problems_as_two_neutral_records_per_text
     assert len({ex.instruction for ex in load.examples}) > 10  # the wordings vary
 
 
-def test_no_text_is_in_both_files_or_in_the_out_of_domain_check_set() -> None:
+def test_the_written_file_gives_each_text_a_valence_score_a_class_that_agrees_and_its_emotions() -> None:
+    load = load_aaid(WRITTEN)
+    assert load.problems == []
+    by_family: dict[TaskFamily, dict[str, object]] = {}
+    for ex in load.examples:
+        by_family.setdefault(ex.family, {})[ex.text] = ex.label
+    assert set(by_family) == {TaskFamily.V_REG, TaskFamily.V_OC, TaskFamily.E_C}
+    texts = set(by_family[TaskFamily.V_REG])
+    assert len(texts) >= 1500
+    assert set(by_family[TaskFamily.V_OC]) == set(by_family[TaskFamily.E_C]) == texts
+    assert len(load.examples) == 3 * len(texts)  # one record per family per text: no text twice
+    for text in texts:
+        v, c = by_family[TaskFamily.V_REG][text], by_family[TaskFamily.V_OC][text]
+        assert isinstance(v, float) and isinstance(c, int)
+        assert abs(c - _written_builder().valence_class(v)) <= 1, (v, c)
+    scores = [float(v) for v in by_family[TaskFamily.V_REG].values()]  # type: ignore[arg-type]
+    assert min(scores) < 0.15 and max(scores) > 0.85  # the whole scale, not only mild texts
+    neutral = sum(1 for lab in by_family[TaskFamily.E_C].values() if lab == ())
+    assert 0.15 < neutral / len(texts) < 0.6
+
+
+def test_no_text_is_in_two_files_or_in_the_out_of_domain_check_set() -> None:
     builder = _builder()
     key = builder.dedup_key
     distil = {key(r["text"]) for r in _distil()}
     neutral = {key(ex.text) for ex in load_aaid(NEUTRAL).examples}
+    written = {key(ex.text) for ex in load_aaid(WRITTEN).examples}
     held_out = builder.held_out_keys(EXAMPLES)
     assert held_out, "the out-of-domain check set was not found"
     # counts only, so that a failure does not print the check set's texts
     shared = {"neutral & distil": len(neutral & distil), "distil & check": len(distil & held_out)}
     shared["neutral & check"] = len(neutral & held_out)
+    shared |= {"written & distil": len(written & distil), "written & neutral": len(written & neutral)}
+    shared["written & check"] = len(written & held_out)
     assert shared == dict.fromkeys(shared, 0)
 
 
 def test_the_committed_files_are_what_their_generators_write(tmp_path: Path) -> None:
-    for script, committed in (("build_distil_texts.py", DISTIL), ("build_neutral_train.py", NEUTRAL)):
+    scripts = (("build_distil_texts.py", DISTIL), ("build_neutral_train.py", NEUTRAL))
+    for script, committed in (*scripts, ("build_written_train.py", WRITTEN)):
         out = tmp_path / committed.name
         subprocess.run(
             [sys.executable, str(EXAMPLES / script), "--out", str(out)],
