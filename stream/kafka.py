@@ -49,9 +49,7 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
         return None
     ctx = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
     if kafka.ssl_certfile is not None:
-        ctx.load_cert_chain(
-            str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile is not None else None
-        )
+        ctx.load_cert_chain(str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile is not None else None)
     return ctx
 
 
@@ -110,13 +108,20 @@ def group_consumer_kwargs(kafka: KafkaSettings, *, revoke_wait_s: float = 0.0) -
 
 
 async def consumer_drained(consumer: AIOKafkaConsumer) -> bool:
-    """Assigned partitions exist and are read to their end (not mid-rebalance, no lag).
+    """Assigned partitions exist and are read to their end (not mid-rebalance, none paused, no lag).
 
     The end is the high watermark of the last fetch response, not a ListOffsets request:
     Tansu 0.6.0 answers ListOffsets(latest) with the last record batch's base offset + 1,
     which is too low whenever a producer batched several records.
     """
-    assignment = list(consumer.assignment())
+    if _rebalancing(consumer):
+        # aiokafka keeps reporting the previous assignment from the start of a rejoin until the new one
+        # arrives (and runs the revoke callback in between): read to its end, that says nothing about the
+        # partitions a leaving member is handing over.
+        return False
+    if consumer.paused():
+        return False  # a paused partition is not fetched: its high watermark is as old as the pause
+    assignment = consumer.assignment()
     if not assignment:
         return False
     try:
@@ -126,7 +131,23 @@ async def consumer_drained(consumer: AIOKafkaConsumer) -> bool:
                 return False
     except (KafkaError, AssertionError, IllegalStateError):  # partition revoked meanwhile
         return False
-    return True
+    # `position` can wait (a partition whose offset is being reset): a rebalance may have begun meanwhile.
+    return not _rebalancing(consumer) and consumer.assignment() == assignment
+
+
+def _rebalancing(consumer: AIOKafkaConsumer) -> bool:
+    """True from the moment the member knows it must rejoin its group until its new assignment arrives.
+
+    aiokafka has no public flag for this, so it reads two private ones (pinned by the tests on the real
+    broker): `reassignment_in_progress`, set when a rejoin starts (its fetcher holds records back on it),
+    and the coordinator's `need_rejoin`, set as soon as a heartbeat hears of the rebalance.
+    """
+    subscription = consumer._subscription
+    if subscription.reassignment_in_progress:
+        return True
+    need_rejoin = getattr(consumer._coordinator, "need_rejoin", None)  # absent without a group
+    current = subscription.subscription
+    return need_rejoin is not None and current is not None and bool(need_rejoin(current))
 
 
 # ---------------------------------------------------------------------------- client lifecycles

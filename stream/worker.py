@@ -196,7 +196,10 @@ class StreamWorker:
         from workers.registry import backend_settings_for
 
         s = self.settings
-        local = await materialise(version, build_model_store(s.model_store), s.model_store.cache_dir)
+        store = s.model_store
+        local = await materialise(
+            version, build_model_store(store), store.cache_dir, keep_previous=store.cache_keep_previous
+        )
         return backend_settings_for(local, s.backend)
 
     async def _load_champion(self, version: ModelVersion) -> Backend:

@@ -62,6 +62,9 @@ class ModelStoreSettings(BaseModel):
     secret_access_key: SecretStr | None = None
     #: Where workers unpack fetched artefacts, one directory per sha256 (safe to delete).
     cache_dir: Path = Path.home() / ".cache" / "emostream" / "models"
+    #: Models kept in `cache_dir` besides the one in use, by last use (across the workers sharing it),
+    #: after each fetch; at least 1, so the model a hot swap replaces stays while its batches finish.
+    cache_keep_previous: int = Field(default=2, ge=1)
     #: Bounds each object-store call (connect and read), so a hung store fails a fetch instead of stalling.
     timeout_s: float = Field(default=60.0, gt=0)
 

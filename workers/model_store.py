@@ -8,6 +8,10 @@ its local cache, checks the digest before unpacking, and renames the unpacked
 directory into place, so a cache entry is either complete or absent. A missing or
 corrupt artefact raises a `ModelStoreError`, and the worker keeps its model.
 
+Each use of a cache entry sets its mtime, so the directory says when any worker sharing
+the volume last used it; after a successful `materialise` the cache is pruned to the
+model in use plus the `keep_previous` most recently used (`prune_cache`).
+
 S3 goes through boto3 in a worker thread rather than aiobotocore: a transfer
 happens once per promotion, so a thread costs nothing, while aiobotocore pins
 narrow botocore ranges that often conflict with other packages. boto3 is the
@@ -19,11 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
 import tarfile
 import tempfile
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -34,7 +41,13 @@ from schemas.registry import ModelVersion
 from .config import ModelStoreSettings
 from .local_model.config import TRAINING_STATE_FILES
 
+log = logging.getLogger(__name__)
+
 _CHUNK = 1 << 20
+#: A cache entry's name: the artefact's sha256. Everything else in `cache_dir` (a `.fetch-` download in
+#: progress, a `.prune-` directory being deleted, files someone put there) is not an entry.
+_ENTRY = re.compile(r"^[0-9a-f]{64}$")
+_PRUNING = ".prune-"
 
 
 class ModelStoreError(EmostreamError):
@@ -256,7 +269,7 @@ async def fetch(store: ModelStore, uri: str, sha256: str, cache_dir: Path) -> Pa
     `StoreUnavailable`.
     """
     target = cache_dir / sha256
-    if target.is_dir():
+    if _touch(target):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=cache_dir) as tmp:
@@ -272,7 +285,17 @@ async def fetch(store: ModelStore, uri: str, sha256: str, cache_dir: Path) -> Pa
         except OSError:
             if not target.is_dir():  # a concurrent fetch of the same digest won the rename: same bytes
                 raise
+    _touch(target)
     return target
+
+
+def _touch(entry: Path) -> bool:
+    """Mark a cache entry used now; False when it is not there (never fetched, or pruned meanwhile)."""
+    try:
+        os.utime(entry)
+    except FileNotFoundError:
+        return False
+    return entry.is_dir()
 
 
 def _unpack(archive: Path, dest: Path, uri: str) -> None:
@@ -283,8 +306,14 @@ def _unpack(archive: Path, dest: Path, uri: str) -> None:
         raise ModelStoreError(f"{uri}: cannot unpack: {e}") from e
 
 
-async def materialise(version: ModelVersion, store: ModelStore | None, cache_dir: Path) -> ModelVersion:
-    """`version` with `location` pointing at its fetched, verified artefact; as is when it has none."""
+async def materialise(
+    version: ModelVersion, store: ModelStore | None, cache_dir: Path, *, keep_previous: int | None = None
+) -> ModelVersion:
+    """`version` with `location` pointing at its fetched, verified artefact; as is when it has none.
+
+    With `keep_previous`, the cache is then pruned to this model and the `keep_previous` others used last
+    (`prune_cache`); a failed prune is logged, never raised: the model is there either way.
+    """
     if version.artifact_uri is None:
         return version
     if version.artifact_sha256 is None:
@@ -294,4 +323,64 @@ async def materialise(version: ModelVersion, store: ModelStore | None, cache_dir
             f"{version.version} is in a model store, but none is configured (EMOSTREAM_MODEL_STORE__URI)"
         )
     local = await fetch(store, version.artifact_uri, version.artifact_sha256, cache_dir)
+    if keep_previous is not None:
+        try:
+            await asyncio.to_thread(prune_cache, cache_dir, local.name, keep_previous)
+        except OSError as e:
+            log.warning("cannot prune the model cache", extra={"cache_dir": str(cache_dir), "error": str(e)})
     return version.model_copy(update={"location": str(local)})
+
+
+# --- pruning the cache -----------------------------------------------------------------------------
+
+
+def plan_prune(used_at: Mapping[str, float], in_use: str, keep_previous: int) -> list[str]:
+    """The cache entries to delete, least recently used first (pure): all but `in_use` and the
+    `keep_previous` others used last. Ties go by name, so every worker sharing the cache plans alike."""
+    others = sorted((e for e in used_at if e != in_use), key=lambda e: (used_at[e], e), reverse=True)
+    return others[max(keep_previous, 0) :][::-1]
+
+
+def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
+    """Delete the cache entries `plan_prune` gives up; returns the ones this call deleted.
+
+    Several workers may share `cache_dir` and prune it at once, or fetch while another prunes. An entry
+    is renamed to a unique `.prune-` name before it is deleted, so exactly one pruner takes it and no
+    reader ever sees it half-deleted; one another worker used since it was listed (its mtime moved) is
+    left alone. A worker that finds its entry gone fetches it again (`fetch` checks by touching it).
+    `.fetch-` directories (downloads in progress) are never entries; `.prune-` ones left by a pruner that
+    died midway are deleted.
+    """
+    used_at: dict[str, float] = {}
+    leftovers: list[Path] = []
+    try:
+        listing = list(os.scandir(cache_dir))
+    except FileNotFoundError:
+        return []
+    for e in listing:
+        if e.name.startswith(_PRUNING):
+            leftovers.append(Path(e.path))
+        elif _ENTRY.match(e.name):
+            with contextlib.suppress(FileNotFoundError):
+                if e.is_dir(follow_symlinks=False):
+                    used_at[e.name] = e.stat(follow_symlinks=False).st_mtime
+    deleted = []
+    for name in plan_prune(used_at, in_use, keep_previous):
+        entry = cache_dir / name
+        doomed = cache_dir / f"{_PRUNING}{name}-{uuid.uuid4().hex}"
+        try:
+            # A worker that touched it after this check and before the rename loses it (and fails to load
+            # that model until the alias moves): a window of two syscalls, for a model no worker used for
+            # `keep_previous` promotions.
+            if entry.stat().st_mtime != used_at[name]:
+                continue  # used meanwhile by a worker sharing the cache
+            os.rename(entry, doomed)
+        except FileNotFoundError:
+            continue  # another pruner took it
+        shutil.rmtree(doomed, ignore_errors=True)
+        deleted.append(name)
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)  # another pruner may be deleting it too
+    if deleted:
+        log.info("pruned the model cache", extra={"cache_dir": str(cache_dir), "deleted": deleted})
+    return deleted

@@ -63,6 +63,11 @@ def smollm2_checkpoint(cache_dir: Path | None = None) -> Path:
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         except Exception as e:  # a missing `gguf` package or an unsupported quantisation
             raise ModelLoadError(f"cannot convert {gguf}: {e} (pip install gguf)") from e
+        # The weights are dequantised to float on load, but transformers >= 5 keeps the GGUF quantizer on
+        # the model and then refuses to save it ("quantized with gguf and is not serializable").
+        model.hf_quantizer = None  # type: ignore[assignment]
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
         staged = Path(tmp) / CHECKPOINT_NAME
         model.save_pretrained(staged, safe_serialization=True)
         tokenizer.save_pretrained(staged)

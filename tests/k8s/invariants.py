@@ -624,6 +624,32 @@ def egress_names_its_peers(objs: list[Obj]) -> list[str]:
     return out
 
 
+def offline_model_server_stays_offline(objs: list[Obj]) -> list[str]:
+    """A model server run with HF_HUB_OFFLINE=1 (components/tgi-offline-weights) reads its hub cache from a
+    PersistentVolumeClaim (what the operator seeded), and no NetworkPolicy selecting it opens the way out
+    to the Internet that only a download needed. Online servers pass as they are."""
+    out = []
+    for obj, spec in workloads(objs):
+        for c in long_running_containers(spec):
+            env = {e["name"]: e.get("value") for e in c.get("env", [])}
+            if not is_tgi(c) or env.get("HF_HUB_OFFLINE") != "1":
+                continue
+            cache = container_args(c).get("--huggingface-hub-cache") or env.get("HF_HOME")
+            claims = {v["name"] for v in spec.get("volumes", []) if v.get("persistentVolumeClaim")}
+            if not any(m["mountPath"] == cache and m["name"] in claims for m in c.get("volumeMounts", [])):
+                out.append(f"{kind_name(obj)}/{c['name']}: offline, but its hub cache {cache} is not a claim")
+            for policy in find(objs, "NetworkPolicy"):
+                if not _selects(policy["spec"]["podSelector"], pod_template_labels(obj)):
+                    continue
+                for rule in policy["spec"].get("egress", []):
+                    for peer in rule.get("to", []):
+                        cidr = peer.get("ipBlock", {}).get("cidr")
+                        if cidr in ("0.0.0.0/0", "::/0"):
+                            name = policy["metadata"]["name"]
+                            out.append(f"NetworkPolicy/{name}: egress to {cidr} from an offline model server")
+    return out
+
+
 def redis_is_reached_over_tls(objs: list[Obj]) -> list[str]:
     """(prod) Both Redis servers listen on TLS only, and every client uses rediss:// with a CA file mounted
     from a Secret."""
@@ -947,6 +973,7 @@ COMMON: tuple[Check, ...] = (
     egress_names_its_peers,
     references_resolve,
     model_store_is_shared,
+    offline_model_server_stays_offline,
 )
 
 #: invariants of the production trees

@@ -25,9 +25,10 @@ TREES: dict[str, Path] = {
     "prod": K8S / "overlays" / "prod",
     "prod-sidecar": K8S / "overlays" / "prod-sidecar",
     "prod-teacher": K8S / "overlays" / "prod-teacher",
+    "prod-offline": K8S / "overlays" / "prod-offline",
 }
 #: trees that run the GPU model server (as a Deployment or as worker sidecars) and KEDA
-GPU_TREES = ("base", "prod", "prod-sidecar", "prod-teacher")
+GPU_TREES = ("base", "prod", "prod-sidecar", "prod-teacher", "prod-offline")
 
 Obj = dict[str, Any]
 

@@ -17,13 +17,14 @@ from tests.k8s.manifests import (
     config,
     find,
     is_tgi,
+    kind_name,
     long_running_containers,
     one,
     render,
     workloads,
 )
 
-PROD_TREES = ("prod", "prod-sidecar", "prod-teacher")
+PROD_TREES = ("prod", "prod-sidecar", "prod-teacher", "prod-offline")
 CASES = (
     [(tree, check) for tree in TREES for check in inv.COMMON]
     + [(tree, check) for tree in GPU_TREES for check in inv.GPU]
@@ -546,6 +547,22 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
         ),
         "model server open to a trainer that does not distil from it",
     ),
+    (
+        "prod-offline",
+        inv.offline_model_server_stays_offline,
+        lambda o: one(o, "NetworkPolicy", "emostream-tgi")["spec"]["egress"].append(
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+        ),
+        "the hub download rule back on an offline server",
+    ),
+    (
+        "prod-offline",
+        inv.offline_model_server_stays_offline,
+        lambda o: one(o, "Deployment", "emostream-tgi")["spec"]["template"]["spec"]["volumes"][0].update(
+            persistentVolumeClaim=None, emptyDir={}
+        ),
+        "offline weights on an empty volume",
+    ),
 ]
 
 
@@ -685,3 +702,16 @@ def test_k8s_tree_has_no_stray_manifests() -> None:
                 used.add(f)
     orphans = sorted(str(p.relative_to(K8S)) for p in K8S.rglob("*.yaml") if p not in used)
     assert orphans == []
+
+
+def test_offline_weights_take_the_internet_from_the_model_server_and_change_nothing_else() -> None:
+    online, offline = render("prod"), render("prod-offline")
+    hub_rule = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    assert hub_rule in one(online, "NetworkPolicy", "emostream-tgi")["spec"]["egress"]
+    policy = one(offline, "NetworkPolicy", "emostream-tgi")["spec"]
+    assert policy["egress"] == [] and "Egress" in policy["policyTypes"]  # no egress at all
+    env = {e["name"]: e.get("value") for e in _tgi(offline)["env"]}
+    assert env["HF_HUB_OFFLINE"] == "1" and "HF_HUB_OFFLINE" not in {e["name"] for e in _tgi(online)["env"]}
+    claim = one(offline, "Deployment", "emostream-tgi")["spec"]["template"]["spec"]["volumes"][0]
+    assert claim["persistentVolumeClaim"]["claimName"] == "emostream-model-cache"
+    assert sorted(map(kind_name, online)) == sorted(map(kind_name, offline))

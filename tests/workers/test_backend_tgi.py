@@ -339,6 +339,24 @@ async def test_the_adapter_is_sent_with_each_request_and_names_its_own_cache_key
     assert server.adapter_ids == [None, "emo-v1", "emo-v2"]
 
 
+async def test_an_adapter_the_server_has_not_loaded_is_answered_by_the_base_model_as_tgi_does(
+    tgi_server_factory: Any, redis_url: str
+) -> None:
+    """TGI looks a request's adapter up with `ADAPTER_TO_INDEX.get(adapter_id, 0)`: an id it has not loaded
+    (a pod not yet rolled to a promoted adapter) is served by the base model, with a 200 and nothing in
+    the answer or `/info` to tell. So nothing is retried or dead-lettered, and the annotation claims the
+    adapter it asked for: the rollout window has to be closed by the promotion, not by the worker."""
+    server: TGITestServer = tgi_server_factory()
+    server.adapters = {"emo-v1"}
+    server.start()
+    event = TextEvent(id="1", text=TEXT, tasks=["v-oc"])  # type: ignore[list-item]
+    backend = TGIBackend(settings(server.url, adapter_id="emo-v2"))
+    async with AnnotationEngine(backend, RedisCache(redis_url, ttl_s=60)) as engine:
+        [a] = await engine.annotate([event])
+    assert a.valence_class is not None and "lora=emo-v2" in a.model_version
+    assert server.adapter_ids == ["emo-v2"] and server.served_adapters == [None]
+
+
 async def test_a_new_model_revision_is_noticed_and_gets_new_cache_keys(
     tgi_server_factory: Any, redis_url: str
 ) -> None:

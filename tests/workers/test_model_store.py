@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from workers.model_store import (
     fetch,
     materialise,
     pack,
+    plan_prune,
+    prune_cache,
     publish,
 )
 
@@ -127,3 +131,114 @@ def test_unsupported_store_uri_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelStoreError, match="unsupported"):
         build_model_store(ModelStoreSettings(uri="ftp://host/models"))
     assert build_model_store(ModelStoreSettings()) is None
+
+
+# pruning the worker's cache ------------------------------------------------------------------------
+
+A, B, C, D = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
+
+
+@pytest.mark.parametrize(
+    ("used", "in_use", "keep_previous", "expected"),
+    [
+        ({A: 1, B: 2, C: 3, D: 4}, D, 2, [A]),  # the one in use and the two used last stay
+        ({A: 1, B: 2, C: 3, D: 4}, A, 2, [B]),  # the one in use stays however long ago it was used
+        ({A: 1, B: 2, C: 3, D: 4}, D, 1, [A, B]),  # least recently used first
+        ({A: 1, B: 2}, B, 2, []),  # fewer than kept: nothing to do
+        ({A: 5}, B, 2, []),  # the one in use not there (yet): others still counted as kept
+        ({A: 1, B: 1, C: 1}, C, 1, [A]),  # equal times: the name breaks the tie, the same in every worker
+    ],
+)
+def test_the_cache_keeps_the_model_in_use_and_the_most_recently_used(
+    used: dict[str, float], in_use: str, keep_previous: int, expected: list[str]
+) -> None:
+    assert plan_prune(used, in_use, keep_previous) == expected
+
+
+def _entry(cache: Path, sha: str, used_at_s: int) -> Path:
+    d = cache / sha
+    d.mkdir(parents=True)
+    (d / "config.json").write_text("{}")
+    os.utime(d, (used_at_s, used_at_s))
+    return d
+
+
+async def test_materialise_prunes_what_was_used_least_recently_and_nothing_else(
+    make_store: StoreFactory, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    store = make_store(cache)
+    old = [_entry(cache, sha, t) for sha, t in ((A, 1_000), (B, 2_000), (C, 3_000))]
+    fetching = cache / ".fetch-abc123"  # another worker's download in progress
+    fetching.mkdir()
+    (cache / "notes.txt").write_text("not a model: left alone")
+    (cache / ("e" * 10)).mkdir()  # nor is a directory whose name is not a digest
+    uri, sha = await publish(store, small_model(tmp_path, "new"), "local-new")
+    v = ModelVersion(version="local-new", location="/trainer/x", artifact_uri=uri, artifact_sha256=sha)
+
+    local = await materialise(v, store, cache, keep_previous=2)
+
+    assert Path(local.location) == cache / sha
+    left = sorted(p.name for p in cache.iterdir())
+    assert left == sorted([sha, B, C, ".fetch-abc123", "notes.txt", "e" * 10])
+    assert not old[0].exists()
+
+
+async def test_using_a_cached_model_again_makes_it_recent(make_store: StoreFactory, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    store = make_store(cache)
+    uri, sha = await publish(store, small_model(tmp_path, "x"), "local-x")
+    v = ModelVersion(version="local-x", location="/trainer/x", artifact_uri=uri, artifact_sha256=sha)
+    await materialise(v, store, cache, keep_previous=1)
+    os.utime(cache / sha, (1_000, 1_000))  # used long ago
+    _entry(cache, B, 2_000)
+    _entry(cache, C, 3_000)
+
+    await materialise(v, store, cache, keep_previous=1)  # a hit (a rollback to it): no download, now in use
+
+    assert sorted(p.name for p in cache.iterdir()) == sorted([sha, C])
+    assert (cache / sha).stat().st_mtime > 3_000
+
+
+async def test_without_keep_previous_nothing_is_pruned(make_store: StoreFactory, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    store = make_store(cache)
+    _entry(cache, A, 1_000)
+    uri, sha = await publish(store, small_model(tmp_path, "x"), "local-x")
+    v = ModelVersion(version="local-x", location="/trainer/x", artifact_uri=uri, artifact_sha256=sha)
+    await materialise(v, store, cache)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([sha, A])
+
+
+def test_workers_sharing_the_cache_prune_it_at_once_without_failing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shas = [f"{i:064x}" for i in range(40)]
+    for i, sha in enumerate(shas):
+        _entry(cache, sha, 1_000 + i)
+    in_use = shas[-1]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            prune_cache(cache, in_use, keep_previous=2)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(p.name for p in cache.iterdir()) == sorted(shas[-3:])
+
+
+def test_a_pruner_that_died_midway_is_cleaned_up_after(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _entry(cache, A, 1_000)
+    half_deleted = cache / f".prune-{B}-1234"
+    (half_deleted / "tokenizer").mkdir(parents=True)
+    prune_cache(cache, A, keep_previous=2)
+    assert sorted(p.name for p in cache.iterdir()) == [A]
