@@ -106,10 +106,14 @@ def run_cmd(
         asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
         return
     from trainer.local.teacher import TeacherError
+    from trainer.promote import ChampionUnchanged
 
     try:
         result = asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
     except TeacherError as e:  # no candidate: the teacher did not label the sample
+        typer.echo(f"trainer run: {e}", err=True)
+        raise typer.Exit(1) from None
+    except ChampionUnchanged as e:  # passed the gate, but the model server does not serve it (yet)
         typer.echo(f"trainer run: {e}", err=True)
         raise typer.Exit(1) from None
     console.print(result_table(result))
@@ -182,7 +186,7 @@ def rollback_cmd(
     reason: Annotated[str, typer.Option(help="Recorded in the alias history.")] = "manual rollback",
 ) -> None:
     """Restore the previous champion (workers follow the alias without a restart)."""
-    from trainer.promote import rollback
+    from trainer.promote import ChampionUnchanged, rollback
     from trainer.run import settings_registry
     from workers.registry import NoPreviousChampion
 
@@ -201,6 +205,9 @@ def rollback_cmd(
     except NoPreviousChampion as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(1) from e
+    except ChampionUnchanged as e:  # the rollout back did not complete: the alias stays
+        typer.echo(f"trainer rollback: {e}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("registry")

@@ -11,8 +11,11 @@ forces new pods even when only an adapter's contents changed. Note that a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,22 +76,40 @@ class PatchResult:
     #: True when the API server saw the patch (server-side dry run or a real apply).
     applied_by_server: bool
     detail: str
+    #: metadata.generation of the patched Deployment (a real apply only): its rollout is observed from there.
+    generation: int | None = None
 
 
-def _apps_api() -> Any:
-    """An AppsV1Api from the in-cluster config or the local kubeconfig; raises K8sPatchError."""
+@contextlib.contextmanager
+def apps_api() -> Iterator[Any]:
+    """An AppsV1Api from the in-cluster config or the local kubeconfig, its connections closed on exit;
+    raises K8sPatchError when no cluster is configured."""
     try:
         from kubernetes import client, config
     except ImportError as e:  # pragma: no cover - the dependency is installed with the trainer
         raise K8sPatchError("the kubernetes client is missing: pip install kubernetes") from e
+    configuration = client.Configuration()
     try:
-        config.load_incluster_config()
+        config.load_incluster_config(client_configuration=configuration)
     except config.ConfigException:
         try:
-            config.load_kube_config()
+            # KUBECONFIG read now, not when the client was imported (its default is fixed at import)
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration)
         except (config.ConfigException, FileNotFoundError, TypeError) as e:
             raise K8sPatchError(f"no Kubernetes cluster configured: {e}") from e
-    return client.AppsV1Api()
+    with client.ApiClient(configuration) as api_client:
+        yield client.AppsV1Api(api_client)
+
+
+def as_dict(api: Any, obj: Any) -> dict[str, Any]:
+    """A client model (V1Deployment) as the API's camelCase JSON; a dict as it is."""
+    if isinstance(obj, dict):
+        return obj
+    api_client = getattr(api, "api_client", None)
+    if api_client is None or obj is None:
+        return {}
+    out = api_client.sanitize_for_serialization(obj)
+    return out if isinstance(out, dict) else {}
 
 
 def apply_patch(target: TGITarget, patch: dict[str, Any], *, dry_run: bool, api: Any | None = None) -> PatchResult:
@@ -97,8 +118,11 @@ def apply_patch(target: TGITarget, patch: dict[str, Any], *, dry_run: bool, api:
     In dry-run mode a missing cluster is not an error: the patch is logged and
     returned so an operator can review it. A real apply without a cluster raises.
     """
+    if api is not None:
+        return _send(target, patch, dry_run=dry_run, api=api)
     try:
-        api = api or _apps_api()
+        with apps_api() as owned:
+            return _send(target, patch, dry_run=dry_run, api=owned)
     except K8sPatchError as e:
         if not dry_run:
             raise
@@ -109,17 +133,35 @@ def apply_patch(target: TGITarget, patch: dict[str, Any], *, dry_run: bool, api:
             json.dumps(patch),
         )
         return PatchResult(patch, True, False, f"not sent ({e})")
+
+
+def _send(target: TGITarget, patch: dict[str, Any], *, dry_run: bool, api: Any) -> PatchResult:
     kwargs: dict[str, Any] = {"_content_type": STRATEGIC_MERGE}
     if dry_run:
         kwargs["dry_run"] = "All"
     try:
-        api.patch_namespaced_deployment(target.deployment, target.namespace, patch, **kwargs)
+        resp = api.patch_namespaced_deployment(target.deployment, target.namespace, patch, **kwargs)
     except Exception as e:  # ApiException, urllib3 errors: translate once, here
         if dry_run:
             return PatchResult(patch, True, False, f"not sent: cluster unreachable or refused ({e})")
-        raise K8sPatchError(f"patching {target.namespace}/{target.deployment} failed: {e}") from e
+        raise K8sPatchError(f"patching {target.namespace}/{target.deployment} failed: {_one_line(e)}") from e
     what = "validated by the API server (dryRun=All)" if dry_run else "applied"
-    return PatchResult(patch, dry_run, True, f"{target.namespace}/{target.deployment}: {what}")
+    generation = (as_dict(api, resp).get("metadata") or {}).get("generation")
+    return PatchResult(
+        patch,
+        dry_run,
+        True,
+        f"{target.namespace}/{target.deployment}: {what}",
+        generation=None if dry_run or generation is None else int(generation),
+    )
+
+
+def _one_line(e: Exception) -> str:
+    """An ApiException's str is several lines (headers, body): keep the status line."""
+    status, reason = getattr(e, "status", None), getattr(e, "reason", None)
+    if status is not None:
+        return f"({status}) {reason or ''}".strip()
+    return " ".join(str(e).split())
 
 
 async def apply_patch_async(

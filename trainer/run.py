@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from schemas.tasks import ALL_TASKS, CATALOG
 from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
 from trainer.gate import GateDecision, decide, format_decision
-from trainer.promote import PromotionOutcome, promote_candidate
+from trainer.promote import ChampionUnchanged, PromotionOutcome, promote_candidate
 from trainer.served import cached_evaluation, served_model, store_evaluation
 from trainer.settings import TrainerSettings
 from workers.model_store import build_model_store
@@ -796,6 +796,8 @@ async def run_every(
                     echo=echo,
                 )
             )
+        except ChampionUnchanged as e:  # expected operationally (a slow rollout): one line, no traceback
+            log.error("trainer cycle %d: %s; trying again in %.0fs", runs, e, every_s)
         except Exception:
             log.exception("trainer cycle %d failed; trying again in %.0fs", runs, every_s)
         if max_runs is not None and runs >= max_runs:

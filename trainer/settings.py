@@ -28,6 +28,11 @@ class K8sSettings(BaseModel):
     container: str = "tgi"
     #: Print the patch and let the API server validate it (dryRun=All) instead of applying it.
     dry_run: bool = True
+    #: After a real patch the alias moves only once the rollout completes; give up (alias unmoved) after this.
+    #: A rollout that stops progressing ends sooner, as stalled, at the Deployment's progressDeadlineSeconds.
+    rollout_timeout_s: float = Field(default=3600.0, gt=0)
+    #: How often the Deployment is read while waiting.
+    rollout_poll_interval_s: float = Field(default=10.0, gt=0)
 
 
 class LoraSection(BaseModel):

@@ -409,7 +409,8 @@ def promotion_target_runs_tgi(objs: list[Obj]) -> list[str]:
 
 
 def trainer_rbac_is_minimal(objs: list[Obj]) -> list[str]:
-    """The trainer may get and patch the one Deployment it promotes to, in its namespace, nothing more."""
+    """The trainer may get and patch the one Deployment it promotes to, in its namespace, nothing more;
+    it needs both (patch to promote, get to watch the rollout before moving the alias)."""
     out = []
     if find(objs, "ClusterRole") or find(objs, "ClusterRoleBinding"):
         out.append("no cluster-scoped RBAC allowed")
@@ -427,8 +428,10 @@ def trainer_rbac_is_minimal(objs: list[Obj]) -> list[str]:
         out.append("the trainer Role may only address apps/deployments")
     if rule.get("resourceNames") != [target]:
         out.append(f"the trainer Role must be limited to resourceNames [{target!r}]")
-    if not set(rule.get("verbs", [])) <= {"get", "patch", "watch"} or "patch" not in rule.get("verbs", []):
-        out.append(f"the trainer Role verbs {rule.get('verbs')} must be patch plus read-only verbs")
+    # patch to promote, get to wait for the rollout before the champion alias moves (trainer/rollout.py)
+    verbs = set(rule.get("verbs", []))
+    if not verbs <= {"get", "patch", "watch"} or not {"get", "patch"} <= verbs:
+        out.append(f"the trainer Role verbs {rule.get('verbs')} must be get and patch plus read-only verbs")
     for binding in find(objs, "RoleBinding"):
         subjects = binding.get("subjects", [])
         if any(s.get("kind") != "ServiceAccount" or s.get("name") != TRAINER for s in subjects):

@@ -261,6 +261,7 @@ REGRESSIONS: list[tuple[str, inv.Check, Callable[[list[Obj]], object], str]] = [
     ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).update(verbs=["*"]), "wildcard verbs"),
     ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).pop("resourceNames"), "any Deployment"),
     ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).update(verbs=["get", "delete"]), "delete"),
+    ("prod", inv.trainer_rbac_is_minimal, lambda o: _role_rule(o).update(verbs=["patch"]), "no get: cannot wait"),
     (
         "prod",
         inv.trainer_rbac_is_minimal,
