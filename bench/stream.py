@@ -23,6 +23,13 @@ working: the part of the time between the first and the last backend call with a
 (`backend_busy`), and each call's service time, assuming calls run one at a time (the local model's),
 against the raw measurement's (`service_ms_p50` vs `raw_service_ms_p50`). A busy fraction under 1 is
 the model idling on the stream; a slower service time is the stream's work slowing the model down.
+
+`stream_cpu_ms_per_event` is the CPU time of the thread running the worker's event loop (this
+process's main thread: decoding, the engine's bookkeeping, the cache, building and producing outputs,
+offsets, metrics) during `run()`, per event. Models run in executor threads and the broker in its own
+process, so this is the stream's own cost, and, unlike events/s, it hardly moves with the machine's
+load. With `--constant-model` nothing else runs: the figure to compare before and after a change to
+the worker's per-event path.
 """
 
 from __future__ import annotations
@@ -356,8 +363,9 @@ async def run_stream_bench(
                 await produce_values(s.kafka, s.topics.texts_topic, values)
                 if gate is not None:
                     gate.delay_s = ack_delay_ms / 1000.0
-                run_wall, run_mono = time.time(), time.monotonic()
+                run_wall, run_mono, run_cpu = time.time(), time.monotonic(), time.thread_time()
                 await w.run()
+                stream_cpu_s = time.thread_time() - run_cpu
             if gate is not None:
                 gate.delay_s = 0.0
             timing = await _output_latencies(bootstrap, s, n)
@@ -378,6 +386,7 @@ async def run_stream_bench(
                 "produce_s": round(timing.produce_s, 3),
                 "first_output_s": round(timing.first_output_s, 3),
                 "run_started_s": round(run_wall - timing.span_start_s, 3),
+                "stream_cpu_ms_per_event": round(1000 * stream_cpu_s / n, 4),
             }
             if meter is not None and meter.calls:
                 busy = meter.busy_fraction()
@@ -406,15 +415,19 @@ async def run_stream_bench(
 
 
 def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds."""
+    """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds,
+    and the medians of the model's busy fraction and of the stream's CPU per event where rows have them."""
     by: dict[tuple[int, float], list[float]] = {}
     busy: dict[tuple[int, float], list[float]] = {}
+    cpu: dict[tuple[int, float], list[float]] = {}
     for r in rows:
         key = (r["in_flight"], r["repeat_fraction"])
         if r["vs_raw_backend"] is not None:
             by.setdefault(key, []).append(r["vs_raw_backend"])
         if r.get("backend_busy") is not None:
             busy.setdefault(key, []).append(r["backend_busy"])
+        if r.get("stream_cpu_ms_per_event") is not None:
+            cpu.setdefault(key, []).append(r["stream_cpu_ms_per_event"])
     out: list[dict[str, Any]] = []
     for (limit, frac), ratios in by.items():
         line: dict[str, Any] = {
@@ -427,5 +440,7 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         if busy.get((limit, frac)):
             line["backend_busy_median"] = round(statistics.median(busy[(limit, frac)]), 3)
+        if cpu.get((limit, frac)):
+            line["stream_cpu_ms_per_event_median"] = round(statistics.median(cpu[(limit, frac)]), 4)
         out.append(line)
     return out

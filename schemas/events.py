@@ -97,5 +97,17 @@ def decode_event(raw: bytes | bytearray | memoryview | str | None, limits: Event
     Raises `InvalidEvent` whose reason tells undecodable bytes, non-JSON, schema
     violations and oversize text apart, so each lands in the dead-letter topic
     with the right code (`schemas.decoding`: hostile input included).
+
+    An event is first parsed and validated in one pass by pydantic's own JSON parser, about twice as
+    fast as `json` then validation (a stream decodes every record). That parser accepts no event the
+    two steps refuse and builds the same model from what both accept (no field is a float, so NaN
+    and Infinity cannot get through; tested against the two steps on hostile and random input); any
+    failure is decoded again by the two steps, so a rejection keeps their reason and detail.
     """
-    return decode_model(raw, TextEvent, context={"limits": limits}, classify=_first_error)
+    context = {"limits": limits}
+    if isinstance(raw, bytes | str):
+        try:
+            return TextEvent.model_validate_json(raw, context=context)
+        except Exception:  # decoded again below, for the reason and detail of the rejection
+            pass
+    return decode_model(raw, TextEvent, context=context, classify=_first_error)

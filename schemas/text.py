@@ -8,15 +8,16 @@ because "I'm FINE!!!" and "i'm fine" are not the same annotation.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
-
-_WS = re.compile(r"\s+")
 
 
 def normalise_text(text: str) -> str:
-    """NFC-normalise, collapse runs of whitespace to one space and strip the ends."""
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    """NFC-normalise, collapse runs of whitespace to one space and strip the ends.
+
+    `str.split()` splits on the characters `re`'s \\s matches (tested for every code point) and is
+    several times faster than substituting them; it runs for every event.
+    """
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def text_sha256(text: str) -> str:

@@ -212,7 +212,9 @@ class AnnotationEngine:
             scores = results[it.key]
             out.append(
                 Annotation(
-                    **scores.model_dump(),
+                    # The scores' field values as they are (`__dict__` holds exactly the fields): validation
+                    # copies them into the annotation, and `model_dump()` would copy them once more before.
+                    **scores.__dict__,
                     event_id=ev.id,
                     text_sha256=it.sha,
                     model=name,

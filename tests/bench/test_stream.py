@@ -60,6 +60,7 @@ async def test_stream_bench_reads_back_one_output_and_latency_per_event() -> Non
     (row,) = out["runs"]
     assert row["events"] == row["outputs"] == 30
     assert row["events_per_s"] > 0 and 0 < row["latency_p50_s"] <= row["latency_p99_s"]
+    assert row["stream_cpu_ms_per_event"] > 0
 
 
 async def test_stream_bench_with_delayed_acks_runs_every_client_through_the_proxy() -> None:
@@ -144,6 +145,8 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
         {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": None},  # no raw figure (custom annotator)
     ]
     rows[0]["backend_busy"] = 0.5  # one round with the busy fraction: its median is that round's
+    for row, cpu in zip(rows[:3], (0.07, 0.09, 0.08), strict=True):
+        row["stream_cpu_ms_per_event"] = cpu
     assert summarise_rounds(rows) == [
         {
             "in_flight": 1,
@@ -153,6 +156,7 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
             "vs_raw_min": 0.8,
             "vs_raw_max": 0.95,
             "backend_busy_median": 0.5,
+            "stream_cpu_ms_per_event_median": 0.08,
         },
         {
             "in_flight": 4,

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from schemas.decoding import decode_model
 from schemas.errors import MAX_DETAIL_CHARS, InvalidEvent, RejectReason, clean_detail
-from schemas.events import TextEvent, decode_event
+from schemas.events import DEFAULT_LIMITS, EventLimits, TextEvent, _first_error, decode_event
 from schemas.feedback import Feedback
 from stream.feedback import decode_feedback
 from stream.records import InRecord
@@ -97,8 +98,20 @@ _scalars = (
 _json = st.recursive(
     _scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
 )
-_FIELDS = ["id", "text", "lang", "source", "created_at", "meta", "tasks", "event_id", "task", "emotion", "label",
-           "annotator"]
+_FIELDS = [
+    "id",
+    "text",
+    "lang",
+    "source",
+    "created_at",
+    "meta",
+    "tasks",
+    "event_id",
+    "task",
+    "emotion",
+    "label",
+    "annotator",
+]
 
 
 @pytest.mark.parametrize("name", sorted(DECODERS))
@@ -169,3 +182,85 @@ def test_nesting_past_the_bound_is_refused_before_the_parser_recurses(
 )
 def test_brackets_inside_strings_do_not_count_as_nesting(raw: bytes) -> None:
     assert isinstance(decode_event(raw), TextEvent)
+
+
+def _two_step(raw: bytes | str | None, limits: EventLimits = DEFAULT_LIMITS) -> TextEvent | tuple[R, str]:
+    """The reference decoder: UTF-8, strict `json`, then validation (what `decode_event` falls back to)."""
+    try:
+        return decode_model(raw, TextEvent, context={"limits": limits}, classify=_first_error)
+    except InvalidEvent as e:
+        return e.reason, e.detail
+
+
+def _one_step(raw: bytes | str | None, limits: EventLimits = DEFAULT_LIMITS) -> TextEvent | tuple[R, str]:
+    try:
+        return decode_event(raw, limits)
+    except InvalidEvent as e:
+        return e.reason, e.detail
+
+
+_EDGES: list[bytes] = [
+    b'{"id": "a", "text": "x", "id": "b"}',  # a repeated key: the last wins in both
+    b'{"id": "a", "text": "x", "meta": {"k": "1", "k": "2"}}',
+    b'\xef\xbb\xbf{"id": "a", "text": "x"}',  # a byte-order mark
+    b'{"id": "a", "text": "x", "created_at": NaN}',
+    b'{"id": "a", "text": "x", "created_at": Infinity}',
+    b'{"id": "a", "text": "x", "created_at": -Infinity}',
+    b'{"id": "a", "text": "x", "created_at": 1e400}',
+    b'{"id": "a", "text": "x", "created_at": 1700000000.5}',
+    b'{"id": "a", "text": "x", "created_at": "1700000000"}',
+    b'{"id": "a", "text": "x", "created_at": true}',
+    b'{"id": "a", "text": "lone \\ud800 surrogate"}',
+    b'{"id": "a", "text": "pair \\ud83d\\ude00"}',
+    b'{"id": "a", "text": "\xed\xa0\x80"}',  # a surrogate encoded as UTF-8 bytes
+    b'{"id": "a", "text": "nul \\u0000"}',
+    b' {"id": "a", "text": "x"}\n',
+    b'{"id": "a", "text": "x"} x',
+    b'{"id": "a", "text": "x", "tasks": null, "lang": null, "source": null}',
+    b'{"id": "a", "text": "x", "meta": null}',
+    b'{"id": "a", "text": "x", "tasks": ["e-c", "v-reg", "e-c"]}',
+    b'{"id": "a", "text": "x", "lang": ' + DIGITS + b"}",
+    b'{"id": "a", "text": "x", "meta": ' + DEEP + b"}",
+    DEEP,
+    b"",
+    b"null",
+]
+
+
+@pytest.mark.parametrize("raw", _EDGES)
+def test_event_decoding_in_one_pass_agrees_with_the_two_step_decoder_on_edge_cases(raw: bytes) -> None:
+    assert _one_step(raw) == _two_step(raw)
+    assert _one_step(raw.decode("utf-8", "surrogateescape")) == _two_step(raw.decode("utf-8", "surrogateescape"))
+
+
+def test_event_decoding_in_one_pass_keeps_the_limits_and_the_tombstone() -> None:
+    tight = EventLimits(max_text_chars=3, max_text_bytes=4)
+    for raw in (
+        b'{"id": "a", "text": "abcd"}',
+        b'{"id": "a", "text": "\xc3\xa9\xc3\xa9\xc3\xa9"}',
+        b'{"id": "a", "text": "ab"}',
+    ):
+        assert _one_step(raw, tight) == _two_step(raw, tight)
+    assert _one_step(None) == _two_step(None)
+
+
+_event_like = st.fixed_dictionaries(
+    {"id": st.text(max_size=6) | _scalars, "text": st.text(max_size=20) | _scalars},
+    optional={k: _json for k in ("lang", "source", "created_at", "meta", "tasks", "extra")},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(obj=_event_like)
+def test_event_decoding_in_one_pass_agrees_with_the_two_step_decoder(obj: dict[str, Any]) -> None:
+    """Every accepted event is the same model, every rejection the same reason and detail."""
+    raw = json.dumps(obj).encode()  # NaN and Infinity included
+    assert _one_step(raw) == _two_step(raw)
+    raw_utf8 = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert _one_step(raw_utf8) == _two_step(raw_utf8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=256))
+def test_event_decoding_in_one_pass_agrees_with_the_two_step_decoder_on_any_bytes(raw: bytes) -> None:
+    assert _one_step(raw) == _two_step(raw)

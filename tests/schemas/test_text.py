@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 
 import pytest
 
@@ -46,3 +48,13 @@ def test_text_sha256_is_the_hex_sha256_of_the_normalised_utf8_text() -> None:
     expected = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
     assert text_sha256(text) == expected
     assert len(expected) == 64
+
+
+def test_whitespace_is_every_character_that_the_regex_backslash_s_matches() -> None:
+    # Cache keys hash the normalised text: splitting on str whitespace must fold exactly the runs that
+    # `re`'s \s folds (the earlier definition), for every code point, or every cached entry would go stale.
+    ws = re.compile(r"\s+")
+    for code in range(0x110000):
+        c = chr(code)
+        raw = f"a{c}b {c}{c} c{c}"
+        assert normalise_text(raw) == ws.sub(" ", unicodedata.normalize("NFC", raw)).strip(), hex(code)

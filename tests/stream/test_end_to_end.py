@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import Any
 
-from stream.worker import StreamWorker
+from stream.worker import GC_YOUNG_THRESHOLD, StreamWorker, raise_gc_threshold
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.redis_server import RedisServer
 from tests.stream.helpers import event_bytes, produce, read_topic
@@ -83,3 +84,18 @@ async def test_redis_stopped_mid_stream_and_restarted_loses_nothing_and_hits_res
     outs = by_id(await read_topic(s, s.topics.annotations_topic, until=60))
     assert set(outs) == {f"ev-{i}" for i in range(60)}
     assert all(outs[f"ev-{i}"]["provenance"]["cached"] for i in range(50, 60))
+
+
+async def test_a_started_worker_collects_young_garbage_less_often_and_keeps_a_higher_setting(
+    stream_settings: SettingsFactory,
+) -> None:
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, saved[1], saved[2])
+        async with StreamWorker(stream_settings(exit_when_idle_s=0.5)):
+            assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, saved[1], saved[2])
+        gc.set_threshold(50_000, saved[1], saved[2])
+        raise_gc_threshold()
+        assert gc.get_threshold()[0] == 50_000
+    finally:
+        gc.set_threshold(*saved)

@@ -61,6 +61,15 @@ async def test_one_annotation_per_event_in_input_order_with_identity_fields() ->
     assert backend.entered == backend.exited == 1
 
 
+async def test_annotations_of_one_computed_text_share_no_containers_with_each_other() -> None:
+    # Duplicates in a batch are computed once: every annotation must still own its dicts and lists.
+    async with AnnotationEngine(FakeBackend(), MemoryCache()) as engine:
+        a, b = await engine.annotate([ev(1, "same text"), ev(2, "same text")])
+    assert a.model_dump(exclude={"event_id", "annotated_at"}) == b.model_dump(exclude={"event_id", "annotated_at"})
+    for field in ("emotion_intensity", "emotion_class", "emotions"):
+        assert getattr(a, field) is not None and getattr(a, field) is not getattr(b, field)
+
+
 async def test_empty_batch_calls_nothing() -> None:
     backend = FakeBackend()
     async with AnnotationEngine(backend, MemoryCache()) as engine:
