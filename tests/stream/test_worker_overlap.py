@@ -1,21 +1,24 @@
-"""A batch's acks overlap the next batch's annotation, and commits still wait for the acks.
+"""A batch's acks overlap the next batch's annotation, the next batch's preparation overlaps this one's
+model call, and commits still wait for the acks.
 
 Real broker, real engine, real producer: the acks are slowed at the wire by a proxy in front of the
 broker that holds its answers to Produce requests (`stream/chaos/ack_proxy.py`). The backend is
-`FakeBackend`, whose calls the test can count.
+`FakeBackend`, whose calls the test can count (and hold).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
 from aiokafka import TopicPartition
 from prometheus_client import REGISTRY
 
+from schemas.annotation import AffectScores
+from schemas.tasks import TaskFamily
 from stream.broker import TansuBroker, free_port
 from stream.chaos.ack_proxy import AckGate, ack_proxy
 from stream.settings import KafkaSettings, Settings
@@ -25,6 +28,7 @@ from tests.fixtures.broker import SettingsFactory
 from tests.stream.helpers import committed, event_bytes, output_ids, produce, read_topic
 from workers.cache import MemoryCache
 from workers.engine import AnnotationEngine
+from workers.redis_cache import RedisCache
 
 BATCH = 4
 
@@ -130,3 +134,63 @@ async def test_stop_while_acks_are_held_commits_nothing_unacknowledged(
             await asyncio.wait_for(w2.run(), 60)
     assert w2.processed == n
     assert await committed_offset(s) == n
+
+
+class _HeldBackend(FakeBackend):
+    """Model calls that return only once the test sets `release`; `outstanding` counts the held ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.outstanding = 0
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        self.outstanding += 1
+        try:
+            await self.release.wait()
+            return await super().annotate(texts, tasks)
+        finally:
+            self.outstanding -= 1
+
+
+class _CountedRedisCache(RedisCache):
+    """The real Redis cache, counting its lookups (one `MGET` per batch)."""
+
+    lookups = 0
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        self.lookups += 1
+        return await super().get_many(keys)
+
+
+async def test_the_next_batch_is_fetched_decoded_and_looked_up_while_the_model_call_of_the_one_before_runs(
+    stream_settings: SettingsFactory, redis_url: str
+) -> None:
+    """At one batch in annotation, the model does not wait between calls for the next batch's fetch,
+    decode and cache lookup: those happen during the call before. Still one model call at a time, one
+    batch ready ahead, and every offset committed only after its output."""
+    s = stream_settings(partitions=1, max_in_flight_batches=1, exit_when_idle_s=1.0)
+    s.engine.max_batch_size = BATCH
+    n = 3 * BATCH
+    await produce(s, [event_bytes(i) for i in range(n)])
+    backend = _HeldBackend()
+    cache = _CountedRedisCache(redis_url, ttl_s=60)
+    async with AnnotationEngine(backend, cache) as engine, StreamWorker(s, engine) as w:
+        run = asyncio.create_task(w.run())
+        try:
+            await until(lambda: backend.outstanding == 1)
+            await until(lambda: cache.lookups == 2, timeout_s=10)  # the second batch, looked up already
+            await asyncio.sleep(0.5)
+            assert cache.lookups == 2  # one batch ahead, not more
+            assert len(backend.calls) == 0 and backend.outstanding == 1  # one model call at a time
+            assert gauge("emostream_in_flight_batches", s) == 2
+            assert w.processed == 0
+            assert await committed_offset(s) in (None, 0)
+        finally:
+            backend.release.set()
+        await asyncio.wait_for(run, 60)
+    assert len(backend.calls) == 3
+    assert w.processed == n
+    assert await committed_offset(s) == n
+    outs = output_ids(await read_topic(s, s.topics.annotations_topic, until=n))
+    assert sorted(outs) == sorted(f"ev-{i}" for i in range(n))
