@@ -72,33 +72,34 @@ async def test_the_next_batch_is_annotated_while_the_previous_one_awaits_its_ack
 ) -> None:
     port, gate = gated
     s = gated_settings(stream_settings, port, max_in_flight_batches=1, max_unacked_batches=1, exit_when_idle_s=1.0)
-    n = 3 * BATCH
+    n = 4 * BATCH
     await produce(s, [event_bytes(i) for i in range(n)])
     backend = FakeBackend()
     async with AnnotationEngine(backend, MemoryCache()) as engine, StreamWorker(s, engine) as w:
         gate.hold()
         try:
             run = asyncio.create_task(w.run())
-            # One batch in annotation at a time, yet a second backend call starts while the first
-            # batch's outputs sit unacknowledged at the proxy.
-            await until(lambda: len(backend.calls) == 2)
+            # One batch in annotation at a time (and one ready ahead of it), yet more backend calls
+            # start while the first batch's outputs sit unacknowledged at the proxy.
+            await until(lambda: len(backend.calls) == 3)
             assert gate.acks_delivered_at == []
             await until(lambda: gate.produce_requests >= 1)  # the first batch's outputs reached the broker
             assert w.processed == 0
             assert await committed_offset(s) in (None, 0)  # nothing past the first record
-            # The ack stage holds one batch: the second keeps its annotation slot while it waits for
-            # room there, so no third batch is fetched, however long the acks take.
+            # The ack stage holds one batch: the second and third keep their annotation slots (one
+            # in-flight, one ready ahead) while they wait for room there, so no fourth batch is
+            # fetched, however long the acks take.
             await asyncio.sleep(1.5)
-            assert len(backend.calls) == 2
+            assert len(backend.calls) == 3
             assert gauge("emostream_unacked_batches", s) == 1
-            assert gauge("emostream_in_flight_batches", s) == 2
+            assert gauge("emostream_in_flight_batches", s) == 3
             assert await committed_offset(s) in (None, 0)  # nothing past the first record
             t_release = time.monotonic()
         finally:
             gate.release()
         await asyncio.wait_for(run, 60)
     assert min(gate.acks_delivered_at) >= t_release
-    assert len(backend.calls) == 3
+    assert len(backend.calls) == 4
     assert w.processed == n
     assert await committed_offset(s) == n
     outs = output_ids(await read_topic(s, s.topics.annotations_topic, until=n))
@@ -108,8 +109,8 @@ async def test_the_next_batch_is_annotated_while_the_previous_one_awaits_its_ack
 async def test_stop_while_acks_are_held_commits_nothing_unacknowledged(
     gated: tuple[int, AckGate], stream_settings: SettingsFactory
 ) -> None:
-    """A drain that ends with the grace period abandons the batch awaiting acks and the one annotated
-    meanwhile: neither is committed, and a restarted worker annotates them again."""
+    """A drain that ends with the grace period abandons the batch awaiting acks and the ones annotated
+    meanwhile: none is committed, and a restarted worker annotates them again."""
     port, gate = gated
     s = gated_settings(stream_settings, port, max_in_flight_batches=1, max_unacked_batches=1)
     s.shutdown_grace_s = 1.0
@@ -120,7 +121,7 @@ async def test_stop_while_acks_are_held_commits_nothing_unacknowledged(
             gate.hold()
             run = asyncio.create_task(w.run())
             await until(
-                lambda: gauge("emostream_unacked_batches", s) == 1 and gauge("emostream_in_flight_batches", s) == 2
+                lambda: gauge("emostream_unacked_batches", s) == 1 and gauge("emostream_in_flight_batches", s) == 3
             )
             try:
                 w.stop()
