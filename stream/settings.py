@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     tansu_bin: Path | None = None
 
     def in_flight_batches(self) -> int:
-        """Batches in annotation at once: `stream.max_in_flight_batches`, else the backend kind's default."""
+        """Backend calls at once: `stream.max_in_flight_batches`, else the backend kind's default."""
         configured = self.stream.max_in_flight_batches
         return configured if configured is not None else DEFAULT_IN_FLIGHT_BATCHES.get(self.backend.kind, 4)
 
