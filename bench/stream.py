@@ -21,7 +21,9 @@ as replicas in other zones would: what a worker that waits for acks before its n
 `BusyMeter` wraps the built-in engine's backend and says how much of each stream run the model was
 working: the part of the time between the first and the last backend call with a call outstanding
 (`backend_busy`), and each call's service time, assuming calls run one at a time (the local model's),
-against the raw measurement's (`service_ms_p50` vs `raw_service_ms_p50`). A busy fraction under 1 is
+against the raw measurement's (`service_ms_p50` vs `raw_service_ms_p50`), and the model's idle gap
+before each call (`model_gap_ms_p50`, `_p90`: a call's start minus the previous call's end, 0 when
+they overlap), which moves far less with the machine's load than events/s. A busy fraction under 1 is
 the model idling on the stream; a slower service time is the stream's work slowing the model down.
 
 `stream_cpu_ms_per_event` is the CPU time of the thread running the worker's event loop (this
@@ -139,6 +141,17 @@ class BusyMeter(_PassThrough):
             return None
         span = max(e for _, e in self.calls) - min(s for s, _ in self.calls)
         return self.busy_s / span if span > 0 else None
+
+    def gaps_s(self) -> list[float]:
+        """The model's idle time before each call after the first: its start minus the latest end before it
+        (0 when calls overlap). At in-flight 1 it is the stream's work between two consecutive model calls."""
+        out: list[float] = []
+        last_end: float | None = None
+        for start, end in sorted(self.calls):
+            if last_end is not None:
+                out.append(max(0.0, start - last_end))
+            last_end = end if last_end is None else max(last_end, end)
+        return out
 
     def service_s(self) -> list[float]:
         out: list[float] = []
@@ -393,6 +406,10 @@ async def run_stream_bench(
                 row["backend_busy"] = round(busy, 3) if busy is not None else None
                 row["first_call_s"] = round(min(c for c, _ in meter.calls) - run_mono, 3)
                 row["service_ms_p50"] = round(1000 * statistics.median(meter.service_s()), 1)
+                gaps = meter.gaps_s()
+                if gaps:
+                    row["model_gap_ms_p50"] = round(1000 * percentile(gaps, 0.5), 2)
+                    row["model_gap_ms_p90"] = round(1000 * percentile(gaps, 0.9), 2)
                 row["raw_service_ms_p50"] = round(1000 * statistics.median(raw_service), 1) if raw_service else None
             results.append(row)
             if console is not None:
@@ -416,10 +433,12 @@ async def run_stream_bench(
 
 def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds,
-    and the medians of the model's busy fraction and of the stream's CPU per event where rows have them."""
+    and the medians of the model's busy fraction, its idle gap between calls (p50) and the stream's CPU
+    per event where rows have them."""
     by: dict[tuple[int, float], list[float]] = {}
     busy: dict[tuple[int, float], list[float]] = {}
     cpu: dict[tuple[int, float], list[float]] = {}
+    gap: dict[tuple[int, float], list[float]] = {}
     for r in rows:
         key = (r["in_flight"], r["repeat_fraction"])
         if r["vs_raw_backend"] is not None:
@@ -428,6 +447,8 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             busy.setdefault(key, []).append(r["backend_busy"])
         if r.get("stream_cpu_ms_per_event") is not None:
             cpu.setdefault(key, []).append(r["stream_cpu_ms_per_event"])
+        if r.get("model_gap_ms_p50") is not None:
+            gap.setdefault(key, []).append(r["model_gap_ms_p50"])
     out: list[dict[str, Any]] = []
     for (limit, frac), ratios in by.items():
         line: dict[str, Any] = {
@@ -442,5 +463,7 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             line["backend_busy_median"] = round(statistics.median(busy[(limit, frac)]), 3)
         if cpu.get((limit, frac)):
             line["stream_cpu_ms_per_event_median"] = round(statistics.median(cpu[(limit, frac)]), 4)
+        if gap.get((limit, frac)):
+            line["model_gap_ms_p50_median"] = round(statistics.median(gap[(limit, frac)]), 2)
         out.append(line)
     return out

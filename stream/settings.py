@@ -70,18 +70,20 @@ class TopicSettings(BaseModel):
         return [self.texts_topic, self.annotations_topic, self.feedback_topic, self.dead_letters_topic]
 
 
-#: Batches in annotation at once when `max_in_flight_batches` is unset, by backend kind. The local model
-#: runs one call at a time on every core (`workers/local_model`), and `hf` generates on this node's own
-#: CPU or GPU: a second batch only waits, decoded, so the model never idles between calls; more add
-#: latency and nothing else. A remote server (`tgi`, `openai`) answers in a round trip: more calls overlap.
+#: Backend calls at once when `max_in_flight_batches` is unset, by backend kind. The local model runs one
+#: call at a time on every core (`workers/local_model`), and `hf` generates on this node's own CPU or GPU:
+#: a second call only waits in its queue (the worker's batch ready ahead already keeps the model from
+#: idling between calls at 1); more add latency and nothing else. A remote server (`tgi`, `openai`)
+#: answers in a round trip: more calls overlap.
 DEFAULT_IN_FLIGHT_BATCHES: dict[str, int] = {"local": 2, "hf": 2, "tgi": 4, "openai": 4}
 
 
 class StreamSettings(BaseModel):
     max_batch_wait_ms: int = Field(default=50, ge=0, description="Longest wait to fill a batch.")
-    #: Batches in their annotation stage at once (fetched, decoded, at the backend); None: by backend kind,
-    #: `DEFAULT_IN_FLIGHT_BATCHES`. A batch leaves the stage when its annotations are back, so this bounds
-    #: backend calls, not output building or produce round trips (`max_unacked_batches` bounds those).
+    #: Backend calls at once; None: by backend kind, `DEFAULT_IN_FLIGHT_BATCHES`. With the built-in engine
+    #: the annotation stage holds one batch more, fetched, decoded and looked up while the calls run
+    #: (`stream.worker.READY_AHEAD_BATCHES`). A batch leaves the stage when its annotations are back, so
+    #: this bounds neither output building nor produce round trips (`max_unacked_batches` bounds those).
     max_in_flight_batches: int | None = Field(default=None, ge=1, description="Batches in annotation per worker.")
     #: Annotated batches whose outputs are being produced and await the broker's acks. When it is full
     #: (a slow or absent broker), annotated batches keep their annotation slots and consumption pauses.
@@ -134,7 +136,7 @@ class Settings(BaseSettings):
     tansu_bin: Path | None = None
 
     def in_flight_batches(self) -> int:
-        """Batches in annotation at once: `stream.max_in_flight_batches`, else the backend kind's default."""
+        """Backend calls at once: `stream.max_in_flight_batches`, else the backend kind's default."""
         configured = self.stream.max_in_flight_batches
         return configured if configured is not None else DEFAULT_IN_FLIGHT_BATCHES.get(self.backend.kind, 4)
 

@@ -6,7 +6,8 @@ batch's outputs are built, produced and acknowledged: the model does not sit idl
 round trip. The order of that hand-over is what keeps memory bounded: a slow or absent broker fills
 the ack stage, annotated batches then keep their annotation slots while they wait for an ack slot,
 and the fetch loop, finding no annotation slot, pauses consumption. At most `annotating + unacked`
-batches are ever in the worker.
+batches are ever in the worker. (The worker gives the annotation stage one slot more than its
+backend-call limit, which the engine enforces: that batch is prepared while the calls before it run.)
 
 Offsets are unaffected: a batch's offsets are finished only after its acks, whichever stage it is in.
 """

@@ -21,10 +21,16 @@ A batch passes two bounded stages (`stream.stages`): annotation, then waiting
 for its outputs' acks. The fetch loop takes an annotation slot before fetching;
 a batch whose annotations are back takes an ack slot and frees its annotation
 slot, so the next batch's backend call overlaps this batch's output building,
-produce and acks instead of waiting for them. Memory is bounded: at most
-`in_flight_batches() + max_unacked_batches` batches exist, and a broker that
-stops acknowledging fills the ack stage, then the annotation stage, and pauses
-consumption; aiokafka's prefetch is bounded by its fetch sizes.
+produce and acks instead of waiting for them. With the built-in engine the
+annotation stage holds one batch more than `in_flight_batches()`, and the engine
+bounds the backend calls to that many (`AnnotationEngine.limit_backend_calls`):
+the extra batch is fetched, decoded and looked up in the cache while the calls
+before it run, and takes a call slot the moment one returns, so the model does
+not wait for that work (nor for the returning batch's cache write-back) between
+calls. Memory is bounded: at most `in_flight_batches() + READY_AHEAD_BATCHES +
+max_unacked_batches` batches exist, and a broker that stops acknowledging fills
+the ack stage, then the annotation stage, and pauses consumption; aiokafka's
+prefetch is bounded by its fetch sizes.
 
 An outage must not cost the group membership: aiokafka leaves the group when
 `getmany` has not been called for `max_poll_interval_ms`, and batches waiting on
@@ -75,6 +81,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+#: Batches in annotation beyond the engine's backend-call limit: each is fetched, decoded and looked up in
+#: the cache while the calls before it run, and so is ready the moment a call slot frees.
+READY_AHEAD_BATCHES = 1
 
 #: Net allocations of container objects between young-generation collections (CPython's default: 700).
 GC_YOUNG_THRESHOLD = 10_000
@@ -138,7 +148,12 @@ class StreamWorker:
         self._progress_at: dict[TP, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         st = settings.stream
-        self._stages = BatchStages(settings.in_flight_batches(), st.max_unacked_batches, on_free=self._wake.set)
+        # The built-in engine (the default, or one passed in) bounds its backend calls itself (`_start`), so
+        # batches ahead of those calls may be prepared; another annotator's calls are bounded by the stage.
+        self._ready_ahead = READY_AHEAD_BATCHES if annotator is None or isinstance(annotator, AnnotationEngine) else 0
+        self._stages = BatchStages(
+            settings.in_flight_batches() + self._ready_ahead, st.max_unacked_batches, on_free=self._wake.set
+        )
         kind = settings.backend.kind
         self._gate = BackendGate(
             RetryPolicy(st.max_attempts, st.retry_base_delay_s, st.retry_max_delay_s),
@@ -266,6 +281,11 @@ class StreamWorker:
         serving: str | None = None  # the registry version the engine runs, if known
         if self._annotator is None:
             self._annotator, serving = await self._enter_engine(registry[1] if registry else None)
+        if self._ready_ahead:
+            engine = self._annotator
+            assert isinstance(engine, AnnotationEngine)
+            engine.limit_backend_calls(s.in_flight_batches())
+            self._stack.callback(engine.limit_backend_calls, None)  # an engine passed in outlives the worker
         if registry is not None:
             engine = self._annotator
             if isinstance(engine, AnnotationEngine):

@@ -8,11 +8,18 @@ retries belong to the caller's `workers.resilience.BackendGate`. A waiter whose
 owner failed permanently (perhaps for another text of the owner's batch) or was
 cancelled computes its text again on its own, so it never inherits another
 batch's poison; a retryable failure is shared (the backend is failing for all).
+
+`limit_backend_calls(n)` bounds the backend calls running at once, and only them: a batch past the
+limit does its cache lookup first and waits for a call slot with its texts ready, and a call that
+returns hands its slot to that batch before its own cache write-back and annotations are built. The
+stream worker sets it to its in-flight limit and lets one more batch into the engine, so the model
+does not idle between calls while the next batch is decoded and looked up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -91,6 +98,8 @@ class AnnotationEngine:
         self._pins: dict[int, int] = {}
         self._unpinned = asyncio.Condition()
         self._retiring: set[asyncio.Task[None]] = set()
+        #: Backend calls at once (`limit_backend_calls`); None: no limit.
+        self._call_slots: asyncio.Semaphore | None = None
 
     @property
     def model_name(self) -> str:
@@ -141,6 +150,16 @@ class AnnotationEngine:
             await old.__aexit__(None, None, None)
         except Exception:
             log.exception("closing a swapped-out backend failed", extra={"model_version": old.model_version})
+
+    def limit_backend_calls(self, limit: int | None) -> None:
+        """At most `limit` backend calls at once (None: no limit), whatever the number of `annotate` calls.
+
+        Set it while no `annotate` call runs (the stream worker does, at its start): a call holding a
+        slot of the previous limit would release it there.
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"backend call limit must be at least 1, got {limit}")
+        self._call_slots = asyncio.Semaphore(limit) if limit is not None else None
 
     async def drained(self) -> None:
         """Wait until every swapped-out backend is closed (the engine's exit waits for this too)."""
@@ -225,9 +244,7 @@ class AnnotationEngine:
             )
         return out
 
-    async def _single_flight(
-        self, backend: Backend, misses: dict[str, _Item]
-    ) -> tuple[dict[str, AffectScores], int]:
+    async def _single_flight(self, backend: Backend, misses: dict[str, _Item]) -> tuple[dict[str, AffectScores], int]:
         """Scores for `misses`: computed here, or awaited from a concurrent call computing them.
 
         Returns the scores and how many texts this call computed.
@@ -294,14 +311,23 @@ class AnnotationEngine:
         for tasks, group in by_tasks.items():
             for i in range(0, len(group), size):
                 chunk = group[i : i + size]
-                t0 = time.perf_counter()
-                try:
-                    scores = await backend.annotate([it.text for it in chunk], tasks)
-                except BackendError as e:
-                    kind = "retryable" if e.retryable else "permanent"
-                    metrics.BACKEND_ERRORS.labels(backend=self.backend_label, kind=kind).inc()
-                    raise
-                metrics.BACKEND_LATENCY.labels(backend=self.backend_label).observe(time.perf_counter() - t0)
+                slots = self._call_slots
+                async with slots or contextlib.nullcontext():
+                    t0 = time.perf_counter()
+                    try:
+                        scores = await backend.annotate([it.text for it in chunk], tasks)
+                    except BackendError as e:
+                        kind = "retryable" if e.retryable else "permanent"
+                        metrics.BACKEND_ERRORS.labels(backend=self.backend_label, kind=kind).inc()
+                        raise
+                    took_s = time.perf_counter() - t0
+                if slots is not None:
+                    # The release woke the batch waiting for the slot (its texts decoded and looked up
+                    # already): yielding once lets it start its call now, not after this batch's cache
+                    # write-back (a Redis round trip), its annotations and whatever the caller does
+                    # with them before it next yields.
+                    await asyncio.sleep(0)
+                metrics.BACKEND_LATENCY.labels(backend=self.backend_label).observe(took_s)
                 metrics.BACKEND_BATCH_SIZE.labels(backend=self.backend_label).observe(len(chunk))
                 if len(scores) != len(chunk):
                     raise PermanentBackendError(f"backend returned {len(scores)} results for {len(chunk)} texts")

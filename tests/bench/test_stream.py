@@ -135,8 +135,9 @@ async def test_busy_meter_counts_time_with_a_call_outstanding_and_each_call_s_ow
     await finish(7.0, "c", c)
     assert meter.busy_fraction() == 5.0 / 7.0
     assert meter.service_s() == [3.0, 1.0, 1.0]
+    assert meter.gaps_s() == [0.0, 2.0]  # b overlapped a; c started 2 s after b ended
     meter.reset()
-    assert meter.busy_fraction() is None and meter.service_s() == []
+    assert meter.busy_fraction() is None and meter.service_s() == [] and meter.gaps_s() == []
 
 
 def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() -> None:
@@ -147,6 +148,8 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
     rows[0]["backend_busy"] = 0.5  # one round with the busy fraction: its median is that round's
     for row, cpu in zip(rows[:3], (0.07, 0.09, 0.08), strict=True):
         row["stream_cpu_ms_per_event"] = cpu
+    for row, gap in zip(rows[:2], (3.0, 5.0), strict=True):
+        row["model_gap_ms_p50"] = gap
     assert summarise_rounds(rows) == [
         {
             "in_flight": 1,
@@ -157,6 +160,7 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
             "vs_raw_max": 0.95,
             "backend_busy_median": 0.5,
             "stream_cpu_ms_per_event_median": 0.08,
+            "model_gap_ms_p50_median": 4.0,
         },
         {
             "in_flight": 4,

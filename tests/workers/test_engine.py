@@ -99,7 +99,11 @@ async def test_default_tasks_apply_to_events_without_tasks() -> None:
 async def test_duplicates_inside_a_batch_are_computed_once() -> None:
     backend = FakeBackend()
     events = [
-        ev(1, "same text"), ev(2, "  same   text "), ev(3, "other"), ev(4, "same text"), ev(5, "same text", ["v-reg"])
+        ev(1, "same text"),
+        ev(2, "  same   text "),
+        ev(3, "other"),
+        ev(4, "same text"),
+        ev(5, "same text", ["v-reg"]),
     ]
     async with AnnotationEngine(backend, MemoryCache()) as engine:
         out = await engine.annotate(events)
@@ -244,3 +248,73 @@ async def test_a_swapped_out_backend_is_closed_only_after_its_in_flight_batch_fi
         assert old.exited == 1 and new.exited == 0
     assert out[0].model_version == "1"
     assert (new.entered, new.exited) == (1, 1)
+
+
+class _HeldCalls(FakeBackend):
+    """Calls return once `release` is set; `log` records each call's start and end by its first text."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.log = log
+        self.outstanding = 0
+        self.most_outstanding = 0
+
+    async def annotate(self, texts: Sequence[str], tasks: frozenset[TaskFamily]) -> list[AffectScores]:
+        self.log.append(f"call {texts[0]}")
+        self.outstanding += 1
+        self.most_outstanding = max(self.most_outstanding, self.outstanding)
+        try:
+            await self.release.wait()
+            return await super().annotate(texts, tasks)
+        finally:
+            self.outstanding -= 1
+            self.log.append(f"done {texts[0]}")
+
+
+class _LoggedCache(MemoryCache):
+    """Records lookups and write-backs in `log`; write-backs wait for `release_writes`."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+        self.release_writes = asyncio.Event()
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        self.log.append("lookup")
+        return await super().get_many(keys)
+
+    async def set_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        self.log.append("write")
+        await self.release_writes.wait()
+        await super().set_many(items)
+
+
+async def test_limited_backend_calls_let_the_next_batch_look_up_first_and_call_before_the_write_back() -> None:
+    """With one call slot, a second batch does its cache lookup during the first batch's call, and its
+    call starts as soon as that call returns: before the first batch's cache write-back."""
+    log: list[str] = []
+    backend, cache = _HeldCalls(log), _LoggedCache(log)
+    async with AnnotationEngine(backend, cache) as engine:
+        engine.limit_backend_calls(1)
+        first = asyncio.create_task(engine.annotate([ev(1, "a")]))
+        second = asyncio.create_task(engine.annotate([ev(2, "b")]))
+        while log.count("lookup") < 2:
+            await asyncio.sleep(0)
+        assert log == ["lookup", "call a", "lookup"]  # b waits for the slot, looked up already
+        backend.release.set()
+        while log.count("write") < 2:
+            await asyncio.sleep(0)
+        assert log[3:5] == ["done a", "call b"]  # b's call before a's write-back
+        assert log.index("call b") < log.index("write")
+        assert not first.done() and not second.done()  # both still writing back
+        cache.release_writes.set()
+        a, b = await first, await second
+    assert backend.most_outstanding == 1
+    assert [x.event_id for x in a + b] == ["1", "2"]
+
+
+async def test_a_backend_call_limit_below_one_is_refused() -> None:
+    async with AnnotationEngine(FakeBackend(), MemoryCache()) as engine:
+        with pytest.raises(ValueError):
+            engine.limit_backend_calls(0)
