@@ -32,6 +32,14 @@ offsets, metrics) during `run()`, per event. Models run in executor threads and 
 process, so this is the stream's own cost, and, unlike events/s, it hardly moves with the machine's
 load. With `--constant-model` nothing else runs: the figure to compare before and after a change to
 the worker's per-event path.
+
+Beside it, over the same span, the CPU per event of everything else sharing the cores (`bench.cpu`):
+`worker_cpu_ms_per_event`, the whole worker process (every thread: the event loop, aiokafka's, the
+model's executor and ONNX threads; `time.process_time()`), `broker_cpu_ms_per_event`, the Tansu
+process (all threads, from /proc: "n/a" off Linux), and `redis_cpu_ms_per_event`, the Redis server's
+own count (`INFO cpu`; only with a Redis cache). `raw_model_cpu_ms_per_event` is this process's CPU
+per event during the raw measurement, i.e. the model alone: the worker's figure minus it is what the
+stream adds in the worker process, the model's own slowdown included.
 """
 
 from __future__ import annotations
@@ -47,7 +55,10 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from bench.cpu import ms_per_event, parse_redis_cpu, process_cpu_s
 from schemas.annotation import AffectScores
 from schemas.tasks import ALL_TASKS, EI_EMOTIONS, TaskFamily
 from stream.broker import TansuBroker, free_port
@@ -278,6 +289,45 @@ async def _output_latencies(bootstrap: str, settings: Settings, n: int) -> Timin
     )
 
 
+class _CpuReadings(NamedTuple):
+    """CPU seconds used so far by the worker process, its event-loop thread, the broker and Redis."""
+
+    process_s: float
+    thread_s: float
+    broker_s: float | None
+    redis_s: float | None
+
+
+async def _redis_cpu_s(redis: Redis | None) -> float | None:
+    if redis is None:
+        return None
+    try:
+        return parse_redis_cpu(await redis.info("cpu"))
+    except RedisError:
+        return None
+
+
+async def _cpu_readings(broker: TansuBroker, redis: Redis | None) -> _CpuReadings:
+    pid = broker.pid
+    return _CpuReadings(
+        time.process_time(),
+        time.thread_time(),
+        process_cpu_s(pid) if pid is not None else None,
+        await _redis_cpu_s(redis),
+    )
+
+
+def _redis_for_cpu(settings: Settings) -> Redis | None:
+    """A client for the cache's Redis, to read its CPU time, or None when the cache is not Redis."""
+    cache = settings.cache
+    if cache.redis_url is None or cache.kind not in ("auto", "redis"):
+        return None
+    kwargs: dict[str, Any] = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
+    if cache.ssl_ca_certs:
+        kwargs["ssl_ca_certs"] = str(cache.ssl_ca_certs)
+    return Redis.from_url(cache.redis_url.get_secret_value(), **kwargs)
+
+
 async def _raw_backend(annotator: Any, texts: Sequence[str], batch: int) -> float:
     backend = getattr(annotator, "backend", None)
     if backend is None:
@@ -342,13 +392,18 @@ async def run_stream_bench(
                 engine.backend = FixedDelayBackend(engine.backend, delay_ms / 1000.0)
             engine.backend = meter = BusyMeter(engine.backend)
             await stack.enter_async_context(engine)
+        redis = _redis_for_cpu(settings)
+        if redis is not None:
+            await stack.enter_async_context(redis)  # closes the client
         raws: list[float] = []
         settings_grid = [(r, lim, f) for r in range(1, rounds + 1) for lim in in_flight for f in repeat_fractions]
         for rnd, limit, frac in settings_grid:
             # The raw texts carry a tag of the same shape as the stream's (six hex digits), so both
             # measurements see texts of the same token counts.
             raw_texts = workload(texts, n, 0.0, uuid.uuid4().hex[:6])
+            raw_cpu = time.process_time()
             raw_eps = await _raw_backend(engine, raw_texts, settings.engine.max_batch_size)
+            raw_cpu_s = time.process_time() - raw_cpu
             raws.append(raw_eps)
             raw_service = meter.service_s() if meter is not None else []
             if meter is not None:
@@ -376,9 +431,10 @@ async def run_stream_bench(
                 await produce_values(s.kafka, s.topics.texts_topic, values)
                 if gate is not None:
                     gate.delay_s = ack_delay_ms / 1000.0
-                run_wall, run_mono, run_cpu = time.time(), time.monotonic(), time.thread_time()
+                cpu0 = await _cpu_readings(broker, redis)
+                run_wall, run_mono = time.time(), time.monotonic()
                 await w.run()
-                stream_cpu_s = time.thread_time() - run_cpu
+                cpu1 = await _cpu_readings(broker, redis)
             if gate is not None:
                 gate.delay_s = 0.0
             timing = await _output_latencies(bootstrap, s, n)
@@ -399,8 +455,14 @@ async def run_stream_bench(
                 "produce_s": round(timing.produce_s, 3),
                 "first_output_s": round(timing.first_output_s, 3),
                 "run_started_s": round(run_wall - timing.span_start_s, 3),
-                "stream_cpu_ms_per_event": round(1000 * stream_cpu_s / n, 4),
+                "stream_cpu_ms_per_event": ms_per_event(cpu0.thread_s, cpu1.thread_s, n),
+                "worker_cpu_ms_per_event": ms_per_event(cpu0.process_s, cpu1.process_s, n),
+                "broker_cpu_ms_per_event": ms_per_event(cpu0.broker_s, cpu1.broker_s, n),
             }
+            if redis is not None:
+                row["redis_cpu_ms_per_event"] = ms_per_event(cpu0.redis_s, cpu1.redis_s, n)
+            if raw_eps:
+                row["raw_model_cpu_ms_per_event"] = ms_per_event(0.0, raw_cpu_s, n)
             if meter is not None and meter.calls:
                 busy = meter.busy_fraction()
                 row["backend_busy"] = round(busy, 3) if busy is not None else None
@@ -431,26 +493,36 @@ async def run_stream_bench(
     }
 
 
+#: Row fields whose median over the rounds each setting's summary line carries (as `<field>_median`),
+#: with the digits they are rounded to.
+_MEDIANS: tuple[tuple[str, int], ...] = (
+    ("backend_busy", 3),
+    ("stream_cpu_ms_per_event", 4),
+    ("worker_cpu_ms_per_event", 4),
+    ("broker_cpu_ms_per_event", 4),
+    ("redis_cpu_ms_per_event", 4),
+    ("raw_model_cpu_ms_per_event", 4),
+    ("model_gap_ms_p50", 2),
+)
+
+
 def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (in-flight limit, repeat fraction): the median, lowest and highest stream/raw ratio over rounds,
-    and the medians of the model's busy fraction, its idle gap between calls (p50) and the stream's CPU
-    per event where rows have them."""
+    and the medians of the model's busy fraction, its idle gap between calls (p50) and the CPU figures
+    per event, over the rows that have them as numbers (not None or "n/a")."""
     by: dict[tuple[int, float], list[float]] = {}
-    busy: dict[tuple[int, float], list[float]] = {}
-    cpu: dict[tuple[int, float], list[float]] = {}
-    gap: dict[tuple[int, float], list[float]] = {}
+    values: dict[tuple[tuple[int, float], str], list[float]] = {}
     for r in rows:
         key = (r["in_flight"], r["repeat_fraction"])
         if r["vs_raw_backend"] is not None:
             by.setdefault(key, []).append(r["vs_raw_backend"])
-        if r.get("backend_busy") is not None:
-            busy.setdefault(key, []).append(r["backend_busy"])
-        if r.get("stream_cpu_ms_per_event") is not None:
-            cpu.setdefault(key, []).append(r["stream_cpu_ms_per_event"])
-        if r.get("model_gap_ms_p50") is not None:
-            gap.setdefault(key, []).append(r["model_gap_ms_p50"])
+        for field, _ in _MEDIANS:
+            v = r.get(field)
+            if isinstance(v, int | float):
+                values.setdefault((key, field), []).append(v)
     out: list[dict[str, Any]] = []
-    for (limit, frac), ratios in by.items():
+    for key, ratios in by.items():
+        limit, frac = key
         line: dict[str, Any] = {
             "in_flight": limit,
             "repeat_fraction": frac,
@@ -459,11 +531,8 @@ def summarise_rounds(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "vs_raw_min": min(ratios),
             "vs_raw_max": max(ratios),
         }
-        if busy.get((limit, frac)):
-            line["backend_busy_median"] = round(statistics.median(busy[(limit, frac)]), 3)
-        if cpu.get((limit, frac)):
-            line["stream_cpu_ms_per_event_median"] = round(statistics.median(cpu[(limit, frac)]), 4)
-        if gap.get((limit, frac)):
-            line["model_gap_ms_p50_median"] = round(statistics.median(gap[(limit, frac)]), 2)
+        for field, digits in _MEDIANS:
+            if values.get((key, field)):
+                line[f"{field}_median"] = round(statistics.median(values[(key, field)]), digits)
         out.append(line)
     return out

@@ -90,6 +90,11 @@ class TansuBroker:
         return f"{self.host}:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        """The broker process's id while it runs (the stream bench reads its CPU time)."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -111,9 +116,7 @@ class TansuBroker:
         if self._log_path is not None:
             self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
-        self._proc = subprocess.Popen(
-            cmd, stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env
-        )
+        self._proc = subprocess.Popen(cmd, stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + self._start_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from pydantic import SecretStr
+
+from bench.cpu import NOT_AVAILABLE
 from bench.stream import (
     BusyMeter,
     ConstantBackend,
@@ -61,6 +67,35 @@ async def test_stream_bench_reads_back_one_output_and_latency_per_event() -> Non
     assert row["events"] == row["outputs"] == 30
     assert row["events_per_s"] > 0 and 0 < row["latency_p50_s"] <= row["latency_p99_s"]
     assert row["stream_cpu_ms_per_event"] > 0
+
+
+async def test_stream_bench_reports_cpu_per_event_of_worker_broker_redis_and_the_raw_model(redis_url: str) -> None:
+    s = Settings(http_enabled=False)
+    s.kafka.session_timeout_ms = 6000
+    s.cache.redis_url = SecretStr(redis_url)
+    s.cache.key_prefix = f"bench-test:{uuid.uuid4().hex[:8]}:"
+    out = await asyncio.wait_for(
+        run_stream_bench(
+            s, [f"t {i}" for i in range(40)], repeat_fractions=(0.0,), in_flight=(1,), constant_model=True
+        ),
+        120,
+    )
+    (row,) = out["runs"]
+    fields = (
+        "stream_cpu_ms_per_event",
+        "worker_cpu_ms_per_event",
+        "broker_cpu_ms_per_event",
+        "redis_cpu_ms_per_event",
+        "raw_model_cpu_ms_per_event",
+    )
+    if not sys.platform.startswith("linux"):  # the broker is read from /proc
+        assert row.pop("broker_cpu_ms_per_event") == NOT_AVAILABLE
+        fields = tuple(f for f in fields if f != "broker_cpu_ms_per_event")
+    assert all(isinstance(row[f], float) and row[f] >= 0 for f in fields), {f: row.get(f) for f in fields}
+    # the whole process includes its event-loop thread
+    assert row["worker_cpu_ms_per_event"] >= row["stream_cpu_ms_per_event"] > 0
+    (line,) = out["summary"]
+    assert all(line[f"{f}_median"] == row[f] for f in fields)
 
 
 async def test_stream_bench_with_delayed_acks_runs_every_client_through_the_proxy() -> None:
@@ -141,7 +176,9 @@ async def test_busy_meter_counts_time_with_a_call_outstanding_and_each_call_s_ow
 
 
 def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() -> None:
-    rows = [{"in_flight": 1, "repeat_fraction": 0.0, "vs_raw_backend": r} for r in (0.8, 0.95, 0.9)] + [
+    rows: list[dict[str, Any]] = [
+        {"in_flight": 1, "repeat_fraction": 0.0, "vs_raw_backend": r} for r in (0.8, 0.95, 0.9)
+    ] + [
         {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": 1.1},
         {"in_flight": 4, "repeat_fraction": 0.0, "vs_raw_backend": None},  # no raw figure (custom annotator)
     ]
@@ -150,6 +187,8 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
         row["stream_cpu_ms_per_event"] = cpu
     for row, gap in zip(rows[:2], (3.0, 5.0), strict=True):
         row["model_gap_ms_p50"] = gap
+    for row, broker in zip(rows[:3], (0.5, "n/a", 0.7), strict=True):  # "n/a": no /proc to read
+        row["broker_cpu_ms_per_event"] = broker
     assert summarise_rounds(rows) == [
         {
             "in_flight": 1,
@@ -161,6 +200,7 @@ def test_summarise_rounds_gives_each_setting_its_median_and_range_of_ratios() ->
             "backend_busy_median": 0.5,
             "stream_cpu_ms_per_event_median": 0.08,
             "model_gap_ms_p50_median": 4.0,
+            "broker_cpu_ms_per_event_median": 0.6,
         },
         {
             "in_flight": 4,
