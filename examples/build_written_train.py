@@ -27,9 +27,9 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from build_distil_texts import OUT as DISTIL_FILE
-from build_distil_texts import dedup_key, held_out_keys
+from build_distil_texts import dedup_key
 from build_neutral_train import OUT as NEUTRAL_FILE
+from build_neutral_train import taken_keys as neutral_taken_keys
 
 from schemas.tasks import EC_LABELS, TaskFamily
 from trainer.aaid import AAIDExample, load_aaid, to_record, write_jsonl
@@ -73,11 +73,11 @@ def read_source(path: Path = SOURCE) -> list[dict[str, object]]:
 
 
 def taken_keys() -> set[str]:
-    """Keys of the check set, the README's sample, the distillation texts and the neutral file's texts."""
-    keys = set(held_out_keys())
-    for path in (DISTIL_FILE, SAMPLE):
-        with path.open(encoding="utf-8") as f:
-            keys |= {dedup_key(json.loads(line)["text"]) for line in f if line.strip()}
+    """Keys of the check set and the distillation texts (as the neutral file's builder takes them), the
+    README's sample and the neutral file's texts."""
+    keys = neutral_taken_keys()
+    with SAMPLE.open(encoding="utf-8") as f:
+        keys |= {dedup_key(json.loads(line)["text"]) for line in f if line.strip()}
     keys |= {dedup_key(ex.text) for ex in load_aaid(NEUTRAL_FILE).examples}
     return keys
 

@@ -25,29 +25,23 @@ DOMAINS = {"product-review", "movie-review", "movie-sentence", "news", "editoria
 
 
 @functools.cache
-def _builder() -> ModuleType:
-    """examples/build_distil_texts.py as a module, for its dedup key and the check set's keys."""
-    spec = importlib.util.spec_from_file_location("build_distil_texts", EXAMPLES / "build_distil_texts.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-@functools.cache
-def _written_builder() -> ModuleType:
-    """examples/build_written_train.py as a module, for its valence classes."""
-    sys.path.insert(0, str(EXAMPLES))  # it imports its sibling builders by name
+def _example_module(name: str) -> ModuleType:
+    """examples/<name>.py as a module (its sibling builders importable by name), for keys and classes."""
+    sys.path.insert(0, str(EXAMPLES))
     try:
-        spec = importlib.util.spec_from_file_location("build_written_train", EXAMPLES / "build_written_train.py")
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
+        sys.modules[spec.name] = module  # its dataclasses resolve annotations through sys.modules
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(EXAMPLES))
     return module
+
+
+def _builder() -> ModuleType:
+    """examples/build_distil_texts.py, for its dedup key and the check set's keys."""
+    return _example_module("build_distil_texts")
 
 
 def _distil() -> list[dict[str, str]]:
@@ -97,7 +91,7 @@ def test_the_written_file_gives_each_text_a_valence_score_a_class_that_agrees_an
     for text in texts:
         v, c = by_family[TaskFamily.V_REG][text], by_family[TaskFamily.V_OC][text]
         assert isinstance(v, float) and isinstance(c, int)
-        assert abs(c - _written_builder().valence_class(v)) <= 1, (v, c)
+        assert abs(c - _example_module("build_written_train").valence_class(v)) <= 1, (v, c)
     scores = [float(v) for v in by_family[TaskFamily.V_REG].values()]  # type: ignore[arg-type]
     assert min(scores) < 0.15 and max(scores) > 0.85  # the whole scale, not only mild texts
     neutral = sum(1 for lab in by_family[TaskFamily.E_C].values() if lab == ())
