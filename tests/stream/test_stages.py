@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from stream.settings import Settings
-from stream.stages import BatchStages, Stage
+from stream.stages import BatchStages, BatchTicket, Stage
 
 
 async def test_admission_waits_while_every_annotation_slot_is_taken() -> None:
@@ -37,15 +37,21 @@ async def test_an_annotated_batch_moves_to_the_ack_stage_and_frees_its_annotatio
     assert (stages.annotating, stages.awaiting_acks) == (0, 0) and t.stage is Stage.DONE
 
 
-async def test_a_full_ack_stage_keeps_annotated_batches_in_their_annotation_slots() -> None:
-    """The bound that pauses consumption when the broker stops acknowledging: at most
-    annotating + unacked batches, and no free annotation slot while the ack stage is full."""
+async def _second_blocked_on_a_full_ack_stage() -> tuple[BatchStages, BatchTicket, BatchTicket, asyncio.Task[None]]:
+    """One slot per stage: the first batch holds the ack slot, the second waits in annotation for it."""
     stages = BatchStages(annotating=1, unacked=1)
     first = await stages.admit()
     await first.annotated()
     second = await stages.admit()
     moving = asyncio.create_task(second.annotated())
     await asyncio.sleep(0.01)
+    return stages, first, second, moving
+
+
+async def test_a_full_ack_stage_keeps_annotated_batches_in_their_annotation_slots() -> None:
+    """The bound that pauses consumption when the broker stops acknowledging: at most
+    annotating + unacked batches, and no free annotation slot while the ack stage is full."""
+    stages, first, second, moving = await _second_blocked_on_a_full_ack_stage()
     assert not moving.done()
     assert stages.full() and second.stage is Stage.ANNOTATING
     first.release()  # acks arrived
@@ -54,12 +60,7 @@ async def test_a_full_ack_stage_keeps_annotated_batches_in_their_annotation_slot
 
 
 async def test_a_batch_cancelled_while_waiting_for_an_ack_slot_frees_its_annotation_slot() -> None:
-    stages = BatchStages(annotating=1, unacked=1)
-    first = await stages.admit()
-    await first.annotated()
-    second = await stages.admit()
-    moving = asyncio.create_task(second.annotated())
-    await asyncio.sleep(0.01)
+    stages, first, second, moving = await _second_blocked_on_a_full_ack_stage()
     moving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await moving
