@@ -7,13 +7,19 @@ fail again, and retrying a whole batch re-sends the records the broker already a
 replaces a permanently refused record: an output by a dead letter for its input, a dead letter by a
 smaller one (the original cut to a prefix, then dropped). A dead letter the broker refuses even bare
 raises `ProduceRejected`: nothing more can be done for that record, and the worker must stop.
+
+The first attempt packs a call's records into one record batch per partition (aiokafka's
+`create_batch`/`send_batch`, partitioned by key as `send` would): per-record `send` costs the event
+loop about as much as decoding and annotating the event did. The broker appends a batch whole or not
+at all, so the records of a refused batch were not written; they are tried again one `send` each,
+which tells the refused record from its neighbours. Records larger than a batch go by `send` at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from enum import StrEnum
 
 from aiokafka import AIOKafkaProducer
@@ -31,10 +37,11 @@ from aiokafka.errors import (
     TransactionalIdAuthorizationFailed,
     UnsupportedForMessageFormatError,
 )
+from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.errors import EmostreamError, RejectReason
 from stream import metrics
-from stream.records import OutRecord, dead_letter, dead_letter_record, fit_dead_letter
+from stream.records import OutRecord, dead_letter, dead_letter_record, fit_dead_letter, record_size_bytes
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +88,9 @@ class ProduceRejected(EmostreamError):
 class KafkaSink:
     """Produces records and returns once the broker acknowledged each (acks=all) or its stand-in.
 
-    `max_record_bytes` is the producer's `max_request_size`. `stopping`, when set, makes a transient
-    failure raise (the caller leaves the batch uncommitted) instead of retrying after `retry_delay_s`.
+        `max_record_bytes` is the producer's `max_request_size`. `stopping`, when set, makes a transient
+        failure raise (the caller leaves the batch uncommitted) instead of retrying after `retry_delay_s`.
+    `batch_bytes` is the producer's `max_batch_size`: a record over it is sent on its own.
     """
 
     def __init__(
@@ -94,6 +102,7 @@ class KafkaSink:
         max_record_bytes: int,
         retry_delay_s: float = 1.0,
         stopping: asyncio.Event | None = None,
+        batch_bytes: int = 16_384,
     ) -> None:
         self._producer = producer
         self._dlq = dead_letter_topic
@@ -101,20 +110,15 @@ class KafkaSink:
         self._max = max_record_bytes
         self._retry_delay_s = retry_delay_s
         self._stopping = stopping
+        self._batch_bytes = batch_bytes
+        self._partitioner = DefaultPartitioner()
 
     async def produce(self, records: Sequence[OutRecord]) -> None:
-        todo = list(records)
+        # A refused batch wrote none of its records: each is tried again on its own, so a record the broker
+        # refuses for good is told from its neighbours before anything stands in for it.
+        todo = [r for r, _ in await self._send_batched(list(records))]
         while todo:
-            sent: list[tuple[OutRecord, asyncio.Future[object]]] = []
-            failed: list[tuple[OutRecord, BaseException]] = []
-            for r in todo:
-                try:
-                    # aiokafka refuses a record over max_request_size here, before queueing it.
-                    sent.append((r, await self._producer.send(r.topic, r.value, key=r.key)))
-                except KafkaError as e:
-                    failed.append((r, e))
-            results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
-            failed += [(r, res) for (r, _), res in zip(sent, results, strict=True) if isinstance(res, BaseException)]
+            failed = await self._send_each(todo)
             todo, transient = [], []
             for r, err in failed:
                 if not isinstance(err, KafkaError):
@@ -134,6 +138,67 @@ class KafkaSink:
                 await asyncio.sleep(self._retry_delay_s)
                 todo += transient
 
+    async def _send_each(self, records: list[OutRecord]) -> list[tuple[OutRecord, BaseException]]:
+        """One `send` per record; the records that failed, each with its error."""
+        sent: list[tuple[OutRecord, asyncio.Future[object]]] = []
+        failed: list[tuple[OutRecord, BaseException]] = []
+        for r in records:
+            try:
+                # aiokafka refuses a record over max_request_size here, before queueing it.
+                sent.append((r, await self._producer.send(r.topic, r.value, key=r.key)))
+            except KafkaError as e:
+                failed.append((r, e))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        return failed + [(r, res) for (r, _), res in zip(sent, results, strict=True) if isinstance(res, BaseException)]
+
+    async def _send_batched(self, records: list[OutRecord]) -> list[tuple[OutRecord, BaseException]]:
+        """Record batches per partition, in order; every record of a failed batch fails with it.
+
+        A record over `batch_bytes` goes by `send` to the same partition, between the batches before and
+        after it; records of a topic without metadata go by `send` too, which says why it fails.
+        """
+        groups: dict[tuple[str, int | None], list[OutRecord]] = {}
+        partitions: dict[str, list[int]] = {}
+        for r in records:
+            if r.topic not in partitions:
+                try:
+                    partitions[r.topic] = sorted(await self._producer.partitions_for(r.topic))
+                except KafkaError:
+                    partitions[r.topic] = []
+            parts = partitions[r.topic]
+            groups.setdefault((r.topic, self._partitioner(r.key, parts, parts) if parts else None), []).append(r)
+        sent: list[tuple[list[OutRecord], asyncio.Future[object]]] = []
+        failed: list[tuple[OutRecord, BaseException]] = []
+
+        async def submit(part: list[OutRecord], send: Awaitable[asyncio.Future[object]]) -> None:
+            try:
+                sent.append((part, await send))
+            except KafkaError as e:  # refused before queueing (over max_request_size, producer closed)
+                failed.extend((r, e) for r in part)
+
+        for (topic, partition), group in groups.items():
+            batch = self._producer.create_batch()
+            part: list[OutRecord] = []
+            for r in group:
+                if partition is None or record_size_bytes(r.key, r.value) > self._batch_bytes:
+                    if part:
+                        await submit(part, self._producer.send_batch(batch, topic, partition=partition))
+                        batch, part = self._producer.create_batch(), []
+                    await submit([r], self._producer.send(topic, r.value, key=r.key, partition=partition))
+                    continue
+                if batch.append(key=r.key, value=r.value, timestamp=None) is None:  # full: send it, start another
+                    await submit(part, self._producer.send_batch(batch, topic, partition=partition))
+                    batch, part = self._producer.create_batch(), []
+                    batch.append(key=r.key, value=r.value, timestamp=None)  # the first record always fits
+                part.append(r)
+            if part:
+                await submit(part, self._producer.send_batch(batch, topic, partition=partition))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        for (part, _), res in zip(sent, results, strict=True):
+            if isinstance(res, BaseException):
+                failed += [(r, res) for r in part]
+        return failed
+
     def _stand_in(self, r: OutRecord, kind: ProduceErrorKind, err: KafkaError) -> OutRecord:
         """What to send instead of a record the broker refuses for good (`ProduceRejected` if nothing can be)."""
         why = f"{kind.value}: {type(err).__name__}: {err}"
@@ -152,6 +217,7 @@ class KafkaSink:
         log.warning("output refused by the broker; dead-lettering its input", extra={"error": why})
         metrics.DEAD_LETTERS.labels(reason=reason.value).inc()
         event_id = r.key.decode("utf-8", "replace") if r.key is not None else None
-        dl = dead_letter(r.origin, reason, f"the annotated output was refused: {why}", event_id=event_id,
-                         worker=self._worker)
+        dl = dead_letter(
+            r.origin, reason, f"the annotated output was refused: {why}", event_id=event_id, worker=self._worker
+        )
         return dead_letter_record(self._dlq, dl, self._max)
