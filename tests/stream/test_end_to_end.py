@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sys
 from typing import Any
 
-from stream.worker import GC_YOUNG_THRESHOLD, StreamWorker, raise_gc_threshold
+import pytest
+
+from stream.worker import (
+    GC_YOUNG_THRESHOLD,
+    GIL_SWITCH_INTERVAL_S,
+    StreamWorker,
+    raise_gc_threshold,
+    shorten_gil_switch_interval,
+)
 from tests.fixtures.broker import SettingsFactory
 from tests.fixtures.redis_server import RedisServer
 from tests.stream.helpers import event_bytes, produce, read_topic
@@ -52,9 +61,7 @@ async def test_every_event_is_annotated_by_the_local_model_and_repeats_come_from
     outs = by_id(await read_topic(s, s.topics.annotations_topic, until=2 * n))
     repeats = [outs[f"ev-{1000 + i}"] for i in range(n)]
     assert all(o["provenance"]["cached"] for o in repeats)
-    assert [o["annotation"]["valence"] for o in repeats] == [
-        outs[f"ev-{i}"]["annotation"]["valence"] for i in range(n)
-    ]
+    assert [o["annotation"]["valence"] for o in repeats] == [outs[f"ev-{i}"]["annotation"]["valence"] for i in range(n)]
 
 
 async def test_redis_stopped_mid_stream_and_restarted_loses_nothing_and_hits_resume(
@@ -99,3 +106,18 @@ async def test_a_started_worker_collects_young_garbage_less_often_and_keeps_a_hi
         assert gc.get_threshold()[0] == 50_000
     finally:
         gc.set_threshold(*saved)
+
+
+async def test_a_started_worker_hands_the_gil_over_sooner_and_keeps_a_shorter_setting(
+    stream_settings: SettingsFactory,
+) -> None:
+    saved = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        async with StreamWorker(stream_settings(exit_when_idle_s=0.5)):
+            assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+        sys.setswitchinterval(0.0002)
+        shorten_gil_switch_interval()
+        assert sys.getswitchinterval() == pytest.approx(0.0002)
+    finally:
+        sys.setswitchinterval(saved)
