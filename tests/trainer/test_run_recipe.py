@@ -12,12 +12,16 @@ import pytest
 from rich.console import Console
 
 from schemas.annotation import AffectScores
+from schemas.tasks import TaskFamily
+from schemas.text import normalise_text
 from tests.trainer.test_finetune_encoder import write_semeval
 from trainer.cli import result_table
 from trainer.gate import GateConfig
-from trainer.local.recipe import TORCH_STATE, plan_warm_start
+from trainer.local.encoder import FinetuneConfig
+from trainer.local.recipe import TORCH_STATE, plan_warm_start, split_data
 from trainer.local.teacher import distinct, pseudo_targets, read_jsonl_texts
 from trainer.run import run_once, train_local_candidate
+from trainer.semeval import SemEvalExample
 from trainer.settings import RecipeSection, TeacherSection, TrainerSection, TrainerSettings
 from workers.config import BackendSettings, LocalBackendSettings
 from workers.local_model.config import SHIPPED_MODEL_DIR
@@ -176,3 +180,21 @@ def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:
 
     served = served_model(BackendSettings())
     assert served.version.endswith("+" + model_digest(SHIPPED_MODEL_DIR))
+
+
+def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_extras(tmp_path: Path) -> None:
+    write_semeval(tmp_path, "train")
+    written = [
+        SemEvalExample(f"w{i}", f"a written review sentence number {i}", TaskFamily.V_REG, "valence", 0.7)
+        for i in range(40)
+    ]
+    cfg = FinetuneConfig(holdout_fraction=0.25)
+    fit_alone, hold_alone = split_data(tmp_path, cfg)
+    fit, hold = split_data(tmp_path, cfg, {(TaskFamily.V_REG, "valence"): written})
+
+    n_files = len(fit_alone.texts) + len(hold_alone.texts)
+    assert hold.texts == hold_alone.texts and len(hold.texts) == n_files // 4
+    extra = {normalise_text(ex.text) for ex in written}
+    assert not extra & set(hold.texts)
+    assert extra <= set(fit.texts) and set(fit_alone.texts) <= set(fit.texts)
+    assert len(fit.texts) == len(fit_alone.texts) + 40

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from schemas.tasks import TaskFamily
+from schemas.text import normalise_text
 from workers.errors import ModelLoadError
 from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, LocalModelConfig
 
@@ -102,6 +103,7 @@ def run_recipe(
     *,
     dev_dir: Path | None = None,
     extra_examples: Extra | None = None,
+    text_weights: Mapping[str, float] | None = None,
     pseudo: Targets | None = None,
     init_state: Path | None = None,
     refit: bool = True,
@@ -113,12 +115,13 @@ def run_recipe(
 
     `extra_examples` (AAID files, curated feedback) join the train split after the files, so a
     feedback label replaces a file's label for the same text; `pseudo` (texts a teacher backend
-    labelled) joins the fit part only, never the holdout that calibrates and selects.
+    labelled) joins the fit part only, never the holdout that calibrates and selects. `text_weights`
+    (normalised text -> weight) scales the gold of extra texts (`split_data`).
     """
     progress = progress or Progress()
     t0 = time.perf_counter()
     with progress.stage("data", 1):
-        train, hold = split_data(train_dir, cfg, extra_examples)
+        train, hold = split_data(train_dir, cfg, extra_examples, text_weights)
         if pseudo is not None and pseudo.texts:
             train = concat(train, pseudo)
     model, tokenizer, _ = fit(cfg, train, hold, init_state=init_state, progress=progress)
@@ -139,16 +142,30 @@ def run_recipe(
     )
 
 
-def split_data(train_dir: Path, cfg: FinetuneConfig, extra_examples: Extra | None = None) -> tuple[Targets, Targets]:
-    """(fit, holdout) from the train split: a seeded permutation, the same in every run with the same seed."""
+def split_data(
+    train_dir: Path,
+    cfg: FinetuneConfig,
+    extra_examples: Extra | None = None,
+    text_weights: Mapping[str, float] | None = None,
+) -> tuple[Targets, Targets]:
+    """(fit, holdout) from the train split: a seeded permutation, the same in every run with the same seed.
+
+    The holdout is drawn from the train files' texts only; texts that only `extra_examples` bring (AAID
+    files of other domains, feedback) all join the fit part. The holdout chooses the E-c thresholds and
+    ordinal cut-points and stops the head refit, and the gate scores on the files' dev split: with
+    written review and news texts in it (2026-11-30, student A), the cut-points moved so that a quarter
+    of neutral texts got a non-zero valence class. The same seed gives the same holdout with or without
+    extras.
+    """
     files = read_semeval_dir(train_dir, "train")
+    own = {normalise_text(ex.text) for examples in files.values() for ex in examples}
     for key, examples in (extra_examples or {}).items():
         files[key] = [*files.get(key, []), *examples]
-    data = build_targets(files)
-    rng = np.random.default_rng(cfg.seed)
-    perm = rng.permutation(len(data.texts))
+    weights = {t: w for t, w in (text_weights or {}).items() if t not in own}
+    data = build_targets(files, weights)  # the files' texts first, in the same order with or without extras
+    perm = np.random.default_rng(cfg.seed).permutation(len(own))
     n_hold = int(len(perm) * cfg.holdout_fraction)
-    fit_idx = perm[n_hold:]
+    fit_idx = np.concatenate([perm[n_hold:], np.arange(len(own), len(data.texts))])
     if cfg.max_train_texts:
         fit_idx = fit_idx[: cfg.max_train_texts]
         n_hold = min(n_hold, max(50, cfg.max_train_texts // 4))
