@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from schemas.tasks import ALL_TASKS, CATALOG
+from schemas.text import normalise_text
 from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
 from trainer.gate import GateDecision, decide, format_decision
 from trainer.promote import ChampionUnchanged, PromotionOutcome, promote_candidate
@@ -169,6 +170,15 @@ def _extra_examples(
     return _merged(aaid.examples, to_semeval_examples(feedback) if feedback else None) or None, aaid
 
 
+def aaid_weights(aaid: AAIDSources, feedback: Sequence[CuratedItem], weight: float) -> dict[str, float]:
+    """Normalised text -> `weight` for each text AAID files label (a text curated feedback labels keeps 1)."""
+    if weight == 1.0:
+        return {}
+    fed = {normalise_text(it.text) for it in feedback}
+    texts = {normalise_text(ex.text) for examples in aaid.examples.values() for ex in examples}
+    return {t: weight for t in texts - fed}
+
+
 def _local_model_version(path: Path, version: str, parent: str | None, aaid: AAIDSources) -> ModelVersion:
     manifest_path = path / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -307,6 +317,7 @@ def train_local_candidate(
         max_train_texts=rs.max_train_texts,
     )
     cfg = warm_config(cfg, warm, rs.warm_epochs)
+    weights = aaid_weights(aaid, feedback, rs.aaid_weight)
     if rs.teacher_dir is not None:
         cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
     if rs.distil_texts is not None:
@@ -316,7 +327,9 @@ def train_local_candidate(
     if rs.neutral_calib is not None:
         cfg = replace(cfg, neutral_calib=str(rs.neutral_calib))
     with Progress(console) as progress:
-        return _run_recipe(settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, progress)
+        return _run_recipe(
+            settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, weights, progress
+        )
 
 
 def _run_recipe(
@@ -330,6 +343,7 @@ def _run_recipe(
     cfg: Any,
     extra: dict[tuple[Any, str], list[Any]] | None,
     aaid: AAIDSources,
+    text_weights: dict[str, float],
     progress: Any,
 ) -> ModelVersion:
     from trainer.local.recipe import run_recipe
@@ -342,6 +356,8 @@ def _run_recipe(
         "distilled_from": _distilled_from(cfg, base, base_dir),
         "extra_examples": sum(len(v) for v in (extra or {}).values()),
     }
+    if text_weights:
+        record["aaid_weight"] = {"weight": rs.aaid_weight, "texts": len(text_weights)}
     if teacher_entry is not None:
         record["teacher"] = teacher_entry
     path = run_recipe(
@@ -349,6 +365,7 @@ def _run_recipe(
         out_dir,
         cfg,
         extra_examples=extra,
+        text_weights=text_weights,
         pseudo=pseudo,
         init_state=warm.init_state,
         refit=rs.refit_heads,

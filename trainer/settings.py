@@ -97,6 +97,10 @@ class RecipeSection(BaseModel):
     #: Text of many domains with E-c gold, neutral text among it, whose calib split sets the E-c neutral
     #: margin (None: no margin). Default: the out-of-domain check set (`examples/out-of-domain.jsonl`).
     neutral_calib: Path | None = Field(default_factory=lambda: _default_neutral_calib())
+    #: How much the gold of a text only AAID files label counts beside a train-file text's (1) in the
+    #: student's gold losses: below 1, written texts of other domains teach without crowding out the
+    #: tweets the gate scores on. Texts curated feedback labels keep 1.
+    aaid_weight: float = Field(default=1.0, ge=0.0)
 
 
 class TeacherSection(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -165,3 +166,61 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
     assert furious.emotion_intensity is not None and delighted.emotion_intensity is not None
     assert furious.emotion_intensity["anger"] > delighted.emotion_intensity["anger"]
     assert delighted.valence is not None and furious.valence is not None and delighted.valence > furious.valence
+
+
+def _gold_batch(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    import torch
+
+    g = torch.Generator().manual_seed(3)
+    out = {
+        "ei_reg": torch.randn(n, 4, generator=g),
+        "ei_oc": torch.randn(n, 16, generator=g),
+        "v_reg": torch.randn(n, 1, generator=g),
+        "v_oc": torch.randn(n, 7, generator=g),
+        "e_c": torch.randn(n, len(EC_LABELS), generator=g),
+    }
+    ei_reg = torch.rand(n, 4, generator=g)
+    ei_reg[0, 1] = float("nan")  # a missing label: skipped, whatever the weight
+    batch = {
+        "ei_reg": ei_reg,
+        "ei_oc": torch.randint(0, 4, (n, 4), generator=g),
+        "v_reg": torch.rand(n, generator=g),
+        "v_oc": torch.randint(0, 7, (n,), generator=g),
+        "e_c": (torch.rand(n, len(EC_LABELS), generator=g) > 0.7).float(),
+        "e_c_mask": torch.ones(n, dtype=torch.bool),
+    }
+    return out, batch
+
+
+def test_per_text_gold_weights_scale_each_texts_share_of_the_gold_loss() -> None:
+    import torch
+
+    from trainer.local.fit import gold_losses
+
+    w = {"ei_reg": 2.0, "ei_oc": 0.5, "v_reg": 2.0, "v_oc": 0.5, "e_c": 1.0}
+    out, batch = _gold_batch(6)
+    plain = gold_losses(out, batch, w)
+    assert torch.allclose(gold_losses(out, {**batch, "weight": torch.ones(6)}, w), plain)
+    assert torch.allclose(gold_losses(out, {**batch, "weight": torch.full((6,), 0.3)}, w), 0.3 * plain)
+    # Weight 0 on the last three texts: their labels still count in the mean's denominator, nothing else.
+    first = {k: v[:3] for k, v in batch.items()}
+    half = gold_losses(out, {**batch, "weight": torch.tensor([1.0, 1, 1, 0, 0, 0])}, w)
+    alone = gold_losses({k: v[:3] for k, v in out.items()}, first, w)
+    assert 0 < half.item() < alone.item()
+
+
+def test_extra_texts_carry_their_weight_and_the_files_texts_keep_one(tmp_path: Path) -> None:
+    from schemas.tasks import TaskFamily
+    from schemas.text import normalise_text
+    from trainer.local.recipe import split_data
+    from trainer.semeval import SemEvalExample
+
+    write_semeval(tmp_path, "train")
+    own_text = _rows()[0][1]
+    written = [SemEvalExample("w", "a calm and thoughtful review of the film", TaskFamily.V_REG, "valence", 0.6)]
+    weights = {normalise_text(written[0].text): 0.4, normalise_text(own_text): 0.4}
+    fit, hold = split_data(tmp_path, FinetuneConfig(), {(TaskFamily.V_REG, "valence"): written}, weights)
+    by_text = dict(zip(fit.texts + hold.texts, np.concatenate([fit.weights(), hold.weights()]), strict=True))
+    assert by_text[normalise_text(written[0].text)] == pytest.approx(0.4)
+    assert by_text[normalise_text(own_text)] == 1.0  # a train-file text is never down-weighted
+    assert sum(1 for v in by_text.values() if v != 1.0) == 1

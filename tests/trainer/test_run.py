@@ -155,6 +155,7 @@ def test_metrics_table_shows_delta_against_champion() -> None:
 
 # --- end to end on CPU: the real encoder trainer, the real local backend, the real AEB -------------------
 
+
 async def test_cpu_end_to_end_trains_evaluates_promotes_then_rejects_a_non_improvement(
     tmp_path: Path, redis_url: str, write_semeval: Callable[..., None]
 ) -> None:
@@ -279,8 +280,15 @@ def _write_aaid(root: Path) -> tuple[Path, Path]:
     conversation = root / "train-conv.json"
     conversation.write_text(
         "\n".join(
-            json.dumps({"id": f"c{i}", "conversations": [{"from": "human", "value": _AAID_EI.format(t=t)},
-                                                          {"from": "assistant", "value": v}]})  # fmt: skip
+            json.dumps(
+                {
+                    "id": f"c{i}",
+                    "conversations": [
+                        {"from": "human", "value": _AAID_EI.format(t=t)},
+                        {"from": "assistant", "value": v},
+                    ],
+                }
+            )  # fmt: skip
             for i, (t, v) in enumerate([("so happy right now", "0.9"), ("feeling so down today", "0.1")])
         )
         + "\nnot json\n",
@@ -330,3 +338,17 @@ async def test_the_cycle_trains_on_aaid_files_and_records_them_in_the_manifest(
     assert on_disk["extra_examples"] == 3  # two EI-reg + one E-c example from the AAID files
     assert [e["file"] for e in on_disk["aaid"]] == [str(f) for f in files]
     assert model.manifest["aaid"] == on_disk["aaid"]
+
+
+def test_aaid_weights_cover_aaid_texts_but_not_those_curated_feedback_labels(tmp_path: Path) -> None:
+    from schemas.tasks import TaskFamily
+    from trainer.curation import CuratedItem
+    from trainer.run import aaid_weights, load_aaid_sources
+
+    aaid = load_aaid_sources(list(_write_aaid(tmp_path)))
+    texts = {ex.text for exs in aaid.examples.values() for ex in exs}
+    assert aaid_weights(aaid, [], 1.0) == {}
+    assert set(aaid_weights(aaid, [], 0.5).values()) == {0.5} and len(aaid_weights(aaid, [], 0.5)) == len(texts)
+    fed = next(iter(texts))
+    item = CuratedItem(text=fed, task=TaskFamily.E_C, dimension="", label=("joy",), votes=2, golden=False)
+    assert fed not in aaid_weights(aaid, [item], 0.5)

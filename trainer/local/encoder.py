@@ -236,6 +236,8 @@ def fit(
         "e_c": torch.from_numpy(train.e_c),
         "e_c_mask": torch.from_numpy(train.e_c_mask),
     }
+    if train.weight is not None:
+        tensors["weight"] = torch.from_numpy(train.weight)
     weights = cfg.loss_weights
     best, best_state, best_scores = -1.0, None, {}
     default_th = np.full(len(EC_LABELS), 0.5)

@@ -43,27 +43,42 @@ class LocalTrainConfig:
 
 
 def gold_losses(out: dict[str, Any], batch: dict[str, Any], weights: dict[str, float]) -> Any:
-    """Masked gold losses per task family (MSE on sigmoids, cross-entropy, BCE), weighted; missing labels skipped."""
+    """Masked gold losses per task family (MSE on sigmoids, cross-entropy, BCE), weighted; missing labels skipped.
+
+    With a per-text `batch["weight"]`, each label's loss is scaled by its text's weight and the family's
+    loss stays a mean over its labels (so all-ones weights give the unweighted loss).
+    """
     import torch
     import torch.nn.functional as F
+
+    w = batch.get("weight")
+
+    def mean(losses: Any, m: Any) -> Any:
+        if w is None:
+            return losses.mean()
+        per_text = w.view(-1, *([1] * (m.dim() - 1))).expand_as(m)[m]
+        return (losses * per_text).mean()
 
     total = torch.zeros(())
     m = ~torch.isnan(batch["ei_reg"])
     if m.any():
-        total = total + weights["ei_reg"] * F.mse_loss(torch.sigmoid(out["ei_reg"])[m], batch["ei_reg"][m])
+        losses = F.mse_loss(torch.sigmoid(out["ei_reg"])[m], batch["ei_reg"][m], reduction="none")
+        total = total + weights["ei_reg"] * mean(losses, m)
     m = batch["ei_oc"] >= 0
     if m.any():
         logits = out["ei_oc"].view(-1, 4, 4)[m]
-        total = total + weights["ei_oc"] * F.cross_entropy(logits, batch["ei_oc"][m])
+        total = total + weights["ei_oc"] * mean(F.cross_entropy(logits, batch["ei_oc"][m], reduction="none"), m)
     m = ~torch.isnan(batch["v_reg"])
     if m.any():
-        total = total + weights["v_reg"] * F.mse_loss(torch.sigmoid(out["v_reg"][:, 0])[m], batch["v_reg"][m])
+        losses = F.mse_loss(torch.sigmoid(out["v_reg"][:, 0])[m], batch["v_reg"][m], reduction="none")
+        total = total + weights["v_reg"] * mean(losses, m)
     m = batch["v_oc"] >= 0
     if m.any():
-        total = total + weights["v_oc"] * F.cross_entropy(out["v_oc"][m], batch["v_oc"][m])
+        total = total + weights["v_oc"] * mean(F.cross_entropy(out["v_oc"][m], batch["v_oc"][m], reduction="none"), m)
     m = batch["e_c_mask"]
     if m.any():
-        total = total + weights["e_c"] * F.binary_cross_entropy_with_logits(out["e_c"][m], batch["e_c"][m])
+        losses = F.binary_cross_entropy_with_logits(out["e_c"][m], batch["e_c"][m], reduction="none").mean(dim=1)
+        total = total + weights["e_c"] * mean(losses, m)
     return total
 
 
@@ -138,6 +153,8 @@ def fit_heads(
         "e_c": torch.from_numpy(t.e_c),
         "e_c_mask": torch.from_numpy(t.e_c_mask),
     }
+    if t.weight is not None:
+        tensors["weight"] = torch.from_numpy(t.weight)
     gen = torch.Generator().manual_seed(cfg.seed)
     progress = progress or Progress()
     with progress.stage(stage, cfg.max_epochs) as advance:

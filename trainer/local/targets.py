@@ -30,9 +30,17 @@ class Targets:
     v_oc: np.ndarray  # (N,) int class index 0..6 (= value + 3), -1 = missing
     e_c: np.ndarray  # (N, 11) float 0/1
     e_c_mask: np.ndarray  # (N,) bool
+    #: (N,) float: how much each text's gold counts in the gold losses (None: 1 for every text).
+    weight: np.ndarray | None = None
+
+    def weights(self) -> np.ndarray:
+        return self.weight if self.weight is not None else np.ones(len(self.texts), dtype=np.float32)
 
 
-def build_targets(data: dict[tuple[TaskFamily, str], list[SemEvalExample]]) -> Targets:
+def build_targets(
+    data: dict[tuple[TaskFamily, str], list[SemEvalExample]], text_weights: dict[str, float] | None = None
+) -> Targets:
+    """One row per distinct normalised text; `text_weights` (normalised text -> weight) sets `weight`."""
     index: dict[str, int] = {}
     for examples in data.values():
         for ex in examples:
@@ -65,12 +73,21 @@ def build_targets(data: dict[tuple[TaskFamily, str], list[SemEvalExample]]) -> T
                 t.v_reg[i] = float(label)
             elif family is TaskFamily.V_OC:
                 t.v_oc[i] = int(label) + 3
+    if text_weights:
+        t.weight = np.asarray([text_weights.get(text, 1.0) for text in t.texts], dtype=np.float32)
     return t
 
 
 def subset(t: Targets, idx: np.ndarray) -> Targets:
     return Targets(
-        [t.texts[i] for i in idx], t.ei_reg[idx], t.ei_oc[idx], t.v_reg[idx], t.v_oc[idx], t.e_c[idx], t.e_c_mask[idx]
+        [t.texts[i] for i in idx],
+        t.ei_reg[idx],
+        t.ei_oc[idx],
+        t.v_reg[idx],
+        t.v_oc[idx],
+        t.e_c[idx],
+        t.e_c_mask[idx],
+        None if t.weight is None else t.weight[idx],
     )
 
 
@@ -93,6 +110,7 @@ def targets_with_copies(t: Targets, extra_texts: list[str]) -> Targets:
         v_oc=np.concatenate([t.v_oc, np.full(k, -1, dtype=np.int64)]),
         e_c=np.concatenate([t.e_c, np.zeros((k, t.e_c.shape[1]), dtype=np.float32)]),
         e_c_mask=np.concatenate([t.e_c_mask, np.zeros(k, dtype=bool)]),
+        weight=None if t.weight is None else np.concatenate([t.weight, np.ones(k, dtype=np.float32)]),
     )
 
 
@@ -106,4 +124,5 @@ def concat(a: Targets, b: Targets) -> Targets:
         np.concatenate([a.v_oc, b.v_oc]),
         np.concatenate([a.e_c, b.e_c]),
         np.concatenate([a.e_c_mask, b.e_c_mask]),
+        None if a.weight is None and b.weight is None else np.concatenate([a.weights(), b.weights()]),
     )
