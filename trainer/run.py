@@ -357,7 +357,8 @@ def _run_recipe(
         "extra_examples": sum(len(v) for v in (extra or {}).values()),
     }
     if text_weights:
-        record["aaid_weight"] = {"weight": rs.aaid_weight, "texts": len(text_weights)}
+        # Texts the train files also hold keep weight 1 (split_data); this counts every AAID-labelled text.
+        record["aaid_weight"] = {"weight": rs.aaid_weight, "aaid_texts": len(text_weights)}
     if teacher_entry is not None:
         record["teacher"] = teacher_entry
     path = run_recipe(

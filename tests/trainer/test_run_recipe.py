@@ -184,17 +184,26 @@ def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:
 
 def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_extras(tmp_path: Path) -> None:
     write_semeval(tmp_path, "train")
+    # Texts only the V-reg file has: read after the E-c file, so extras under E-c would be numbered first.
+    only_v = [f"a tweet only the valence file has {i}" for i in range(30)]
+    with (tmp_path / "Valence-reg-En-train.txt").open("a") as f:
+        f.writelines(f"train-vx-{i}\t{t}\tvalence\t0.500\n" for i, t in enumerate(only_v))
     written = [
-        SemEvalExample(f"w{i}", f"a written review sentence number {i}", TaskFamily.V_REG, "valence", 0.7)
+        SemEvalExample(f"w{i}", f"a written review sentence number {i}", family, dim, label)
         for i in range(40)
+        for family, dim, label in [(TaskFamily.V_REG, "valence", 0.7), (TaskFamily.E_C, "", ("joy",))]
     ]
+    extras: dict[tuple[TaskFamily, str], list[SemEvalExample]] = {}
+    for ex in written:
+        extras.setdefault((ex.family, ex.dimension), []).append(ex)
     cfg = FinetuneConfig(holdout_fraction=0.25)
     fit_alone, hold_alone = split_data(tmp_path, cfg)
-    fit, hold = split_data(tmp_path, cfg, {(TaskFamily.V_REG, "valence"): written})
+    fit, hold = split_data(tmp_path, cfg, extras)
 
     n_files = len(fit_alone.texts) + len(hold_alone.texts)
     assert hold.texts == hold_alone.texts and len(hold.texts) == n_files // 4
     extra = {normalise_text(ex.text) for ex in written}
     assert not extra & set(hold.texts)
+    assert {normalise_text(t) for t in only_v} <= set(fit.texts) | set(hold.texts)
     assert extra <= set(fit.texts) and set(fit_alone.texts) <= set(fit.texts)
     assert len(fit.texts) == len(fit_alone.texts) + 40

@@ -158,15 +158,21 @@ def split_data(
     extras.
     """
     files = read_semeval_dir(train_dir, "train")
-    own = {normalise_text(ex.text) for examples in files.values() for ex in examples}
+    # The files' distinct texts in build_targets' order without extras: the permutation indexes these.
+    own = list(dict.fromkeys(normalise_text(ex.text) for examples in files.values() for ex in examples))
+    own_set = set(own)
     for key, examples in (extra_examples or {}).items():
         files[key] = [*files.get(key, []), *examples]
-    weights = {t: w for t, w in (text_weights or {}).items() if t not in own}
-    data = build_targets(files, weights)  # the files' texts first, in the same order with or without extras
-    perm = np.random.default_rng(cfg.seed).permutation(len(own))
+    weights = {t: w for t, w in (text_weights or {}).items() if t not in own_set}
+    data = build_targets(files, weights)
+    row = {t: i for i, t in enumerate(data.texts)}
+    perm = np.asarray([row[own[i]] for i in np.random.default_rng(cfg.seed).permutation(len(own))], dtype=np.int64)
     n_hold = int(len(perm) * cfg.holdout_fraction)
-    fit_idx = np.concatenate([perm[n_hold:], np.arange(len(own), len(data.texts))])
+    extra_rows = np.asarray([i for i, t in enumerate(data.texts) if t not in own_set], dtype=np.int64)
+    fit_idx = np.concatenate([perm[n_hold:], extra_rows])
     if cfg.max_train_texts:
+        if len(extra_rows):  # a slice should sample the extras too, not drop them all
+            fit_idx = np.random.default_rng(cfg.seed).permutation(fit_idx)
         fit_idx = fit_idx[: cfg.max_train_texts]
         n_hold = min(n_hold, max(50, cfg.max_train_texts // 4))
     return subset(data, fit_idx), subset(data, perm[:n_hold])
