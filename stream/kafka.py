@@ -73,9 +73,18 @@ def common_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     return kwargs
 
 
+#: The producer's `max_batch_size` (aiokafka's default): `KafkaSink` packs record batches up to it.
+PRODUCER_BATCH_BYTES = 16_384
+
+
 def producer_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     """`common_kwargs` plus what every emostream producer shares: acks from all replicas, the record limit."""
-    return {**common_kwargs(kafka), "acks": "all", "max_request_size": kafka.max_request_bytes}
+    return {
+        **common_kwargs(kafka),
+        "acks": "all",
+        "max_request_size": kafka.max_request_bytes,
+        "max_batch_size": PRODUCER_BATCH_BYTES,
+    }
 
 
 def rebalance_timeout_ms(kafka: KafkaSettings, revoke_wait_s: float) -> int:

@@ -41,6 +41,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.errors import EmostreamError, RejectReason
 from stream import metrics
+from stream.kafka import PRODUCER_BATCH_BYTES
 from stream.records import OutRecord, dead_letter, dead_letter_record, fit_dead_letter, record_size_bytes
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class KafkaSink:
         max_record_bytes: int,
         retry_delay_s: float = 1.0,
         stopping: asyncio.Event | None = None,
-        batch_bytes: int = 16_384,
+        batch_bytes: int = PRODUCER_BATCH_BYTES,
     ) -> None:
         self._producer = producer
         self._dlq = dead_letter_topic
@@ -110,13 +111,12 @@ class KafkaSink:
         self._max = max_record_bytes
         self._retry_delay_s = retry_delay_s
         self._stopping = stopping
-        self._batch_bytes = batch_bytes
+        # A packed batch holds at most one record over this, so it stays within the record limit too.
+        self._batch_bytes = min(batch_bytes, max_record_bytes // 2)
         self._partitioner = DefaultPartitioner()
 
     async def produce(self, records: Sequence[OutRecord]) -> None:
-        # A refused batch wrote none of its records: each is tried again on its own, so a record the broker
-        # refuses for good is told from its neighbours before anything stands in for it.
-        todo = [r for r, _ in await self._send_batched(list(records))]
+        todo = self._retry_one_by_one(await self._send_batched(list(records)))
         while todo:
             failed = await self._send_each(todo)
             todo, transient = [], []
@@ -138,6 +138,29 @@ class KafkaSink:
                 await asyncio.sleep(self._retry_delay_s)
                 todo += transient
 
+    def _retry_one_by_one(self, failed: list[tuple[OutRecord, BaseException]]) -> list[OutRecord]:
+        """The records of refused batches, to send again one `send` each.
+
+        A refused batch wrote none of its records; sent on their own, a record the broker refuses for good
+        is told from its neighbours before anything stands in for it. Their errors are counted then, per
+        record. A stopping worker does not retry a transient failure: it raises, leaving the batch
+        uncommitted.
+        """
+        errors: list[KafkaError] = []
+        for _, err in failed:
+            if not isinstance(err, KafkaError):
+                raise err
+            errors.append(err)
+        if errors:
+            transient = [e for e in errors if classify_produce_error(e) is ProduceErrorKind.TRANSIENT]
+            log.warning(
+                "record batch refused; sending its records one by one",
+                extra={"records": len(errors), "error": str(errors[0])},
+            )
+            if transient and self._stopping is not None and self._stopping.is_set():
+                raise transient[0]
+        return [r for r, _ in failed]
+
     async def _send_each(self, records: list[OutRecord]) -> list[tuple[OutRecord, BaseException]]:
         """One `send` per record; the records that failed, each with its error."""
         sent: list[tuple[OutRecord, asyncio.Future[object]]] = []
@@ -155,20 +178,24 @@ class KafkaSink:
         """Record batches per partition, in order; every record of a failed batch fails with it.
 
         A record over `batch_bytes` goes by `send` to the same partition, between the batches before and
-        after it; records of a topic without metadata go by `send` too, which says why it fails.
+        after it, and so does a record without a key (to the partition `send` picks); records of a topic
+        without metadata fail with the metadata error.
         """
         groups: dict[tuple[str, int | None], list[OutRecord]] = {}
-        partitions: dict[str, list[int]] = {}
+        partitions: dict[str, list[int] | KafkaError] = {}
+        failed: list[tuple[OutRecord, BaseException]] = []
         for r in records:
             if r.topic not in partitions:
                 try:
                     partitions[r.topic] = sorted(await self._producer.partitions_for(r.topic))
-                except KafkaError:
-                    partitions[r.topic] = []
+                except KafkaError as e:  # no metadata: waited for once, not again per record
+                    partitions[r.topic] = e
             parts = partitions[r.topic]
-            groups.setdefault((r.topic, self._partitioner(r.key, parts, parts) if parts else None), []).append(r)
+            if isinstance(parts, KafkaError):
+                failed.append((r, parts))
+            else:  # a record without a key goes by `send`, which picks among the partitions with a leader
+                groups.setdefault((r.topic, self._partitioner(r.key, parts, parts) if r.key else None), []).append(r)
         sent: list[tuple[list[OutRecord], asyncio.Future[object]]] = []
-        failed: list[tuple[OutRecord, BaseException]] = []
 
         async def submit(part: list[OutRecord], send: Awaitable[asyncio.Future[object]]) -> None:
             try:
