@@ -320,6 +320,7 @@ def train_local_candidate(
     weights = aaid_weights(aaid, feedback, rs.aaid_weight)
     if rs.teacher_dir is not None:
         cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
+    cfg = replace(cfg, cache_dir=str(settings.trainer.cache_dir))
     if rs.distil_texts is not None:
         if not cfg.teacher_dir:
             raise ValueError("recipe.distil_texts needs a teacher: recipe.teacher_dir or a champion to distil from")

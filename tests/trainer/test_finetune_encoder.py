@@ -224,3 +224,23 @@ def test_extra_texts_carry_their_weight_and_the_files_texts_keep_one(tmp_path: P
     assert by_text[normalise_text(written[0].text)] == pytest.approx(0.4)
     assert by_text[normalise_text(own_text)] == 1.0  # a train-file text is never down-weighted
     assert sum(1 for v in by_text.values() if v != 1.0) == 1
+
+
+def test_teacher_outputs_are_cached_per_text_and_only_new_texts_are_labelled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="trainer.local.distill")
+    seen = [f"I am {w} about the weather" for w in ("happy", "furious", "scared", "sad")]
+    new = ["the train left on time", "what a lovely surprise"]
+    first = distill.teacher_logits(SHIPPED_MODEL_DIR, seen, tmp_path)
+    [cache] = (tmp_path / "teacher-logits").glob("*.npz")
+    again = distill.teacher_logits(SHIPPED_MODEL_DIR, [*seen[::-1], *new], tmp_path)
+    assert "6 texts, 2 labelled now, 4 from the cache" in caplog.text
+    for head, v in first.items():
+        assert np.array_equal(again[head][:4], v[::-1])  # the cached rows, in the order asked
+        assert again[head].shape[0] == 6
+    cache.write_bytes(b"not a zip")  # a torn file is labelled again and rewritten, not an error
+    assert np.allclose(distill.teacher_logits(SHIPPED_MODEL_DIR, seen, tmp_path)["v_reg"], first["v_reg"], atol=0.05)
+    assert "unreadable" in caplog.text

@@ -67,6 +67,8 @@ class FinetuneConfig:
     max_train_texts: int = 0  # 0 = all (tests use a small slice)
     #: A finished model directory to distil from ("" = none): its outputs are soft targets for every head.
     teacher_dir: str = ""
+    #: Where the teacher's outputs are cached per text ("" = not cached; `trainer run` uses trainer.cache_dir).
+    cache_dir: str = ""
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
     #: Word-dropout copies of each training text, labelled by the teacher only (needs `teacher_dir`).
@@ -211,7 +213,8 @@ def fit(
             copies += distill.unlabeled_texts(Path(cfg.distil_texts), seen=train.texts + hold.texts)
         train = targets_with_copies(train, copies)
         with progress.stage("distil: teacher outputs", 1):
-            logits = distill.teacher_logits(Path(cfg.teacher_dir), train.texts)
+            cache = Path(cfg.cache_dir) if cfg.cache_dir else None
+            logits = distill.teacher_logits(Path(cfg.teacher_dir), train.texts, cache)
         teacher = {k: torch.from_numpy(v) for k, v in logits.items()}
         log.info(
             "distilling from %s on %d texts (%d word-dropout copies)", cfg.teacher_dir, len(train.texts), len(copies)
