@@ -52,10 +52,8 @@ def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
     f.write_text('{"id": 1}\n')
     with pytest.raises(ValueError) as info:
         load_ood(f)
-    assert (
-        "\n" not in str(info.value)
-        and "ood.jsonl:1: id: " in str(info.value)
-        and "domain: Field required" in str(info.value)
+    assert "\n" not in str(info.value) and "ood.jsonl:1: id: " in str(info.value) and "domain: Field required" in str(
+        info.value
     )
 
 
