@@ -113,6 +113,7 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
         trainer=TrainerSection(
             data_dir=data,
             models_dir=tmp_path / "models",
+            cache_dir=tmp_path / "cache",  # the teacher-output cache stays out of the home directory
             gate=gate,
             recipe=RecipeSection(encoder_layers=1, epochs=1, warm_epochs=1, augment_copies=1, batch_size=16),
             teacher=TeacherSection(backend=teacher, unlabeled_file=unlabeled, max_texts=10),
