@@ -92,8 +92,9 @@ async def test_stream_bench_reports_cpu_per_event_of_worker_broker_redis_and_the
         assert row.pop("broker_cpu_ms_per_event") == NOT_AVAILABLE
         fields = tuple(f for f in fields if f != "broker_cpu_ms_per_event")
     assert all(isinstance(row[f], float) and row[f] >= 0 for f in fields), {f: row.get(f) for f in fields}
-    # the whole process includes its event-loop thread
-    assert row["worker_cpu_ms_per_event"] >= row["stream_cpu_ms_per_event"] > 0
+    # The process's CPU holds the loop thread's; the two clocks are read a moment apart, with their own
+    # granularity, so the process figure may come out a hair under (0.642 vs 0.6421 ms/event seen once).
+    assert row["worker_cpu_ms_per_event"] >= 0.99 * row["stream_cpu_ms_per_event"] > 0
     (line,) = out["summary"]
     assert all(line[f"{f}_median"] == row[f] for f in fields)
 
