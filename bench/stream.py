@@ -68,6 +68,8 @@ from stream.settings import Settings
 from stream.tools import produce_values
 from stream.worker import StreamWorker
 from workers.backend import Backend
+from workers.config import StoreSettings
+from workers.store import resolve_store, store_client
 
 
 class _PassThrough:
@@ -318,14 +320,14 @@ async def _cpu_readings(broker: TansuBroker, redis: Redis | None) -> _CpuReading
 
 
 def _redis_for_cpu(settings: Settings) -> Redis | None:
-    """A client for the cache's Redis, to read its CPU time, or None when the cache is not Redis."""
-    cache = settings.cache
-    if cache.redis_url is None or cache.kind not in ("auto", "redis"):
+    """A client for the cache's Redis, to read its CPU time, or None when the cache is not Redis.
+
+    Built as the durable store's client would be on that server (its timeouts, the cache's CA).
+    """
+    target = resolve_store(StoreSettings(), settings.cache)
+    if target is None or settings.cache.kind not in ("auto", "redis"):
         return None
-    kwargs: dict[str, Any] = {"socket_timeout": 5.0, "socket_connect_timeout": 5.0}
-    if cache.ssl_ca_certs:
-        kwargs["ssl_ca_certs"] = str(cache.ssl_ca_certs)
-    return Redis.from_url(cache.redis_url.get_secret_value(), **kwargs)
+    return store_client(target)
 
 
 async def _raw_backend(annotator: Any, texts: Sequence[str], batch: int) -> float:

@@ -71,9 +71,7 @@ async def test_batches_lost_to_a_broker_outage_are_sent_again_record_by_record_o
     # records for a topic that does not exist (and keeps none), so the retry delay leaves time to
     # create the topic again: the batches fail at the 2 s request timeout, the records sent one by
     # one 2 s later, and their retry comes 5 s after that, after the restart at 6 s.
-    broker = TansuBroker()
-    broker.start()
-    try:
+    async with TansuBroker() as broker:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
         await ensure_topics(kafka, ["out"], partitions=2)
         records = [OutRecord("out", f"ev-{i}".encode(), f"value {i}".encode()) for i in range(50)]
@@ -90,14 +88,10 @@ async def test_batches_lost_to_a_broker_outage_are_sent_again_record_by_record_o
             await asyncio.wait_for(task, 90)
             assert metrics.PRODUCE_ERRORS.labels(kind="transient")._value.get() > before
         assert sorted(await _values(kafka, "out")) == sorted(r.value for r in records[5:])
-    finally:
-        broker.stop()
 
 
 async def test_a_stopping_sink_raises_on_an_outage_instead_of_retrying() -> None:
-    broker = TansuBroker()
-    broker.start()
-    try:
+    async with TansuBroker() as broker:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
         await ensure_topics(kafka, ["out"], partitions=1)
         stopping = asyncio.Event()
@@ -108,5 +102,3 @@ async def test_a_stopping_sink_raises_on_an_outage_instead_of_retrying() -> None
             stopping.set()
             with pytest.raises(KafkaError):
                 await asyncio.wait_for(sink.produce([OutRecord("out", b"k2", b"v2")]), 30)
-    finally:
-        broker.stop()
