@@ -279,7 +279,7 @@ def recipe_cmd(
         Path | None, typer.Option(help="Out-of-domain-format JSONL whose calib split sets the E-c neutral margin.")
     ] = None,
     ec_thresholds: Annotated[
-        str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1 or floored.")
+        str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1, floored or jaccard_floored.")
     ] = "balanced",
     refit_heads: Annotated[
         Path | None, typer.Option(help="A finished run directory: refit its heads instead of training.")
@@ -294,8 +294,8 @@ def recipe_cmd(
     from trainer.local.recipe import refit_heads as refit
     from trainer.local.recipe import run_recipe
 
-    if ec_thresholds not in ("balanced", "jaccard", "f1", "floored"):
-        raise typer.BadParameter("balanced, jaccard, f1 or floored", param_hint="--ec-thresholds")
+    if ec_thresholds not in ("balanced", "jaccard", "f1", "floored", "jaccard_floored"):
+        raise typer.BadParameter("balanced, jaccard, f1, floored or jaccard_floored", param_hint="--ec-thresholds")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     defaults = FinetuneConfig()
     if refit_heads is not None:

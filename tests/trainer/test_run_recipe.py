@@ -142,6 +142,12 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     assert neutral["calib_texts"] > 500 and neutral["calib_jaccard"] >= neutral["calib_jaccard_no_margin"]
     config = json.loads((model_dir / "config.json").read_text())
     assert config["ec_neutral_margin"] == neutral["margin"] and config["long_texts"] == "chunk"
+    # Where V-oc reads cut-points, the same calib split refined them, and what serves is the refined set.
+    assert ("v_oc_cutpoints" in metrics) is (config["v_oc_cutpoints"] is not None)
+    if config["v_oc_cutpoints"] is not None:
+        v_oc = metrics["v_oc_cutpoints"]
+        assert v_oc["after"] == config["v_oc_cutpoints"] and v_oc["calib_r"] >= v_oc["calib_r_before"]
+        assert v_oc["holdout_r"] >= v_oc["holdout_r_before"] - 0.005 - 1e-4
 
     console = Console(record=True, width=120)
     console.print(result_table(first))

@@ -51,6 +51,73 @@ def test_floored_rule_with_unreachable_floors_minimises_the_worst_shortfall() ->
         assert worst >= min(v - floors[k] for k, v in other.items()) - 1e-12
 
 
+def test_jaccard_floored_rule_takes_the_best_jaccard_among_points_that_clear_every_floor() -> None:
+    logits, y = _data()
+    line = [lh.ec_metrics(logits, y, t) for t in _line_thresholds(logits, y)]
+    # Floors that the Jaccard-optimal end misses on macro-F1 but some points further along the line meet.
+    floors = {"jaccard": 0.0, "micro_f1": 0.0, "macro_f1": float(np.median([m["macro_f1"] for m in line]))}
+    assert line[0]["macro_f1"] < floors["macro_f1"]
+    m = lh.ec_metrics(logits, y, lh.jaccard_floored_thresholds(logits, y, floors))
+    ok = [x for x in line if x["macro_f1"] >= floors["macro_f1"]]
+    assert m["macro_f1"] >= floors["macro_f1"] and m["jaccard"] == max(x["jaccard"] for x in ok)
+    # ... where the best-mean rule, on the same floors, may buy macro-F1 with Jaccard; never the reverse.
+    mean = lh.ec_metrics(logits, y, lh.floored_thresholds(logits, y, floors))
+    assert m["jaccard"] >= mean["jaccard"]
+
+
+def test_jaccard_floored_rule_with_floors_the_jaccard_optimum_clears_keeps_it() -> None:
+    logits, y = _data()
+    tj = lh.tune_thresholds(logits, y)
+    th = lh.jaccard_floored_thresholds(logits, y, {"jaccard": 0.0, "micro_f1": 0.0, "macro_f1": 0.0})
+    assert lh.ec_metrics(logits, y, th)["jaccard"] == lh.ec_metrics(logits, y, tj)["jaccard"]
+    # The default floors are GPT-4's zero-shot scores plus 0.02.
+    assert lh.EC_TARGET_FLOORS == {"jaccard": 0.464, "micro_f1": 0.592, "macro_f1": 0.517}
+
+
+def _line_thresholds(logits: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    tj, tf = lh.tune_thresholds(logits, y), lh.tune_thresholds_f1(logits, y)
+    return [(1 - a) * tj + a * tf for a in np.linspace(0, 1, 11)]
+
+
+# --- V-oc cut-points refined on text of many domains --------------------------------------------------------
+
+
+def _valence(rng: np.random.Generator, classes: np.ndarray, centre: float, spread: float) -> np.ndarray:
+    return np.clip(0.5 + (classes - 3) * centre + rng.normal(0, spread, len(classes)), 0, 1)
+
+
+def test_refined_cutpoints_give_neutral_text_of_other_domains_the_middle_class_within_the_holdout_allowance() -> None:
+    rng = np.random.default_rng(0)
+    classes = list(range(7))
+    # tweets: classes spread over the scale, the score tracks them
+    hy = rng.integers(0, 7, 600)
+    hs = _valence(rng, hy, 0.08, 0.03)
+    cuts = lh.tune_cutpoints(hs, hy, classes)
+    # calib: emotional texts read as on the tweets, plus neutral texts (class 3) whose scores drift to 0.5 +- 0.06
+    cy = np.concatenate([rng.integers(0, 7, 200), np.full(100, 3)])
+    cs = np.concatenate([_valence(rng, cy[:200], 0.08, 0.03), np.clip(0.5 + rng.normal(0, 0.06, 100), 0, 1)])
+    before = float(np.mean(lh.apply_cutpoints(cs[200:], cuts, classes) != 3))
+    refined, report = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy))
+    after = float(np.mean(lh.apply_cutpoints(cs[200:], refined, classes) != 3))
+    assert after < before, (before, after)
+    assert report["calib_r"] > report["calib_r_before"]
+    assert report["holdout_r"] >= report["holdout_r_before"] - 0.005
+    assert list(refined) == sorted(refined)
+
+
+def test_refined_cutpoints_keep_every_holdout_class_when_the_allowance_is_zero() -> None:
+    classes = [0, 1, 2]
+    # calib wants the classes shifted; with no allowance, cut-points move only within gaps of the holdout's scores
+    hs = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9])
+    hy = np.array([0, 0, 1, 1, 2, 2])
+    cuts = [0.3, 0.7]
+    cs = np.array([0.35, 0.4, 0.75, 0.78])
+    cy = np.array([0, 0, 1, 1])
+    refined, report = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), max_holdout_drop=0.0)
+    assert report["holdout_r"] == report["holdout_r_before"] == 1.0
+    assert [lh.apply_cutpoints(hs, refined, classes).tolist()] == [hy.tolist()]
+
+
 # --- the E-c neutral margin ---------------------------------------------------------------------------------
 
 

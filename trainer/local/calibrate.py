@@ -72,6 +72,22 @@ def ec_metrics(logits: np.ndarray, y: np.ndarray, th: np.ndarray) -> dict[str, f
     }
 
 
+def _line(logits: np.ndarray, y: np.ndarray, steps: int) -> list[tuple[np.ndarray, dict[str, float]]]:
+    """Threshold sets on the line from the Jaccard-optimal to the per-label-F1-optimal set, with their E-c metrics."""
+    tj, tf = tune_thresholds(logits, y), tune_thresholds_f1(logits, y)
+    points = [(1 - a) * tj + a * tf for a in np.linspace(0.0, 1.0, steps)]
+    return [(th, ec_metrics(logits, y, th)) for th in points]
+
+
+def _floored_choice(
+    scored: list[tuple[np.ndarray, dict[str, float]]], floors: dict[str, float], key: Any
+) -> np.ndarray:
+    meeting = [(th, m) for th, m in scored if all(m[k] >= v for k, v in floors.items())]
+    if meeting:
+        return max(meeting, key=lambda tm: key(tm[1]))[0]
+    return max(scored, key=lambda tm: min(tm[1][k] - v for k, v in floors.items()))[0]
+
+
 def floored_thresholds(
     logits: np.ndarray, y: np.ndarray, floors: dict[str, float] | None = None, steps: int = 11
 ) -> np.ndarray:
@@ -82,14 +98,29 @@ def floored_thresholds(
     (default: GPT-4 zero-shot, the product's bar) the one with the best mean wins; if none
     reaches them all, the one whose worst margin below the floors is smallest.
     """
-    floors = floors or GPT4_EC_FLOORS
-    tj, tf = tune_thresholds(logits, y), tune_thresholds_f1(logits, y)
-    points = [(1 - a) * tj + a * tf for a in np.linspace(0.0, 1.0, steps)]
-    scored = [(th, ec_metrics(logits, y, th)) for th in points]
-    meeting = [(th, m) for th, m in scored if all(m[k] >= v for k, v in floors.items())]
-    if meeting:
-        return max(meeting, key=lambda tm: float(np.mean(list(tm[1].values()))))[0]
-    return max(scored, key=lambda tm: min(tm[1][k] - v for k, v in floors.items()))[0]
+    return _floored_choice(
+        _line(logits, y, steps), floors or GPT4_EC_FLOORS, lambda m: float(np.mean(list(m.values())))
+    )
+
+
+#: The bar for `jaccard_floored_thresholds`: GPT-4 zero-shot plus the 0.01 the product promises on the
+#: official test sets, plus 0.01 for the drop from holdout to test (2.1.0's macro-F1 met GPT-4's 0.497 on
+#: its holdout and scored 0.493 on the test set).
+EC_TARGET_FLOORS = {k: round(v + 0.02, 3) for k, v in GPT4_EC_FLOORS.items()}
+
+
+def jaccard_floored_thresholds(
+    logits: np.ndarray, y: np.ndarray, floors: dict[str, float] | None = None, steps: int = 11
+) -> np.ndarray:
+    """The point on the Jaccard-to-F1 line with the best Jaccard among those whose three E-c metrics reach `floors`.
+
+    The cycle's gate holds E-c Jaccard to the served model's, and the product's bar asks every E-c
+    metric to beat GPT-4: so Jaccard is what to maximise, and micro- and macro-F1 only need to clear
+    their floors (default `EC_TARGET_FLOORS`). `floored_thresholds`' best mean bought macro-F1 well
+    past its floor with Jaccard (2026-11-30: students C and D rejected on E-c Jaccard alone). If no
+    point reaches every floor, the one whose worst margin below them is smallest.
+    """
+    return _floored_choice(_line(logits, y, steps), floors or EC_TARGET_FLOORS, lambda m: m["jaccard"])
 
 
 def tune_cutpoints(score: np.ndarray, y: np.ndarray, classes: list[int]) -> list[float]:
@@ -124,6 +155,47 @@ def apply_cutpoints(score: np.ndarray, cuts: list[float], classes: list[int]) ->
     return np.asarray(classes)[np.searchsorted(np.asarray(cuts), score, side="right")]
 
 
+def refine_cutpoints(
+    cuts: list[float],
+    classes: list[int],
+    hold: tuple[np.ndarray, np.ndarray],
+    calib: tuple[np.ndarray, np.ndarray],
+    *,
+    max_holdout_drop: float = 0.005,
+) -> tuple[list[float], dict[str, float]]:
+    """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a rule fixed in advance.
+
+    Rule: coordinate ascent from the holdout's cut-points on Pearson r over `calib`, accepting only
+    moves that keep the holdout's r within `max_holdout_drop` of where it started. Cut-points chosen
+    on tweets alone put a non-zero valence class on 15-25% of neutral texts of other domains
+    (2026-11-30, students A, C, D; 2.2.0: 8%); calib text, neutral text among it, pulls the middle
+    class wide enough for them while the holdout keeps the tweets' classes.
+    """
+    from ..metrics import pearson
+
+    (hs, hy), (cs, cy) = hold, calib
+
+    def r(s: np.ndarray, y: np.ndarray, c: list[float]) -> float:
+        return pearson(y, apply_cutpoints(s, c, classes))
+
+    floor = r(hs, hy, cuts) - max_holdout_drop
+    report = {"holdout_r_before": r(hs, hy, cuts), "calib_r_before": r(cs, cy, cuts)}
+    best, cuts = report["calib_r_before"], list(cuts)
+    both = np.concatenate([hs, cs])
+    for _ in range(3):
+        for j in range(len(cuts)):
+            lo = cuts[j - 1] if j > 0 else float(both.min())
+            hi = cuts[j + 1] if j < len(cuts) - 1 else float(both.max())
+            for g in np.linspace(lo, hi, 25):
+                trial = cuts.copy()
+                trial[j] = float(g)
+                c_r = r(cs, cy, trial)
+                if c_r > best and r(hs, hy, trial) >= floor:
+                    best, cuts = c_r, trial
+    report.update(holdout_r=r(hs, hy, cuts), calib_r=best)
+    return [round(float(c), 5) for c in cuts], {k: round(float(v), 4) for k, v in report.items()}
+
+
 def calibrate(pred: dict[str, np.ndarray], hold: Targets, ec_rule: str = "balanced") -> dict[str, Any]:
     """Choose, per ordinal task, argmax of its classifier or cut-points on the regression head (by holdout r)."""
     from ..metrics import pearson
@@ -150,6 +222,7 @@ def calibrate(pred: dict[str, np.ndarray], hold: Targets, ec_rule: str = "balanc
         "jaccard": tune_thresholds,
         "f1": tune_thresholds_f1,
         "floored": floored_thresholds,
+        "jaccard_floored": jaccard_floored_thresholds,
     }
     if ec_rule not in rules:
         raise ValueError(f"unknown E-c threshold rule {ec_rule!r} ({', '.join(rules)})")
@@ -164,7 +237,7 @@ def neutral_margin(
     hold_gold: np.ndarray,
     thresholds: np.ndarray,
     *,
-    max_holdout_drop: float = 0.01,
+    max_holdout_drop: float = 0.005,
 ) -> tuple[float, dict[str, float]]:
     """The E-c neutral margin (`workers.local_model.backend.ec_decision`), by a rule fixed before any score was seen.
 
@@ -172,7 +245,8 @@ def neutral_margin(
     split), the margin with the best SemEval E-c Jaccard (an empty answer to a neutral text scores 1),
     among margins that keep the holdout's Jaccard within `max_holdout_drop` of no margin at all; ties go
     to the smaller margin. Tweets rarely lack an emotion and other text often does: the holdout keeps the
-    margin from costing the task's own data.
+    margin from costing the task's own data. The allowance is half the gate's tolerance on E-c Jaccard, so
+    that the margin alone cannot spend it.
     """
     from workers.local_model.backend import ec_decision
 

@@ -76,8 +76,8 @@ class FinetuneConfig:
     augment_drop: float = 0.15
     #: How E-c thresholds are chosen on the holdout: "balanced" (the higher mean of Jaccard, micro- and
     #: macro-F1 of the Jaccard-optimal and the per-label-F1-optimal sets), "jaccard", "f1" (per label,
-    #: what macro-F1 rewards), or "floored" (between the two, every metric at or above GPT-4's; see
-    #: `local_heads.floored_thresholds`).
+    #: what macro-F1 rewards), "floored" (between the two, every metric at or above GPT-4's, best mean; see
+    #: `calibrate.floored_thresholds`) or "jaccard_floored" (the same line, best Jaccard over GPT-4 + 0.02).
     ec_threshold_rule: str = "balanced"
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(

@@ -25,7 +25,7 @@ from workers.errors import ModelLoadError
 from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, LocalModelConfig
 
 from ..semeval import SemEvalExample, read_semeval_dir
-from .calibrate import calibrate, neutral_margin, score_calibrated
+from .calibrate import calibrate, neutral_margin, refine_cutpoints, score_calibrated
 from .encoder import FinetuneConfig, build_model, fit, sentence_features
 from .export import export_onnx
 from .fit import LocalTrainConfig, fit_heads
@@ -219,12 +219,10 @@ def package(
     with progress.stage("calibrate", 1):
         hold_pred = served.logits(hold.texts)
         cal = calibrate(hold_pred, hold, cfg.ec_threshold_rule)
-        neutral: dict[str, Any] = {}
+        calib_reports: dict[str, Any] = {}
         if cfg.neutral_calib:
-            cal["ec_neutral_margin"], neutral = _neutral_margin(served, Path(cfg.neutral_calib), hold_pred, hold, cal)
-    metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal)}
-    if neutral:
-        metrics_out["neutral_margin"] = {"margin": cal["ec_neutral_margin"], **neutral}
+            calib_reports = _calibrate_on_domains(served, Path(cfg.neutral_calib), hold_pred, hold, cal)
+    metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal), **calib_reports}
     manifest: dict[str, Any] = {
         "train": data_manifest(train_dir, "train"),
         "train_texts": len(train.texts),
@@ -262,19 +260,41 @@ def package(
     return out_dir
 
 
-def _neutral_margin(
+def _calibrate_on_domains(
     served: Any, path: Path, hold_pred: dict[str, np.ndarray], hold: Targets, cal: dict[str, Any]
-) -> tuple[float, dict[str, Any]]:
-    """The E-c neutral margin chosen on `path`'s calib split through the exported graph (`calibrate.neutral_margin`)."""
+) -> dict[str, Any]:
+    """Decisions `path`'s calib split (text of many domains, neutral text among it) sets, through the exported graph.
+
+    The E-c neutral margin (`calibrate.neutral_margin`) and, where V-oc reads cut-points on V-reg, the
+    cut-points moved to read that text better (`calibrate.refine_cutpoints`); each keeps the holdout
+    within its allowance. Sets `cal`'s entries; returns their reports for metrics.json.
+    """
     from schemas.tasks import EC_LABELS
     from trainer.ood import load_ood, select_split
 
     items = select_split(load_ood(path), "calib")
+    logits = served.logits([it.text for it in items])
+    source = {"calib_file": str(path), "calib_texts": len(items)}
     gold = np.asarray([[lab in it.emotions for lab in EC_LABELS] for it in items], dtype=np.float32)
-    logits = served.logits([it.text for it in items])["e_c"]
     m = hold.e_c_mask
-    margin, report = neutral_margin(logits, gold, hold_pred["e_c"][m], hold.e_c[m], np.asarray(cal["ec_thresholds"]))
-    return margin, {**report, "calib_file": str(path), "calib_texts": len(items)}
+    margin, report = neutral_margin(
+        logits["e_c"], gold, hold_pred["e_c"][m], hold.e_c[m], np.asarray(cal["ec_thresholds"])
+    )
+    cal["ec_neutral_margin"] = margin
+    out: dict[str, Any] = {"neutral_margin": {"margin": margin, **report, **source}}
+    if cal["v_oc_cutpoints"] is not None:
+        sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+        mh = hold.v_oc >= 0
+        classes = list(range(7))
+        cuts, v_report = refine_cutpoints(
+            cal["v_oc_cutpoints"],
+            classes,
+            (sig(hold_pred["v_reg"][mh, 0]), hold.v_oc[mh]),
+            (sig(logits["v_reg"][:, 0]), np.asarray([it.valence + 3 for it in items])),
+        )
+        out["v_oc_cutpoints"] = {"before": cal["v_oc_cutpoints"], "after": cuts, **v_report, **source}
+        cal["v_oc_cutpoints"] = cuts
+    return out
 
 
 def _refit(model: Any, tokenizer: Any, cfg: FinetuneConfig, train: Targets, hold: Targets, progress: Progress) -> None:
