@@ -320,6 +320,13 @@ def train_local_candidate(
     weights = aaid_weights(aaid, feedback, rs.aaid_weight)
     if rs.teacher_dir is not None:
         cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
+    if rs.co_teacher_dir is not None:
+        if rs.teacher_dir is None:
+            raise ValueError("recipe.co_teacher_dir needs recipe.teacher_dir: it joins that teacher on some heads")
+        heads = tuple(rs.co_teacher_heads)
+        cfg = replace(
+            cfg, co_teacher_dir=str(rs.co_teacher_dir), co_teacher_heads=heads, co_teacher_weight=rs.co_teacher_weight
+        )
     cfg = replace(cfg, cache_dir=str(settings.trainer.cache_dir))
     if rs.distil_texts is not None:
         if not cfg.teacher_dir:
@@ -387,7 +394,17 @@ def _distilled_from(cfg: Any, base: ModelVersion | None, base_dir: Path | None) 
     from workers.local_model.config import LocalModelConfig
 
     config = LocalModelConfig.load(teacher)
-    return {"version": config.version, "name": config.name, "model_dir": str(teacher)}
+    out: dict[str, Any] = {"version": config.version, "name": config.name, "model_dir": str(teacher)}
+    if cfg.co_teacher_dir:
+        co = LocalModelConfig.load(Path(cfg.co_teacher_dir))
+        out["co_teacher"] = {
+            "version": co.version,
+            "name": co.name,
+            "model_dir": cfg.co_teacher_dir,
+            "heads": list(cfg.co_teacher_heads),
+            "weight": cfg.co_teacher_weight,
+        }
+    return out
 
 
 def trainer_for(settings: TrainerSettings) -> CandidateTrainer:

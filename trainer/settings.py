@@ -94,6 +94,12 @@ class RecipeSection(BaseModel):
     #: A model directory every student distils from instead of the champion (e.g. the all-mpnet-base-v2
     #: teacher `trainer teacher` builds): a stronger teacher than the model being replaced.
     teacher_dir: Path | None = None
+    #: A second teacher (a model directory, e.g. the served model `workers/models/local-minilm`) whose
+    #: outputs are averaged into `teacher_dir`'s on `co_teacher_heads`, weighted `co_teacher_weight`: the
+    #: heads can come from the teacher that reads their task best (docs/trainer.md, *Two teachers*).
+    co_teacher_dir: Path | None = None
+    co_teacher_heads: list[Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]] = Field(default_factory=lambda: ["e_c"])
+    co_teacher_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     #: JSONL of `{"text": ...}` lines the teacher labels for the student (domains the gold data lacks).
     distil_texts: Path | None = None
     #: Text of many domains with E-c gold, neutral text among it, whose calib split sets the E-c neutral

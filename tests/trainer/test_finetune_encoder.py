@@ -102,6 +102,32 @@ def test_distill_loss_is_lowest_at_the_teacher_and_pulls_the_student_towards_it(
     assert distill.distill_loss(stepped, teacher, weights, 2.0).item() < away.item()
 
 
+def test_a_second_teacher_is_averaged_into_the_first_on_the_chosen_heads_only() -> None:
+    rng = np.random.default_rng(0)
+    shapes = {"ei_reg": 4, "ei_oc": 16, "v_reg": 1, "v_oc": 7, "e_c": len(EC_LABELS)}
+    first = {h: rng.normal(size=(5, n)).astype(np.float32) for h, n in shapes.items()}
+    second = {h: rng.normal(size=(5, n)).astype(np.float32) for h, n in shapes.items()}
+    out = distill.blend_logits(first, second, ("e_c", "ei_oc"), 0.25)
+    for head in ("e_c", "ei_oc"):
+        assert np.allclose(out[head], 0.75 * first[head] + 0.25 * second[head]) and out[head].dtype == np.float32
+    for head in ("ei_reg", "v_reg", "v_oc"):
+        assert out[head] is first[head]
+    assert all(np.array_equal(distill.blend_logits(first, second, tuple(shapes), 1.0)[h], second[h]) for h in shapes)
+
+
+@pytest.mark.parametrize(
+    ("heads", "weight", "second_rows", "message"),
+    [(("e_c", "emotions"), 0.5, 5, "no such head"), (("e_c",), 1.5, 5, "weight"), (("e_c",), 0.5, 4, "disagree")],
+)
+def test_a_blend_that_cannot_be_meant_is_refused(
+    heads: tuple[str, ...], weight: float, second_rows: int, message: str
+) -> None:
+    first = {"e_c": np.zeros((5, 11), np.float32)}
+    second = {"e_c": np.zeros((second_rows, 11), np.float32)}
+    with pytest.raises(ValueError, match=message):
+        distill.blend_logits(first, second, heads, weight)
+
+
 def test_augment_copies_without_a_teacher_is_refused(tmp_path: Path) -> None:
     write_semeval(tmp_path / "data", "train")
     cfg = FinetuneConfig(encoder_layers=1, epochs=1, augment_copies=1)
@@ -149,6 +175,8 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
         epochs=2,
         batch_size=16,
         teacher_dir=str(SHIPPED_MODEL_DIR),
+        co_teacher_dir=str(SHIPPED_MODEL_DIR),  # the wiring of a second teacher (the same graph: a no-op blend)
+        co_teacher_heads=("e_c",),
         augment_copies=1,
         distil_texts=str(texts),
         bf16=True,
@@ -158,6 +186,7 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
     config = LocalModelConfig.load(out)
     assert config.format == "onnx" and config.graph_file and config.train_config["teacher_dir"]
     assert config.train_config["distil_texts"] == str(texts) and config.train_config["bf16"]
+    assert config.train_config["co_teacher_heads"] == ["e_c"] and config.train_config["co_teacher_weight"] == 0.5
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dev"]["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
     async with LocalBackend(model_dir=out) as backend:

@@ -167,17 +167,26 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     assert "teacher" not in m2
 
     # A configured teacher (`recipe.teacher_dir`, e.g. the mpnet teacher) replaces the champion as the teacher,
-    # and labels the distillation texts too.
-    recipe = no_teacher.trainer.recipe.model_copy(update={"teacher_dir": SHIPPED_MODEL_DIR, "distil_texts": unlabeled})
+    # and labels the distillation texts too; a second teacher joins it on E-c, and the manifest names both.
+    recipe = no_teacher.trainer.recipe.model_copy(
+        update={"teacher_dir": SHIPPED_MODEL_DIR, "distil_texts": unlabeled, "co_teacher_dir": SHIPPED_MODEL_DIR}
+    )
     taught = no_teacher.model_copy(update={"trainer": no_teacher.trainer.model_copy(update={"recipe": recipe})})
     third = train_local_candidate(taught, "v3", tmp_path / "models" / "v3", second.version, base=second)
+    shipped = {"version": "2.2.0", "name": "emostream-local-minilm", "model_dir": str(SHIPPED_MODEL_DIR)}
     assert third.manifest["distilled_from"] == {
-        "version": "2.2.0",
-        "name": "emostream-local-minilm",
-        "model_dir": str(SHIPPED_MODEL_DIR),
+        **shipped,
+        "co_teacher": {**shipped, "heads": ["e_c"], "weight": 0.5},
     }
     cfg3 = json.loads((Path(third.location) / "config.json").read_text())["train_config"]
     assert cfg3["teacher_dir"] == str(SHIPPED_MODEL_DIR) and cfg3["distil_texts"] == str(unlabeled)
+    assert cfg3["co_teacher_dir"] == str(SHIPPED_MODEL_DIR) and cfg3["co_teacher_heads"] == ["e_c"]
+
+    # A second teacher alone has nothing to join.
+    alone = no_teacher.trainer.recipe.model_copy(update={"co_teacher_dir": SHIPPED_MODEL_DIR})
+    lonely = no_teacher.model_copy(update={"trainer": no_teacher.trainer.model_copy(update={"recipe": alone})})
+    with pytest.raises(ValueError, match="co_teacher_dir needs recipe.teacher_dir"):
+        train_local_candidate(lonely, "v4", tmp_path / "models" / "v4", second.version, base=second)
 
 
 def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:

@@ -67,6 +67,11 @@ class FinetuneConfig:
     max_train_texts: int = 0  # 0 = all (tests use a small slice)
     #: A finished model directory to distil from ("" = none): its outputs are soft targets for every head.
     teacher_dir: str = ""
+    #: A second teacher ("" = none) whose outputs are averaged into the teacher's on `co_teacher_heads`,
+    #: weighted `co_teacher_weight` (`distill.blend_logits`).
+    co_teacher_dir: str = ""
+    co_teacher_heads: tuple[str, ...] = ()
+    co_teacher_weight: float = 0.5
     #: Where the teacher's outputs are cached per text ("" = not cached; `trainer run` uses trainer.cache_dir).
     cache_dir: str = ""
     distill_weight: float = 1.0
@@ -215,12 +220,15 @@ def fit(
         with progress.stage("distil: teacher outputs", 1):
             cache = Path(cfg.cache_dir) if cfg.cache_dir else None
             logits = distill.teacher_logits(Path(cfg.teacher_dir), train.texts, cache)
+            if cfg.co_teacher_dir:
+                second = distill.teacher_logits(Path(cfg.co_teacher_dir), train.texts, cache)
+                logits = distill.blend_logits(logits, second, cfg.co_teacher_heads, cfg.co_teacher_weight)
         teacher = {k: torch.from_numpy(v) for k, v in logits.items()}
         log.info(
             "distilling from %s on %d texts (%d word-dropout copies)", cfg.teacher_dir, len(train.texts), len(copies)
         )
-    elif cfg.augment_copies or cfg.distil_texts:
-        raise ValueError("augment_copies and distil_texts need a teacher_dir: those texts have no gold labels")
+    elif cfg.augment_copies or cfg.distil_texts or cfg.co_teacher_dir:
+        raise ValueError("augment_copies, distil_texts and co_teacher_dir need a teacher_dir")
     lex_train, lex_hold = lexicon_features(train.texts), lexicon_features(hold.texts)
     params = [
         {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": cfg.encoder_lr},
