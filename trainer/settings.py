@@ -67,6 +67,14 @@ class FeedbackSection(BaseModel):
     texts_file: Path | None = None
 
 
+#: The local model's output heads (`workers.local_model.heads.HEAD_NAMES`).
+HeadName = Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]
+
+
+def _e_c_only() -> list[HeadName]:
+    return ["e_c"]
+
+
 def _default_neutral_calib() -> Path | None:
     from trainer.ood import DEFAULT_FILE
 
@@ -98,7 +106,7 @@ class RecipeSection(BaseModel):
     #: outputs are averaged into `teacher_dir`'s on `co_teacher_heads`, weighted `co_teacher_weight`: the
     #: heads can come from the teacher that reads their task best (docs/trainer.md, *Two teachers*).
     co_teacher_dir: Path | None = None
-    co_teacher_heads: list[Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]] = Field(default_factory=lambda: ["e_c"])
+    co_teacher_heads: list[HeadName] = Field(default_factory=_e_c_only)
     co_teacher_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     #: JSONL of `{"text": ...}` lines the teacher labels for the student (domains the gold data lacks).
     distil_texts: Path | None = None
