@@ -67,7 +67,7 @@ class FeedbackSection(BaseModel):
     texts_file: Path | None = None
 
 
-#: The local model's output heads (`workers.local_model.heads.HEAD_NAMES`).
+#: The local model's output heads (`workers.local_model.config.HEAD_NAMES`).
 HeadName = Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]
 
 
