@@ -276,11 +276,12 @@ def recipe_cmd(
     bf16: Annotated[bool, typer.Option("--bf16/--fp32", help="Train under bfloat16 autocast.")] = False,
     max_length: Annotated[int | None, typer.Option(min=8, help="Tokens per text (default: the recipe's).")] = None,
     neutral_calib: Annotated[
-        Path | None, typer.Option(help="Out-of-domain-format JSONL whose calib split sets the E-c neutral margin.")
+        Path | None,
+        typer.Option(help="Out-of-domain JSONL whose calib split sets the E-c neutral margin and V-oc cut-points."),
     ] = None,
     ec_thresholds: Annotated[
         str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1, floored or jaccard_floored.")
-    ] = "balanced",
+    ] = "jaccard_floored",
     refit_heads: Annotated[
         Path | None, typer.Option(help="A finished run directory: refit its heads instead of training.")
     ] = None,

@@ -388,13 +388,15 @@ def _distilled_from(cfg: Any, base: ModelVersion | None, base_dir: Path | None) 
     """The teacher a candidate learnt from, for its manifest: the configured teacher, else the champion."""
     if not cfg.teacher_dir:
         return None
-    teacher = Path(cfg.teacher_dir)
-    if base is not None and base_dir is not None and teacher == base_dir:
-        return {"version": base.version, "model_dir": str(base_dir)}
     from workers.local_model.config import LocalModelConfig
 
-    config = LocalModelConfig.load(teacher)
-    out: dict[str, Any] = {"version": config.version, "name": config.name, "model_dir": str(teacher)}
+    teacher = Path(cfg.teacher_dir)
+    out: dict[str, Any]
+    if base is not None and base_dir is not None and teacher == base_dir:
+        out = {"version": base.version, "model_dir": str(base_dir)}
+    else:
+        config = LocalModelConfig.load(teacher)
+        out = {"version": config.version, "name": config.name, "model_dir": str(teacher)}
     if cfg.co_teacher_dir:
         co = LocalModelConfig.load(Path(cfg.co_teacher_dir))
         out["co_teacher"] = {

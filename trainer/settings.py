@@ -106,12 +106,13 @@ class RecipeSection(BaseModel):
     #: outputs are averaged into `teacher_dir`'s on `co_teacher_heads`, weighted `co_teacher_weight`: the
     #: heads can come from the teacher that reads their task best (docs/trainer.md, *Two teachers*).
     co_teacher_dir: Path | None = None
-    co_teacher_heads: list[HeadName] = Field(default_factory=_e_c_only)
+    co_teacher_heads: list[HeadName] = Field(default_factory=_e_c_only, min_length=1)
     co_teacher_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     #: JSONL of `{"text": ...}` lines the teacher labels for the student (domains the gold data lacks).
     distil_texts: Path | None = None
-    #: Text of many domains with E-c gold, neutral text among it, whose calib split sets the E-c neutral
-    #: margin (None: no margin). Default: the out-of-domain check set (`examples/out-of-domain.jsonl`).
+    #: Text of many domains with valence and E-c gold, neutral text among it, whose calib split sets the
+    #: E-c neutral margin and refines the V-oc cut-points (None: neither). Default: the out-of-domain
+    #: check set (`examples/out-of-domain.jsonl`).
     neutral_calib: Path | None = Field(default_factory=lambda: _default_neutral_calib())
     #: How much the gold of a text only AAID files label counts beside a train-file text's (1) in the
     #: student's gold losses: below 1, written texts of other domains teach without crowding out the

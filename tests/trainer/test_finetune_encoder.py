@@ -117,7 +117,12 @@ def test_a_second_teacher_is_averaged_into_the_first_on_the_chosen_heads_only() 
 
 @pytest.mark.parametrize(
     ("heads", "weight", "second_rows", "message"),
-    [(("e_c", "emotions"), 0.5, 5, "no such head"), (("e_c",), 1.5, 5, "weight"), (("e_c",), 0.5, 4, "disagree")],
+    [
+        (("e_c", "emotions"), 0.5, 5, "no such head"),
+        ((), 0.5, 5, "at least one head"),
+        (("e_c",), 1.5, 5, "weight"),
+        (("e_c",), 0.5, 4, "disagree"),
+    ],
 )
 def test_a_blend_that_cannot_be_meant_is_refused(
     heads: tuple[str, ...], weight: float, second_rows: int, message: str

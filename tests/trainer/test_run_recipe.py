@@ -223,3 +223,52 @@ def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_ex
     assert {normalise_text(t) for t in only_v} <= set(fit.texts) | set(hold.texts)
     assert extra <= set(fit.texts) and set(fit_alone.texts) <= set(fit.texts)
     assert len(fit.texts) == len(fit_alone.texts) + 40
+
+
+def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points_through_the_served_graph(
+    tmp_path: Path,
+) -> None:
+    """`package`'s step after calibration, on the shipped graph: both decisions made, recorded and bounded."""
+    from trainer.local.calibrate import apply_cutpoints, calibrate
+    from trainer.local.recipe import _calibrate_on_domains
+    from trainer.local.targets import build_targets
+    from trainer.metrics import pearson
+    from trainer.semeval import read_semeval_dir
+    from workers.local_model.config import LocalModelConfig
+    from workers.local_model.onnx import OnnxAffectModel
+
+    write_semeval(tmp_path / "data", "train")
+    hold = build_targets(read_semeval_dir(tmp_path / "data", "train"))
+    rows = [
+        ("product review", "Broke after a week and support never answered.", -3, ["anger", "disgust"]),
+        ("product review", "Works perfectly, very happy with it.", 3, ["joy"]),
+        ("news", "The council meets on Tuesday to discuss the budget.", 0, []),
+        ("news", "Floods destroyed hundreds of homes overnight.", -2, ["fear", "sadness"]),
+        ("chat message", "ok", 0, []),
+        ("chat message", "omg we won!!! best night ever", 3, ["joy", "surprise"]),
+        ("movie review", "A tedious, joyless slog of a film.", -2, ["disgust"]),
+        ("movie review", "The film runs two hours and was shot in Prague.", 0, []),
+    ]
+    ood = tmp_path / "ood.jsonl"
+    ood.write_text(
+        "".join(
+            json.dumps({"id": f"c{i}", "domain": d, "split": "calib", "text": t, "valence": v, "emotions": e}) + "\n"
+            for i, (d, t, v, e) in enumerate(rows)
+        )
+    )
+    shipped = LocalModelConfig.load(SHIPPED_MODEL_DIR)
+    with OnnxAffectModel.from_config(SHIPPED_MODEL_DIR, shipped) as served:
+        hold_pred = served.logits(hold.texts)
+        cal = calibrate(hold_pred, hold, "jaccard_floored")
+        cal["v_oc_cutpoints"] = cal["v_oc_cutpoints"] or shipped.v_oc_cutpoints  # the refinement's branch runs
+        before = list(cal["v_oc_cutpoints"])
+        reports = _calibrate_on_domains(served, ood, hold_pred, hold, cal)
+    v_oc, neutral = reports["v_oc_cutpoints"], reports["neutral_margin"]
+    assert neutral["calib_texts"] == v_oc["calib_texts"] == len(rows) and cal["ec_neutral_margin"] == neutral["margin"]
+    assert v_oc["before"] == before and v_oc["after"] == cal["v_oc_cutpoints"] == sorted(cal["v_oc_cutpoints"])
+    assert v_oc["calib_r"] >= v_oc["calib_r_before"] and v_oc["holdout_r"] >= v_oc["holdout_r_before"] - 0.005 - 1e-4
+    m = hold.v_oc >= 0
+    v = 1.0 / (1.0 + np.exp(-hold_pred["v_reg"][m, 0]))
+    # what the report says of the holdout is what the served cut-points give it
+    got = pearson(hold.v_oc[m], apply_cutpoints(v, cal["v_oc_cutpoints"], list(range(7))))
+    assert got == pytest.approx(v_oc["holdout_r"], abs=1e-4)

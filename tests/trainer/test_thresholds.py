@@ -60,16 +60,19 @@ def test_jaccard_floored_rule_takes_the_best_jaccard_among_points_that_clear_eve
     m = lh.ec_metrics(logits, y, lh.jaccard_floored_thresholds(logits, y, floors))
     ok = [x for x in line if x["macro_f1"] >= floors["macro_f1"]]
     assert m["macro_f1"] >= floors["macro_f1"] and m["jaccard"] == max(x["jaccard"] for x in ok)
-    # ... where the best-mean rule, on the same floors, may buy macro-F1 with Jaccard; never the reverse.
-    mean = lh.ec_metrics(logits, y, lh.floored_thresholds(logits, y, floors))
-    assert m["jaccard"] >= mean["jaccard"]
 
 
-def test_jaccard_floored_rule_with_floors_the_jaccard_optimum_clears_keeps_it() -> None:
+def test_where_every_point_clears_the_floors_the_jaccard_rule_takes_the_best_jaccard_and_the_mean_rule_does_not() -> (
+    None
+):
     logits, y = _data()
-    tj = lh.tune_thresholds(logits, y)
-    th = lh.jaccard_floored_thresholds(logits, y, {"jaccard": 0.0, "micro_f1": 0.0, "macro_f1": 0.0})
-    assert lh.ec_metrics(logits, y, th)["jaccard"] == lh.ec_metrics(logits, y, tj)["jaccard"]
+    line = [lh.ec_metrics(logits, y, t) for t in _line_thresholds(logits, y)]
+    none = {"jaccard": 0.0, "micro_f1": 0.0, "macro_f1": 0.0}
+    by_jaccard = lh.ec_metrics(logits, y, lh.jaccard_floored_thresholds(logits, y, none))
+    by_mean = lh.ec_metrics(logits, y, lh.floored_thresholds(logits, y, none))
+    assert by_jaccard["jaccard"] == max(x["jaccard"] for x in line)
+    # On this data the two rules part: the mean rule buys macro-F1 with Jaccard.
+    assert by_jaccard["jaccard"] > by_mean["jaccard"] and by_mean["macro_f1"] > by_jaccard["macro_f1"]
     # The default floors are GPT-4's zero-shot scores plus 0.02.
     assert lh.EC_TARGET_FLOORS == {"jaccard": 0.464, "micro_f1": 0.592, "macro_f1": 0.517}
 
@@ -105,17 +108,25 @@ def test_refined_cutpoints_give_neutral_text_of_other_domains_the_middle_class_w
     assert list(refined) == sorted(refined)
 
 
-def test_refined_cutpoints_keep_every_holdout_class_when_the_allowance_is_zero() -> None:
+def test_refined_cutpoints_move_no_holdout_text_to_another_class_when_the_allowance_is_zero() -> None:
     classes = [0, 1, 2]
-    # calib wants the classes shifted; with no allowance, cut-points move only within gaps of the holdout's scores
-    hs = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9])
-    hy = np.array([0, 0, 1, 1, 2, 2])
-    cuts = [0.3, 0.7]
-    cs = np.array([0.35, 0.4, 0.75, 0.78])
-    cy = np.array([0, 0, 1, 1])
-    refined, report = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), max_holdout_drop=0.0)
+    hs, hy = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9]), np.array([0, 0, 1, 1, 2, 2])
+    # calib's middle-class texts sit past the holdout's outer texts: reading them as 1 moves holdout texts too
+    cs, cy = np.array([0.05, 0.15, 0.5, 0.85, 0.95, 0.5]), np.array([0, 1, 1, 1, 2, 1])
+    free, free_report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0)
+    assert free_report["calib_r"] > free_report["calib_r_before"]
+    assert lh.apply_cutpoints(hs, free, classes).tolist() != hy.tolist()  # unbounded, it would cost the holdout
+    held, report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=0.0)
+    assert lh.apply_cutpoints(hs, held, classes).tolist() == hy.tolist()
     assert report["holdout_r"] == report["holdout_r_before"] == 1.0
-    assert [lh.apply_cutpoints(hs, refined, classes).tolist()] == [hy.tolist()]
+
+
+def test_refined_cutpoints_stay_above_a_given_holdout_floor_such_as_the_classifiers() -> None:
+    classes = [0, 1, 2]
+    hs, hy = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9]), np.array([0, 0, 1, 1, 2, 2])
+    cs, cy = np.array([0.05, 0.15, 0.5, 0.85, 0.95, 0.5]), np.array([0, 1, 1, 1, 2, 1])
+    _, report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, min_holdout_r=0.99)
+    assert report["holdout_r"] >= 0.99 and report["calib_r"] == report["calib_r_before"]
 
 
 # --- the E-c neutral margin ---------------------------------------------------------------------------------

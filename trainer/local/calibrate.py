@@ -5,6 +5,7 @@ Chosen on held-out training data through the exported graph, never on the evalua
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,10 @@ import numpy as np
 from .. import metrics
 from .fit import score
 from .targets import Targets
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def tune_thresholds(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -80,7 +85,9 @@ def _line(logits: np.ndarray, y: np.ndarray, steps: int) -> list[tuple[np.ndarra
 
 
 def _floored_choice(
-    scored: list[tuple[np.ndarray, dict[str, float]]], floors: dict[str, float], key: Any
+    scored: list[tuple[np.ndarray, dict[str, float]]],
+    floors: dict[str, float],
+    key: Callable[[dict[str, float]], float],
 ) -> np.ndarray:
     meeting = [(th, m) for th, m in scored if all(m[k] >= v for k, v in floors.items())]
     if meeting:
@@ -116,9 +123,8 @@ def jaccard_floored_thresholds(
 
     The cycle's gate holds E-c Jaccard to the served model's, and the product's bar asks every E-c
     metric to beat GPT-4: so Jaccard is what to maximise, and micro- and macro-F1 only need to clear
-    their floors (default `EC_TARGET_FLOORS`). `floored_thresholds`' best mean bought macro-F1 well
-    past its floor with Jaccard (2026-11-30: students C and D rejected on E-c Jaccard alone). If no
-    point reaches every floor, the one whose worst margin below them is smallest.
+    their floors (default `EC_TARGET_FLOORS`), where `floored_thresholds`' best mean buys macro-F1
+    with Jaccard. If no point reaches every floor, the one whose worst margin below them is smallest.
     """
     return _floored_choice(_line(logits, y, steps), floors or EC_TARGET_FLOORS, lambda m: m["jaccard"])
 
@@ -162,14 +168,15 @@ def refine_cutpoints(
     calib: tuple[np.ndarray, np.ndarray],
     *,
     max_holdout_drop: float = 0.005,
+    min_holdout_r: float = -1.0,
 ) -> tuple[list[float], dict[str, float]]:
     """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a rule fixed in advance.
 
     Rule: coordinate ascent from the holdout's cut-points on Pearson r over `calib`, accepting only
-    moves that keep the holdout's r within `max_holdout_drop` of where it started. Cut-points chosen
-    on tweets alone put a non-zero valence class on 15-25% of neutral texts of other domains
-    (2026-11-30, students A, C, D; 2.2.0: 8%); calib text, neutral text among it, pulls the middle
-    class wide enough for them while the holdout keeps the tweets' classes.
+    moves that keep the holdout's r within `max_holdout_drop` of where it started and at least
+    `min_holdout_r` (e.g. the ordinal classifier's, which the cut-points had to beat). Cut-points
+    chosen on tweets alone give neutral text of other domains non-zero classes; calib text, neutral
+    text among it, widens the middle class for it while the holdout keeps the tweets' classes.
     """
     from ..metrics import pearson
 
@@ -178,9 +185,9 @@ def refine_cutpoints(
     def r(s: np.ndarray, y: np.ndarray, c: list[float]) -> float:
         return pearson(y, apply_cutpoints(s, c, classes))
 
-    floor = r(hs, hy, cuts) - max_holdout_drop
+    floor = max(r(hs, hy, cuts) - max_holdout_drop, min_holdout_r)
     report = {"holdout_r_before": r(hs, hy, cuts), "calib_r_before": r(cs, cy, cuts)}
-    best, cuts = report["calib_r_before"], list(cuts)
+    best, cuts = report["calib_r_before"], [round(float(c), 5) for c in cuts]
     both = np.concatenate([hs, cs])
     for _ in range(3):
         for j in range(len(cuts)):
@@ -188,21 +195,20 @@ def refine_cutpoints(
             hi = cuts[j + 1] if j < len(cuts) - 1 else float(both.max())
             for g in np.linspace(lo, hi, 25):
                 trial = cuts.copy()
-                trial[j] = float(g)
+                trial[j] = round(float(g), 5)
                 c_r = r(cs, cy, trial)
                 if c_r > best and r(hs, hy, trial) >= floor:
                     best, cuts = c_r, trial
-    report.update(holdout_r=r(hs, hy, cuts), calib_r=best)
-    return [round(float(c), 5) for c in cuts], {k: round(float(v), 4) for k, v in report.items()}
+    report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts))
+    return cuts, {k: round(float(v), 4) for k, v in report.items()}
 
 
 def calibrate(pred: dict[str, np.ndarray], hold: Targets, ec_rule: str = "balanced") -> dict[str, Any]:
     """Choose, per ordinal task, argmax of its classifier or cut-points on the regression head (by holdout r)."""
     from ..metrics import pearson
 
-    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
     cal: dict[str, Any] = {"ei_oc_cutpoints": [], "v_oc_cutpoints": None}
-    reg = sig(pred["ei_reg"])
+    reg = sigmoid(pred["ei_reg"])
     cls = pred["ei_oc"].reshape(-1, 4, 4).argmax(-1)
     for j in range(4):
         m = hold.ei_oc[:, j] >= 0
@@ -211,7 +217,7 @@ def calibrate(pred: dict[str, np.ndarray], hold: Targets, ec_rule: str = "balanc
         r_cls = pearson(hold.ei_oc[m, j], cls[m, j])
         cal["ei_oc_cutpoints"].append(cuts if r_cut > r_cls else None)
     m = hold.v_oc >= 0
-    v = sig(pred["v_reg"][:, 0])
+    v = sigmoid(pred["v_reg"][:, 0])
     classes = list(range(7))
     cuts = tune_cutpoints(v[m], hold.v_oc[m], classes)
     if pearson(hold.v_oc[m], apply_cutpoints(v[m], cuts, classes)) > pearson(hold.v_oc[m], pred["v_oc"][m].argmax(-1)):
@@ -250,8 +256,7 @@ def neutral_margin(
     """
     from workers.local_model.backend import ec_decision
 
-    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
-    cp, hp = sig(calib_logits), sig(hold_logits)
+    cp, hp = sigmoid(calib_logits), sigmoid(hold_logits)
     base = metrics.multilabel_jaccard(hold_gold > 0.5, ec_decision(hp, thresholds, 0.0))
     best = (-1.0, 0.0, base)
     for m in np.round(np.arange(0.0, 0.9, 0.025), 3):
@@ -269,10 +274,9 @@ def neutral_margin(
 
 def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any]) -> dict[str, float]:
     """`local_heads.score`, with ordinal predictions replaced by the calibrated ones where chosen."""
-    sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
     pred = dict(pred)
     oc = pred["ei_oc"].reshape(-1, 4, 4).copy()
-    reg = sig(pred["ei_reg"])
+    reg = sigmoid(pred["ei_reg"])
     for j, cuts in enumerate(cal["ei_oc_cutpoints"]):
         if cuts is not None:
             cls = apply_cutpoints(reg[:, j], cuts, [0, 1, 2, 3])
@@ -280,7 +284,7 @@ def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any
             oc[np.arange(len(cls)), j, cls] = 0.0
     pred["ei_oc"] = oc.reshape(-1, 16)
     if cal["v_oc_cutpoints"] is not None:
-        cls = apply_cutpoints(sig(pred["v_reg"][:, 0]), cal["v_oc_cutpoints"], list(range(7)))
+        cls = apply_cutpoints(sigmoid(pred["v_reg"][:, 0]), cal["v_oc_cutpoints"], list(range(7)))
         v = np.full_like(pred["v_oc"], -1e4)
         v[np.arange(len(cls)), cls] = 0.0
         pred["v_oc"] = v
@@ -289,6 +293,6 @@ def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any
         from workers.local_model.backend import ec_evidence
 
         # A text the neutral decision leaves without emotions scores as no label at all.
-        neutral = ec_evidence(sig(pred["e_c"]), np.asarray(cal["ec_thresholds"])) < margin
+        neutral = ec_evidence(sigmoid(pred["e_c"]), np.asarray(cal["ec_thresholds"])) < margin
         pred["e_c"] = np.where(neutral[:, None], -1e4, pred["e_c"])
     return score(pred, t, np.asarray(cal["ec_thresholds"]))

@@ -55,8 +55,9 @@ def teacher_logits(teacher_dir: Path, texts: list[str], cache_dir: Path | None =
     With `cache_dir`, outputs are kept per text under `teacher-logits/<model digest>.npz`: the teacher
     labels a text once, and the next cycle with the same teacher labels only texts it has not seen (the
     digest covers graph, config and tokenizer, so a rebuilt teacher starts a new file). Labelling every
-    text took ~10 of a cycle's ~23 minutes on 2 cores. Teachers export fp32, so a text's outputs do not
-    depend on which texts shared its call (up to float rounding).
+    text took ~10 of a cycle's ~23 minutes on 2 cores. For an fp32 graph (the mpnet teacher) a text's
+    outputs do not depend on which texts shared its call; an int8 graph's (a served student as a second
+    teacher) move slightly with the call's dynamic quantisation ranges, and the first reading is kept.
     """
     from workers.local_model.config import LocalModelConfig, model_digest
     from workers.local_model.onnx import OnnxAffectModel
@@ -88,13 +89,13 @@ def blend_logits(
 ) -> dict[str, np.ndarray]:
     """`primary`'s outputs with `heads` replaced by the weighted mean `(1 - weight) * primary + weight * second`.
 
-    A second teacher on chosen heads: an ensemble's soft targets are better than either member's, and
-    the heads can come from the teacher that reads their task best. 2026-11-30: every student of the
-    mpnet teacher that had read other domains (1.1) lost 0.013-0.031 E-c Jaccard on tweets against
-    2.2.0, whose own E-c was learnt from a tweets-only teacher, while their valence rose on other text.
-    Logits are averaged (a geometric mean of the odds); every head's outputs are logits.
+    A second teacher on chosen heads: each head can come from the teacher that reads its task best, and
+    an average of two teachers is usually a better target than either. Logits are averaged (a geometric
+    mean of the odds); every head's outputs are logits.
     """
-    unknown = sorted(set(heads) - set(primary))
+    if not heads:
+        raise ValueError("a second teacher needs at least one head to join on")
+    unknown = sorted(set(heads) - (set(primary) & set(second)))
     if unknown:
         raise ValueError(f"no such head(s) to blend: {', '.join(unknown)} (heads: {', '.join(sorted(primary))})")
     if not 0.0 <= weight <= 1.0:

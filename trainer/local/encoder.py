@@ -53,8 +53,9 @@ class FinetuneConfig:
     freeze_layers: int = 0
     #: Run forward passes under bfloat16 autocast (CPUs with AVX-512 bf16 train ~2x faster; the loss stays fp32).
     bf16: bool = False
-    #: Texts of many domains with E-c gold, neutral ones among them (the out-of-domain set's format; its
-    #: calib split is read) on which the E-c neutral margin is chosen ("" = no neutral margin).
+    #: Texts of many domains with valence and E-c gold, neutral ones among them (the out-of-domain set's
+    #: format; its calib split is read) on which the E-c neutral margin is chosen and the V-oc cut-points
+    #: refined ("" = neither).
     neutral_calib: str = ""
     #: Export int8 (dynamic quantisation) or fp32. int8 serves MiniLM students at full quality; it cost the
     #: 12-layer mpnet teacher 0.14 EI-reg r on the holdout, so teachers export fp32 (they only label).
@@ -70,7 +71,7 @@ class FinetuneConfig:
     #: A second teacher ("" = none) whose outputs are averaged into the teacher's on `co_teacher_heads`,
     #: weighted `co_teacher_weight` (`distill.blend_logits`).
     co_teacher_dir: str = ""
-    co_teacher_heads: tuple[str, ...] = ()
+    co_teacher_heads: tuple[str, ...] = ("e_c",)
     co_teacher_weight: float = 0.5
     #: Where the teacher's outputs are cached per text ("" = not cached; `trainer run` uses trainer.cache_dir).
     cache_dir: str = ""

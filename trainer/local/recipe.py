@@ -25,7 +25,7 @@ from workers.errors import ModelLoadError
 from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, LocalModelConfig
 
 from ..semeval import SemEvalExample, read_semeval_dir
-from .calibrate import calibrate, neutral_margin, refine_cutpoints, score_calibrated
+from .calibrate import calibrate, neutral_margin, refine_cutpoints, score_calibrated, sigmoid
 from .encoder import FinetuneConfig, build_model, fit, sentence_features
 from .export import export_onnx
 from .fit import LocalTrainConfig, fit_heads
@@ -270,6 +270,7 @@ def _calibrate_on_domains(
     within its allowance. Sets `cal`'s entries; returns their reports for metrics.json.
     """
     from schemas.tasks import EC_LABELS
+    from trainer.metrics import pearson
     from trainer.ood import load_ood, select_split
 
     items = select_split(load_ood(path), "calib")
@@ -282,15 +283,14 @@ def _calibrate_on_domains(
     )
     cal["ec_neutral_margin"] = margin
     out: dict[str, Any] = {"neutral_margin": {"margin": margin, **report, **source}}
-    if cal["v_oc_cutpoints"] is not None:
-        sig = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    if cal["v_oc_cutpoints"] is not None:  # (where the classifier's argmax won, there is nothing to refine)
         mh = hold.v_oc >= 0
-        classes = list(range(7))
         cuts, v_report = refine_cutpoints(
             cal["v_oc_cutpoints"],
-            classes,
-            (sig(hold_pred["v_reg"][mh, 0]), hold.v_oc[mh]),
-            (sig(logits["v_reg"][:, 0]), np.asarray([it.valence + 3 for it in items])),
+            list(range(7)),
+            (sigmoid(hold_pred["v_reg"][mh, 0]), hold.v_oc[mh]),
+            (sigmoid(logits["v_reg"][:, 0]), np.asarray([it.valence + 3 for it in items])),  # -3..3 -> classes 0..6
+            min_holdout_r=pearson(hold.v_oc[mh], hold_pred["v_oc"][mh].argmax(-1)),  # the cut-points beat argmax
         )
         out["v_oc_cutpoints"] = {"before": cal["v_oc_cutpoints"], "after": cuts, **v_report, **source}
         cal["v_oc_cutpoints"] = cuts
