@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 
+
 def configure(settings: Settings, **flags: Any) -> Settings:
     """Apply command-line flags on top of the `EMOSTREAM_*` environment (a bad value is a usage error)."""
     try:

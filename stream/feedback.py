@@ -151,9 +151,7 @@ class FeedbackConsumer:
         last_data = time.monotonic()
         while not self._stopping.is_set():
             got = await self._consumer.getmany(timeout_ms=200, max_records=500)
-            records = [
-                InRecord(m.topic, m.partition, m.offset, m.key, m.value) for msgs in got.values() for m in msgs
-            ]
+            records = [InRecord(m.topic, m.partition, m.offset, m.key, m.value) for msgs in got.values() for m in msgs]
             if not records:
                 idle = time.monotonic() - last_data
                 if self.exit_when_idle_s is not None and idle >= self.exit_when_idle_s and await self._drained():

@@ -33,9 +33,7 @@ class JsonFormatter(logging.Formatter):
 def setup_logging(level: str = "INFO", json_logs: bool = True) -> None:
     """Configure the root logger once, for a CLI command."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -201,9 +201,7 @@ def build_prompt(family: TaskFamily, dimension: str, text: str, instruction: str
     return f"Task: {instruction} Tweet: {shown}{emotion} {ANSWER_CUE[family]} "
 
 
-def to_record(
-    example: AAIDExample, fmt: RecordFormat = "instruction", record_id: str | None = None
-) -> dict[str, Any]:
+def to_record(example: AAIDExample, fmt: RecordFormat = "instruction", record_id: str | None = None) -> dict[str, Any]:
     """An AAID record (instruction or conversation shape) for one example."""
     prompt = build_prompt(example.family, example.dimension, example.text, example.instruction)
     answer = format_answer(example.family, example.dimension, example.label)

@@ -119,9 +119,7 @@ def curate(
     votes: dict[ItemKey, list[Label]] = defaultdict(list)
     for (item, _annotator), fb in latest.items():
         label = fb.label
-        votes[item].append(
-            tuple(lab for lab in EC_LABELS if lab in label) if isinstance(label, list) else label
-        )
+        votes[item].append(tuple(lab for lab in EC_LABELS if lab in label) if isinstance(label, list) else label)
     for item, labels in sorted(votes.items(), key=lambda kv: (kv[0][0], kv[0][1].value, kv[0][2])):
         digest, task, dim = item
         value, why = resolve(task, labels, config.min_agreeing_votes)

@@ -26,9 +26,7 @@ def register(app: typer.Typer) -> None:
 
         if split not in ("train", "dev", "test") or fmt not in ("instruction", "conversation"):
             raise typer.BadParameter("split must be train/dev/test and format instruction/conversation")
-        record_fmt: Literal["instruction", "conversation"] = (
-            "instruction" if fmt == "instruction" else "conversation"
-        )
+        record_fmt: Literal["instruction", "conversation"] = "instruction" if fmt == "instruction" else "conversation"
         manifest = build_aaid(semeval_dir, split, out, variants=variants, seed=seed, fmt=record_fmt)  # type: ignore[arg-type]
         typer.echo(f"wrote {manifest.records} records to {manifest.output} (sha256 {manifest.sha256[:12]})")
         for task, n in manifest.per_task.items():
@@ -91,9 +89,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="JSON lines: id, domain, text, valence, emotions, optional split.")
         ] = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
-        split: Annotated[
-            str, typer.Option(help="calib (choose thresholds here), check (report here) or all.")
-        ] = "all",
+        split: Annotated[str, typer.Option(help="calib (choose thresholds here), check (report here) or all.")] = "all",
         batch_size: Annotated[int, typer.Option(min=1)] = 64,
     ) -> None:
         """Score the configured backend per domain on out-of-domain text, neutral text included."""

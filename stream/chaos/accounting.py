@@ -44,8 +44,11 @@ class Tally:
     @property
     def ok(self) -> bool:
         """The suite's acceptance: nothing lost, no healthy event dead-lettered, hostile ones routed right."""
-        return self.lost == 0 and self.healthy_dead_lettered == 0 and self.hostile_annotated == 0 and (
-            self.wrong_reason == 0
+        return (
+            self.lost == 0
+            and self.healthy_dead_lettered == 0
+            and self.hostile_annotated == 0
+            and (self.wrong_reason == 0)
         )
 
 

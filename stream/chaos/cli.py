@@ -15,8 +15,16 @@ from typing import Annotated
 
 import typer
 
-SHORT = ("baseline", "hostile-json", "oversize", "redis-outage", "redis-maxmemory", "worker-sigkill",
-         "worker-join-leave", "llm-all-faults")
+SHORT = (
+    "baseline",
+    "hostile-json",
+    "oversize",
+    "redis-outage",
+    "redis-maxmemory",
+    "worker-sigkill",
+    "worker-join-leave",
+    "llm-all-faults",
+)
 LLM_EACH = ("llm-503-storm", "llm-429-storm", "llm-422-refusals", "llm-latency-spike", "llm-connection-resets")
 
 INTRO = """# Reliability: the chaos suite
@@ -58,10 +66,12 @@ def chaos(
         int | None, typer.Option(min=1, help="Events per LLM scenario (the CPU model is slow; default 12-16).")
     ] = None,
     minutes: Annotated[float, typer.Option(min=0.1, help="Soak duration.")] = 10.0,
-    report: Annotated[Path | None, typer.Option(help="Write the markdown table here (e.g. docs/reliability.md).")]
-    = None,
-    workdir: Annotated[Path | None, typer.Option(help="Logs of the broker, Redis and workers (default: a temp dir).")]
-    = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the markdown table here (e.g. docs/reliability.md).")
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Logs of the broker, Redis and workers (default: a temp dir).")
+    ] = None,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions of each scenario's topics.")] = 4,
 ) -> None:
     """Run chaos scenarios with real processes and faults; print (and optionally write) the table.

@@ -93,8 +93,9 @@ def hostile_event(event_id: str, kind: str) -> ChaosEvent:
         return _hostile(event_id, kind, value, R.INVALID_JSON)
     if kind == "many_meta_keys":
         meta = {f"k{i}": "v" for i in range(5_000)}
-        return _hostile(event_id, kind, json.dumps({"id": event_id, "text": "hi", "meta": meta}).encode(),
-                        R.SCHEMA_VIOLATION)
+        return _hostile(
+            event_id, kind, json.dumps({"id": event_id, "text": "hi", "meta": meta}).encode(), R.SCHEMA_VIOLATION
+        )
     if kind == "not_json":
         return _hostile(event_id, kind, b"this is not json {", R.INVALID_JSON)
     if kind == "refused_by_backend":

@@ -60,8 +60,19 @@ class RedisProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -119,7 +130,10 @@ class WorkerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stream.cli", "worker"],
-            env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self.starts += 1
         self.expected_exit = False
@@ -191,9 +205,19 @@ class FaultServerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "PYTHONPATH": str(self.root)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fixtures.tgi_server", "--port", str(self.port),
-             "--num-threads", str(self.num_threads)],
-            cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "tests.fixtures.tgi_server",
+                "--port",
+                str(self.port),
+                "--num-threads",
+                str(self.num_threads),
+            ],
+            cwd=self.root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -24,9 +24,20 @@ def row(r: ScenarioResult) -> str:
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(t.dead_letters.items())) or "-"
     misrouted = t.hostile_annotated + t.wrong_reason
     cells = [
-        r.name, r.backend, str(t.events_in), str(t.annotated), reasons, str(t.duplicates), str(t.lost),
-        str(t.healthy_dead_lettered), str(misrouted), str(r.crashes), f"{r.peak_rss_mb:.0f}", _recover(r),
-        f"{r.seconds:.0f}", "ok" if r.ok else "**FAIL**",
+        r.name,
+        r.backend,
+        str(t.events_in),
+        str(t.annotated),
+        reasons,
+        str(t.duplicates),
+        str(t.lost),
+        str(t.healthy_dead_lettered),
+        str(misrouted),
+        str(r.crashes),
+        f"{r.peak_rss_mb:.0f}",
+        _recover(r),
+        f"{r.seconds:.0f}",
+        "ok" if r.ok else "**FAIL**",
     ]
     return "| " + " | ".join(cells) + " |"
 

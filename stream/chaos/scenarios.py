@@ -145,32 +145,59 @@ SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
         Scenario("baseline", "local model, no fault"),
-        Scenario("hostile-json", "hostile records (deep nesting, huge numbers, invalid UTF-8, NUL bytes, "
-                 "5000 meta keys, not JSON) among valid events",
-                 hostile=tuple(k for k in HOSTILE_KINDS if k != "oversize")),
-        Scenario("oversize", "records up to the broker's size limit among valid events", hostile=("oversize",),
-                 hostile_every=50),
-        Scenario("redis-outage", "Redis stopped for 5 s mid-stream, then restarted",
-                 faults=redis_outage),
-        Scenario("redis-maxmemory", "Redis pushed past maxmemory (writes refused) for 5 s",
-                 faults=redis_maxmemory),
-        Scenario("worker-sigkill", "one of two workers SIGKILLed mid-stream, restarted 1 s later", workers=2,
-                 faults=worker_sigkill),
-        Scenario("worker-join-leave", "a second worker joins mid-stream and leaves (SIGTERM) 5 s later",
-                 faults=worker_join_leave),
-        _llm("llm-503-storm", "TGI backend: every request answers 503 for 8 s",
-             llm_503_storm),
-        _llm("llm-429-storm", "TGI backend: every request answers 429 for 8 s",
-             llm_429_storm),
-        _llm("llm-422-refusals", "TGI backend: some texts are refused with 422 every time",
-             llm_refusals, hostile=("refused_by_backend",), hostile_every=4),
-        _llm("llm-latency-spike", f"TGI backend: every request takes {LLM_TIMEOUT_S + 2:.0f} s "
-             f"(client timeout {LLM_TIMEOUT_S:.0f} s) for 8 s", llm_latency_spike),
-        _llm("llm-connection-resets", "TGI backend: every connection reset without an answer for 8 s",
-             llm_connection_resets),
-        _llm("llm-all-faults", "TGI backend: 503 storm, 429 storm, connection resets, latency spike in turn, "
-             "422 refusals throughout", llm_all_faults, hostile=("refused_by_backend",), hostile_every=4,
-             default_events=16),
+        Scenario(
+            "hostile-json",
+            "hostile records (deep nesting, huge numbers, invalid UTF-8, NUL bytes, "
+            "5000 meta keys, not JSON) among valid events",
+            hostile=tuple(k for k in HOSTILE_KINDS if k != "oversize"),
+        ),
+        Scenario(
+            "oversize",
+            "records up to the broker's size limit among valid events",
+            hostile=("oversize",),
+            hostile_every=50,
+        ),
+        Scenario("redis-outage", "Redis stopped for 5 s mid-stream, then restarted", faults=redis_outage),
+        Scenario("redis-maxmemory", "Redis pushed past maxmemory (writes refused) for 5 s", faults=redis_maxmemory),
+        Scenario(
+            "worker-sigkill",
+            "one of two workers SIGKILLed mid-stream, restarted 1 s later",
+            workers=2,
+            faults=worker_sigkill,
+        ),
+        Scenario(
+            "worker-join-leave",
+            "a second worker joins mid-stream and leaves (SIGTERM) 5 s later",
+            faults=worker_join_leave,
+        ),
+        _llm("llm-503-storm", "TGI backend: every request answers 503 for 8 s", llm_503_storm),
+        _llm("llm-429-storm", "TGI backend: every request answers 429 for 8 s", llm_429_storm),
+        _llm(
+            "llm-422-refusals",
+            "TGI backend: some texts are refused with 422 every time",
+            llm_refusals,
+            hostile=("refused_by_backend",),
+            hostile_every=4,
+        ),
+        _llm(
+            "llm-latency-spike",
+            f"TGI backend: every request takes {LLM_TIMEOUT_S + 2:.0f} s "
+            f"(client timeout {LLM_TIMEOUT_S:.0f} s) for 8 s",
+            llm_latency_spike,
+        ),
+        _llm(
+            "llm-connection-resets",
+            "TGI backend: every connection reset without an answer for 8 s",
+            llm_connection_resets,
+        ),
+        _llm(
+            "llm-all-faults",
+            "TGI backend: 503 storm, 429 storm, connection resets, latency spike in turn, 422 refusals throughout",
+            llm_all_faults,
+            hostile=("refused_by_backend",),
+            hostile_every=4,
+            default_events=16,
+        ),
     ]
 }
 

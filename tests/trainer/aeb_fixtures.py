@@ -111,5 +111,3 @@ def write_release(root: Path) -> dict[str, Path]:
             [record(GOEMOTION_TASK, t, "This tweet contains emotions", v) for t, v in GOEMOTION],
         ),
     }
-
-

@@ -31,9 +31,7 @@ EI_OC = (
     "3: high amount of E can be inferred. Tweet: my cat came home! "
     "Emotion E: joy. Intensity Class: "
 )
-V_REG = (
-    "Task: Give the valence from 0 (negative) to 1 (positive). Tweet: rainy monday, again. Intensity Score: "
-)
+V_REG = "Task: Give the valence from 0 (negative) to 1 (positive). Tweet: rainy monday, again. Intensity Score: "
 V_OC = (
     "Task: Choose one of seven classes. 3: very positive mental state can be inferred. "
     "-3: very negative mental state can be inferred Tweet: lost my keys and my phone. Intensity Class: "
@@ -114,9 +112,7 @@ def test_parse_answer_returns_typed_label(
         (TaskFamily.E_C, "", ["joy"]),
     ],
 )
-def test_parse_answer_rejects_answers_outside_the_label_space(
-    family: TaskFamily, dimension: str, answer: str
-) -> None:
+def test_parse_answer_rejects_answers_outside_the_label_space(family: TaskFamily, dimension: str, answer: str) -> None:
     with pytest.raises(AAIDFormatError):
         parse_answer(family, dimension, answer)
 

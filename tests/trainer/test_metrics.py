@@ -36,9 +36,7 @@ Label = int | str
         ([0.5, 0.5, 0.5], [0.1, 0.2, 0.3], 0.0),  # constant gold
     ],
 )
-def test_pearson_matches_hand_computed_values(
-    y_true: list[float], y_pred: list[float], expected: float
-) -> None:
+def test_pearson_matches_hand_computed_values(y_true: list[float], y_pred: list[float], expected: float) -> None:
     assert pearson(y_true, y_pred) == pytest.approx(expected)
 
 
@@ -57,9 +55,7 @@ def test_pearson_agrees_with_scipy_on_random_data() -> None:
         ([-3, 0, 3, 3, 1], [-3, 0, 3, 2, 1], 0.8),
     ],
 )
-def test_accuracy_is_share_of_exact_matches(
-    y_true: list[Label], y_pred: list[Label], expected: float
-) -> None:
+def test_accuracy_is_share_of_exact_matches(y_true: list[Label], y_pred: list[Label], expected: float) -> None:
     assert accuracy(y_true, y_pred) == pytest.approx(expected)
 
 
@@ -85,12 +81,8 @@ def test_macro_and_micro_f1_agree_with_sklearn_zero_division_0() -> None:
     rng = np.random.default_rng(3)
     t, p = rng.integers(0, 5, 40), rng.integers(0, 4, 40)
     labels = [0, 1, 2, 3, 4, 5]
-    assert macro_f1(t, p, labels) == pytest.approx(
-        f1_score(t, p, labels=labels, average="macro", zero_division=0)
-    )
-    assert micro_f1(t, p, labels) == pytest.approx(
-        f1_score(t, p, labels=labels, average="micro", zero_division=0)
-    )
+    assert macro_f1(t, p, labels) == pytest.approx(f1_score(t, p, labels=labels, average="macro", zero_division=0))
+    assert micro_f1(t, p, labels) == pytest.approx(f1_score(t, p, labels=labels, average="micro", zero_division=0))
 
 
 @pytest.mark.parametrize(

@@ -52,8 +52,10 @@ def test_a_bad_line_is_reported_with_its_number(tmp_path: Path) -> None:
     f.write_text('{"id": 1}\n')
     with pytest.raises(ValueError) as info:
         load_ood(f)
-    assert "\n" not in str(info.value) and "ood.jsonl:1: id: " in str(info.value) and "domain: Field required" in str(
-        info.value
+    assert (
+        "\n" not in str(info.value)
+        and "ood.jsonl:1: id: " in str(info.value)
+        and "domain: Field required" in str(info.value)
     )
 
 
@@ -127,23 +129,23 @@ def test_seven_class_and_sign_scores_differ_when_only_the_intensity_is_wrong() -
 #: non-zero valence class, any emotion). 2.1.0 gave an emotion to 89-100% of neutral texts in every domain.
 FLOORS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
     "all": ({"v-reg.pearson": 0.83, "v-oc3.accuracy": 0.75, "e-c.jaccard": 0.54, "e-c.micro_f1": 0.54},
-           {"neutral.nonzero_valence_rate": 0.25, "neutral.any_emotion_rate": 0.14}),
+            {"neutral.nonzero_valence_rate": 0.25, "neutral.any_emotion_rate": 0.14}),
     "chat message": ({"v-reg.pearson": 0.87, "v-oc3.accuracy": 0.78, "e-c.jaccard": 0.55, "e-c.micro_f1": 0.56},
-                    {"neutral.nonzero_valence_rate": 0.49, "neutral.any_emotion_rate": 0.13}),
+                     {"neutral.nonzero_valence_rate": 0.49, "neutral.any_emotion_rate": 0.13}),
     "editorial": ({"v-reg.pearson": 0.77, "v-oc3.accuracy": 0.63, "e-c.jaccard": 0.51, "e-c.micro_f1": 0.54},
-                 {"neutral.nonzero_valence_rate": 0.13, "neutral.any_emotion_rate": 0.12}),
+                  {"neutral.nonzero_valence_rate": 0.13, "neutral.any_emotion_rate": 0.12}),
     "forum post": ({"v-reg.pearson": 0.89, "v-oc3.accuracy": 0.78, "e-c.jaccard": 0.46, "e-c.micro_f1": 0.58},
-                  {"neutral.nonzero_valence_rate": 0.34, "neutral.any_emotion_rate": 0.48}),
+                   {"neutral.nonzero_valence_rate": 0.34, "neutral.any_emotion_rate": 0.48}),
     "mixed genre": ({"v-reg.pearson": 0.86, "v-oc3.accuracy": 0.67, "e-c.jaccard": 0.46, "e-c.micro_f1": 0.52},
-                   {"neutral.nonzero_valence_rate": 0.54, "neutral.any_emotion_rate": 0.14}),
+                    {"neutral.nonzero_valence_rate": 0.54, "neutral.any_emotion_rate": 0.14}),
     "movie review": ({"v-reg.pearson": 0.81, "v-oc3.accuracy": 0.78, "e-c.jaccard": 0.49, "e-c.micro_f1": 0.53},
-                    {"neutral.nonzero_valence_rate": 0.16, "neutral.any_emotion_rate": 0.14}),
+                     {"neutral.nonzero_valence_rate": 0.16, "neutral.any_emotion_rate": 0.14}),
     "neutral": ({"v-oc3.accuracy": 0.83, "e-c.jaccard": 0.94},
-               {"neutral.nonzero_valence_rate": 0.19, "neutral.any_emotion_rate": 0.08}),
-    "news": ({"v-reg.pearson": 0.79, "v-oc3.accuracy": 0.74, "e-c.jaccard": 0.4, "e-c.micro_f1": 0.39},
-            {"neutral.nonzero_valence_rate": 0.09, "neutral.any_emotion_rate": 0.1}),
+                {"neutral.nonzero_valence_rate": 0.19, "neutral.any_emotion_rate": 0.08}),
+    "news": ({"v-reg.pearson": 0.79, "v-oc3.accuracy": 0.74, "e-c.jaccard": 0.40, "e-c.micro_f1": 0.39},
+             {"neutral.nonzero_valence_rate": 0.09, "neutral.any_emotion_rate": 0.10}),
     "product review": ({"v-reg.pearson": 0.87, "v-oc3.accuracy": 0.77, "e-c.jaccard": 0.52, "e-c.micro_f1": 0.59},
-                      {"neutral.nonzero_valence_rate": 0.26, "neutral.any_emotion_rate": 0.1}),
+                       {"neutral.nonzero_valence_rate": 0.26, "neutral.any_emotion_rate": 0.10}),
 }  # fmt: skip
 
 

@@ -181,8 +181,6 @@ async def test_watch_champion_polls_when_no_message_arrives(redis_url: str, tmp_
             await r.aclose()
 
 
-
-
 async def test_follow_champion_swaps_the_engine_to_the_promoted_model_without_stale_cache_hits(
     redis_url: str, tmp_path: Path
 ) -> None:
