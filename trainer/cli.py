@@ -290,13 +290,16 @@ def recipe_cmd(
     ] = False,
 ) -> None:
     """The shipped model's recipe: fine-tune MiniLM + lexicon + heads end to end, export int8 ONNX, score on dev."""
+    from typing import get_args
+
     from trainer.local.encoder import FinetuneConfig
     from trainer.local.progress import Progress
     from trainer.local.recipe import refit_heads as refit
     from trainer.local.recipe import run_recipe
+    from trainer.settings import EcRule
 
-    if ec_thresholds not in ("balanced", "jaccard", "f1", "floored", "jaccard_floored"):
-        raise typer.BadParameter("balanced, jaccard, f1, floored or jaccard_floored", param_hint="--ec-thresholds")
+    if ec_thresholds not in get_args(EcRule):
+        raise typer.BadParameter(", ".join(get_args(EcRule)), param_hint="--ec-thresholds")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     defaults = FinetuneConfig()
     if refit_heads is not None:

@@ -67,8 +67,10 @@ class FeedbackSection(BaseModel):
     texts_file: Path | None = None
 
 
-#: The local model's output heads (`workers.local_model.config.HEAD_NAMES`).
+#: The local model's output heads (`workers.local_model.config.HEAD_NAMES`, which a test holds it to).
 HeadName = Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]
+#: The E-c threshold rules of `trainer.local.calibrate.calibrate`.
+EcRule = Literal["balanced", "jaccard", "f1", "floored", "jaccard_floored"]
 
 
 def _e_c_only() -> list[HeadName]:
@@ -95,7 +97,7 @@ class RecipeSection(BaseModel):
     refit_heads: bool = True
     #: E-c thresholds (`trainer/local/calibrate.py`): "jaccard_floored" maximises the Jaccard the gate checks
     #: among sets whose three E-c metrics clear GPT-4 + 0.02 on the holdout; "floored" (2.2.0) the mean.
-    ec_threshold_rule: Literal["balanced", "jaccard", "f1", "floored", "jaccard_floored"] = "jaccard_floored"
+    ec_threshold_rule: EcRule = "jaccard_floored"
     batch_size: int = Field(default=32, ge=1)
     #: Train on at most N texts of the train split (0: all); tests and quick checks.
     max_train_texts: int = Field(default=0, ge=0)

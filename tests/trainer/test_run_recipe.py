@@ -229,7 +229,7 @@ def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points
     tmp_path: Path,
 ) -> None:
     """`package`'s step after calibration, on the shipped graph: both decisions made, recorded and bounded."""
-    from trainer.local.calibrate import apply_cutpoints, calibrate
+    from trainer.local.calibrate import apply_cutpoints, calibrate, sigmoid
     from trainer.local.recipe import _calibrate_on_domains
     from trainer.local.targets import build_targets
     from trainer.metrics import pearson
@@ -268,7 +268,16 @@ def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points
     assert v_oc["before"] == before and v_oc["after"] == cal["v_oc_cutpoints"] == sorted(cal["v_oc_cutpoints"])
     assert v_oc["calib_r"] >= v_oc["calib_r_before"] and v_oc["holdout_r"] >= v_oc["holdout_r_before"] - 0.005 - 1e-4
     m = hold.v_oc >= 0
-    v = 1.0 / (1.0 + np.exp(-hold_pred["v_reg"][m, 0]))
+    v = sigmoid(hold_pred["v_reg"][m, 0])
     # what the report says of the holdout is what the served cut-points give it
     got = pearson(hold.v_oc[m], apply_cutpoints(v, cal["v_oc_cutpoints"], list(range(7))))
     assert got == pytest.approx(v_oc["holdout_r"], abs=1e-4)
+
+
+def test_the_co_teachers_head_names_are_the_local_models() -> None:
+    from typing import get_args
+
+    from trainer.settings import HeadName
+    from workers.local_model.config import HEAD_NAMES
+
+    assert set(get_args(HeadName)) == set(HEAD_NAMES)

@@ -21,7 +21,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def tune_thresholds(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-label E-c thresholds maximising the Jaccard accuracy on held-out data, one label at a time."""
-    probs = 1.0 / (1.0 + np.exp(-logits))
+    probs = sigmoid(logits)
     th = np.full(y.shape[1], 0.5)
     grid = np.linspace(0.1, 0.8, 15)
     for _ in range(2):
@@ -38,7 +38,7 @@ def tune_thresholds(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def tune_thresholds_f1(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-label E-c thresholds maximising each label's own F1 (what macro-F1 rewards)."""
-    probs = 1.0 / (1.0 + np.exp(-logits))
+    probs = sigmoid(logits)
     gold = y > 0.5
     th = np.full(y.shape[1], 0.5)
     for j in range(y.shape[1]):
@@ -68,7 +68,7 @@ GPT4_EC_FLOORS = {"jaccard": 0.444, "micro_f1": 0.572, "macro_f1": 0.497}
 
 def ec_metrics(logits: np.ndarray, y: np.ndarray, th: np.ndarray) -> dict[str, float]:
     """Jaccard, micro- and macro-F1 of thresholded E-c logits."""
-    p = 1.0 / (1.0 + np.exp(-logits)) >= th[None, :]
+    p = sigmoid(logits) >= th[None, :]
     gold = y > 0.5
     return {
         "jaccard": metrics.multilabel_jaccard(gold, p),
@@ -143,18 +143,36 @@ def tune_cutpoints(score: np.ndarray, y: np.ndarray, classes: list[int]) -> list
     def classify(c: list[float]) -> np.ndarray:
         return np.asarray(classes)[np.searchsorted(np.asarray(c), score, side="right")]
 
-    best = pearson(y, classify(cuts))
+    def r(c: list[float]) -> float:
+        return pearson(y, classify(c))
+
+    cuts = _ascend(cuts, (float(score.min()), float(score.max())), r, r(cuts))
+    return [round(float(c), 5) for c in cuts]
+
+
+def _ascend(
+    cuts: list[float],
+    ends: tuple[float, float],
+    objective: Callable[[list[float]], float],
+    best: float,
+    allowed: Callable[[list[float]], bool] = lambda c: True,
+    digits: int | None = None,
+) -> list[float]:
+    """Coordinate ascent on monotone cut-points: three passes, each cut-point tried at 25 grid points between
+    its neighbours (`ends` beyond the outer ones) while the others stay; a trial that beats `best` on
+    `objective` and is `allowed` is kept. Trials are rounded to `digits` when given."""
+    cuts = list(cuts)
     for _ in range(3):
-        for j in range(k - 1):
-            lo = cuts[j - 1] if j > 0 else float(score.min())
-            hi = cuts[j + 1] if j < k - 2 else float(score.max())
+        for j in range(len(cuts)):
+            lo = cuts[j - 1] if j > 0 else ends[0]
+            hi = cuts[j + 1] if j < len(cuts) - 1 else ends[1]
             for g in np.linspace(lo, hi, 25):
                 trial = cuts.copy()
-                trial[j] = float(g)
-                r = pearson(y, classify(trial))
-                if r > best:
-                    best, cuts = r, trial
-    return [round(float(c), 5) for c in cuts]
+                trial[j] = float(g) if digits is None else round(float(g), digits)
+                score = objective(trial)
+                if score > best and allowed(trial):
+                    best, cuts = score, trial
+    return cuts
 
 
 def apply_cutpoints(score: np.ndarray, cuts: list[float], classes: list[int]) -> np.ndarray:
@@ -187,18 +205,15 @@ def refine_cutpoints(
 
     floor = max(r(hs, hy, cuts) - max_holdout_drop, min_holdout_r)
     report = {"holdout_r_before": r(hs, hy, cuts), "calib_r_before": r(cs, cy, cuts)}
-    best, cuts = report["calib_r_before"], [round(float(c), 5) for c in cuts]
     both = np.concatenate([hs, cs])
-    for _ in range(3):
-        for j in range(len(cuts)):
-            lo = cuts[j - 1] if j > 0 else float(both.min())
-            hi = cuts[j + 1] if j < len(cuts) - 1 else float(both.max())
-            for g in np.linspace(lo, hi, 25):
-                trial = cuts.copy()
-                trial[j] = round(float(g), 5)
-                c_r = r(cs, cy, trial)
-                if c_r > best and r(hs, hy, trial) >= floor:
-                    best, cuts = c_r, trial
+    cuts = _ascend(
+        [round(float(c), 5) for c in cuts],
+        (float(both.min()), float(both.max())),
+        lambda c: r(cs, cy, c),
+        report["calib_r_before"],
+        allowed=lambda c: r(hs, hy, c) >= floor,
+        digits=5,
+    )
     report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts))
     return cuts, {k: round(float(v), 4) for k, v in report.items()}
 
