@@ -267,6 +267,7 @@ def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points
     assert neutral["calib_texts"] == v_oc["calib_texts"] == len(rows) and cal["ec_neutral_margin"] == neutral["margin"]
     assert v_oc["before"] == before and v_oc["after"] == cal["v_oc_cutpoints"] == sorted(cal["v_oc_cutpoints"])
     assert v_oc["calib_r"] >= v_oc["calib_r_before"] and v_oc["holdout_r"] >= v_oc["holdout_r_before"] - 0.005 - 1e-4
+    assert v_oc["calib_neutral"] >= v_oc["calib_neutral_before"]  # neutral text keeps its middle class
     m = hold.v_oc >= 0
     v = sigmoid(hold_pred["v_reg"][m, 0])
     # what the report says of the holdout is what the served cut-points give it

@@ -129,6 +129,23 @@ def test_refined_cutpoints_stay_above_a_given_holdout_floor_such_as_the_classifi
     assert report["holdout_r"] >= 0.99 and report["calib_r"] == report["calib_r_before"]
 
 
+def test_refined_cutpoints_never_read_fewer_of_calibs_neutral_texts_as_the_middle_class() -> None:
+    classes = [0, 1, 2]
+    hs, hy = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9]), np.array([0, 0, 1, 1, 2, 2])
+    # calib: six negative texts just above the lower cut, two neutral ones among them; raising the cut reads
+    # the negatives right (r rises) and the neutral ones as negative, which is what a user sees as wrong
+    cs = np.array([0.32, 0.33, 0.34, 0.35, 0.36, 0.37, 0.345, 0.355, 0.5, 0.9])
+    cy = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 2])
+    free, free_report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0)
+    assert free_report["calib_r"] > free_report["calib_r_before"]
+    assert np.mean(lh.apply_cutpoints(cs[cy == 1], free, classes) == 1) < 1.0  # r alone gives neutral texts away
+    kept, report = lh.refine_cutpoints(
+        [0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, neutral_class=1
+    )
+    assert np.mean(lh.apply_cutpoints(cs[cy == 1], kept, classes) == 1) == 1.0
+    assert report["calib_neutral"] >= report["calib_neutral_before"] == 1.0
+
+
 # --- the E-c neutral margin ---------------------------------------------------------------------------------
 
 

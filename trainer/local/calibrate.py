@@ -187,14 +187,18 @@ def refine_cutpoints(
     *,
     max_holdout_drop: float = 0.005,
     min_holdout_r: float = -1.0,
+    neutral_class: int | None = None,
 ) -> tuple[list[float], dict[str, float]]:
     """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a rule fixed in advance.
 
     Rule: coordinate ascent from the holdout's cut-points on Pearson r over `calib`, accepting only
     moves that keep the holdout's r within `max_holdout_drop` of where it started and at least
-    `min_holdout_r` (e.g. the ordinal classifier's, which the cut-points had to beat). Cut-points
+    `min_holdout_r` (e.g. the ordinal classifier's, which the cut-points had to beat) and, with
+    `neutral_class`, that read no fewer of calib's texts of that class as that class. Cut-points
     chosen on tweets alone give neutral text of other domains non-zero classes; calib text, neutral
-    text among it, widens the middle class for it while the holdout keeps the tweets' classes.
+    text among it, widens the middle class for it while the holdout keeps the tweets' classes. r alone
+    may still narrow the middle class (2.3.0: 88% of calib's neutral texts read as 0 before, 84% after),
+    hence the neutral constraint.
     """
     from ..metrics import pearson
 
@@ -203,18 +207,28 @@ def refine_cutpoints(
     def r(s: np.ndarray, y: np.ndarray, c: list[float]) -> float:
         return pearson(y, apply_cutpoints(s, c, classes))
 
+    def neutral(c: list[float]) -> float:
+        if neutral_class is None or not (cy == neutral_class).any():
+            return 1.0
+        return float(np.mean(apply_cutpoints(cs[cy == neutral_class], c, classes) == neutral_class))
+
     floor = max(r(hs, hy, cuts) - max_holdout_drop, min_holdout_r)
-    report = {"holdout_r_before": r(hs, hy, cuts), "calib_r_before": r(cs, cy, cuts)}
+    neutral_floor = neutral(cuts)
+    report = {
+        "holdout_r_before": r(hs, hy, cuts),
+        "calib_r_before": r(cs, cy, cuts),
+        "calib_neutral_before": neutral_floor,
+    }
     both = np.concatenate([hs, cs])
     cuts = _ascend(
         [round(float(c), 5) for c in cuts],
         (float(both.min()), float(both.max())),
         lambda c: r(cs, cy, c),
         report["calib_r_before"],
-        allowed=lambda c: r(hs, hy, c) >= floor,
+        allowed=lambda c: r(hs, hy, c) >= floor and neutral(c) >= neutral_floor,
         digits=5,
     )
-    report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts))
+    report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts), calib_neutral=neutral(cuts))
     return cuts, {k: round(float(v), 4) for k, v in report.items()}
 
 

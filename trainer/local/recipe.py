@@ -291,6 +291,7 @@ def _calibrate_on_domains(
             (sigmoid(hold_pred["v_reg"][mh, 0]), hold.v_oc[mh]),
             (sigmoid(logits["v_reg"][:, 0]), np.asarray([it.valence + 3 for it in items])),  # -3..3 -> classes 0..6
             min_holdout_r=pearson(hold.v_oc[mh], hold_pred["v_oc"][mh].argmax(-1)),  # the cut-points beat argmax
+            neutral_class=3,  # valence 0: neutral text keeps at least the share read as 0 it had
         )
         out["v_oc_cutpoints"] = {"before": cal["v_oc_cutpoints"], "after": cuts, **v_report, **source}
         cal["v_oc_cutpoints"] = cuts
