@@ -29,6 +29,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,11 @@ _CHUNK = 1 << 20
 #: progress, a `.prune-` directory being deleted, files someone put there) is not an entry.
 _ENTRY = re.compile(r"^[0-9a-f]{64}$")
 _PRUNING = ".prune-"
+_FETCHING = ".fetch-"
+#: A `.fetch-` directory nothing in it was written to for this long belongs to a worker that died
+#: mid-download (SIGKILL, OOM kill: `TemporaryDirectory` never ran its cleanup). A live download writes
+#: its archive as it goes, and verifying and unpacking one model takes seconds.
+STALE_FETCH_S = 3600.0
 
 
 class ModelStoreError(EmostreamError):
@@ -341,6 +347,15 @@ def plan_prune(used_at: Mapping[str, float], in_use: str, keep_previous: int) ->
     return others[max(keep_previous, 0) :][::-1]
 
 
+def _abandoned(download: Path, now: float | None = None) -> bool:
+    """Whether nothing in a `.fetch-` directory (itself included) was written to for `STALE_FETCH_S`."""
+    try:
+        times = [download.stat().st_mtime, *(p.stat().st_mtime for p in download.rglob("*"))]
+    except FileNotFoundError:  # its worker finished (or another pruner deleted it) meanwhile
+        return False
+    return (now if now is not None else time.time()) - max(times) > STALE_FETCH_S
+
+
 def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
     """Delete the cache entries `plan_prune` gives up; returns the ones this call deleted.
 
@@ -348,8 +363,9 @@ def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
     is renamed to a unique `.prune-` name before it is deleted, so exactly one pruner takes it and no
     reader ever sees it half-deleted; one another worker used since it was listed (its mtime moved) is
     left alone. A worker that finds its entry gone fetches it again (`fetch` checks by touching it).
-    `.fetch-` directories (downloads in progress) are never entries; `.prune-` ones left by a pruner that
-    died midway are deleted.
+    `.fetch-` directories (downloads in progress) are never entries; one nothing was written to for
+    `STALE_FETCH_S` belongs to a worker killed mid-download and is deleted, as are `.prune-` ones left by
+    a pruner that died midway.
     """
     used_at: dict[str, float] = {}
     leftovers: list[Path] = []
@@ -358,7 +374,7 @@ def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
     except FileNotFoundError:
         return []
     for e in listing:
-        if e.name.startswith(_PRUNING):
+        if e.name.startswith(_PRUNING) or (e.name.startswith(_FETCHING) and _abandoned(Path(e.path))):
             leftovers.append(Path(e.path))
         elif _ENTRY.match(e.name):
             with contextlib.suppress(FileNotFoundError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from workers.model_store import (
     ArtifactMissing,
     DigestMismatch,
     ModelStore,
+    STALE_FETCH_S,
     ModelStoreError,
     artifact_name,
     build_model_store,
@@ -242,3 +244,20 @@ def test_a_pruner_that_died_midway_is_cleaned_up_after(tmp_path: Path) -> None:
     (half_deleted / "tokenizer").mkdir(parents=True)
     prune_cache(cache, A, keep_previous=2)
     assert sorted(p.name for p in cache.iterdir()) == [A]
+
+
+def test_a_download_whose_worker_was_killed_is_cleaned_up_and_a_live_one_is_not(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _entry(cache, A, 1_000)
+    dead = cache / ".fetch-dead01"  # SIGKILL mid-download: the temporary directory outlives its worker
+    (dead / "model.tar").parent.mkdir(parents=True)
+    (dead / "model.tar").write_bytes(b"x" * 1024)
+    stale = time.time() - STALE_FETCH_S - 60
+    os.utime(dead / "model.tar", (stale, stale))
+    os.utime(dead, (stale, stale))
+    live = cache / ".fetch-live01"  # an old directory whose archive is still being written
+    live.mkdir()
+    (live / "model.tar").write_bytes(b"y")
+    os.utime(live, (stale, stale))
+    prune_cache(cache, A, keep_previous=2)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([A, ".fetch-live01"])
