@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from trainer.local import calibrate as lh
 
@@ -139,11 +140,31 @@ def test_refined_cutpoints_never_read_fewer_of_calibs_neutral_texts_as_the_middl
     free, free_report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0)
     assert free_report["calib_r"] > free_report["calib_r_before"]
     assert np.mean(lh.apply_cutpoints(cs[cy == 1], free, classes) == 1) < 1.0  # r alone gives neutral texts away
-    kept, report = lh.refine_cutpoints(
-        [0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, neutral_class=1
-    )
+    kept, report = lh.refine_cutpoints([0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, neutral_class=1)
     assert np.mean(lh.apply_cutpoints(cs[cy == 1], kept, classes) == 1) == 1.0
     assert report["calib_neutral"] >= report["calib_neutral_before"] == 1.0
+
+
+def test_refined_cutpoints_for_the_sign_read_more_of_calib_on_the_right_side_of_neutral() -> None:
+    rng = np.random.default_rng(1)
+    classes = list(range(7))
+    hy = rng.integers(0, 7, 600)
+    hs = _valence(rng, hy, 0.08, 0.03)
+    cuts = lh.tune_cutpoints(hs, hy, classes)
+    # calib: neutral texts sit a little under the middle class, as a student's scale may put them
+    cy = np.concatenate([rng.integers(0, 7, 200), np.full(150, 3)])
+    cs = np.concatenate([_valence(rng, cy[:200], 0.08, 0.03), np.clip(0.46 + rng.normal(0, 0.02, 150), 0, 1)])
+
+    def sign_acc(c: list[float]) -> float:
+        return float(np.mean(np.sign(lh.apply_cutpoints(cs, c, classes) - 3) == np.sign(cy - 3)))
+
+    by_r, _ = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), neutral_class=3)
+    by_sign, report = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), neutral_class=3, objective="sign")
+    assert sign_acc(by_sign) > sign_acc(by_r) and sign_acc(by_sign) > sign_acc(cuts)
+    assert report["calib_sign"] > report["calib_sign_before"]
+    assert report["holdout_r"] >= report["holdout_r_before"] - 0.005
+    with pytest.raises(ValueError, match="neutral_class"):
+        lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), objective="sign")
 
 
 # --- the E-c neutral margin ---------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from tests.fixtures.s3_server import S3Server
 from workers.config import ModelStoreSettings
 from workers.local_model.config import SHIPPED_MODEL_DIR
 from workers.model_store import (
+    STALE_FETCH_S,
     ArtifactMissing,
     DigestMismatch,
     ModelStore,
-    STALE_FETCH_S,
     ModelStoreError,
     artifact_name,
     build_model_store,

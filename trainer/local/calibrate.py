@@ -6,7 +6,7 @@ Chosen on held-out training data through the exported graph, never on the evalua
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -188,10 +188,13 @@ def refine_cutpoints(
     max_holdout_drop: float = 0.005,
     min_holdout_r: float = -1.0,
     neutral_class: int | None = None,
+    objective: Literal["pearson", "sign"] = "pearson",
 ) -> tuple[list[float], dict[str, float]]:
     """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a rule fixed in advance.
 
-    Rule: coordinate ascent from the holdout's cut-points on Pearson r over `calib`, accepting only
+    Rule: coordinate ascent from the holdout's cut-points on `objective` over `calib` (Pearson r, or
+    "sign": the share of texts on the right side of `neutral_class` or in it, the 3-class reading
+    AEB-2's TDT and users see), accepting only
     moves that keep the holdout's r within `max_holdout_drop` of where it started and at least
     `min_holdout_r` (e.g. the ordinal classifier's, which the cut-points had to beat) and, with
     `neutral_class`, that read no fewer of calib's texts of that class as that class. Cut-points
@@ -202,10 +205,15 @@ def refine_cutpoints(
     """
     from ..metrics import pearson
 
+    if objective == "sign" and neutral_class is None:
+        raise ValueError("the sign objective needs neutral_class")
     (hs, hy), (cs, cy) = hold, calib
 
     def r(s: np.ndarray, y: np.ndarray, c: list[float]) -> float:
         return pearson(y, apply_cutpoints(s, c, classes))
+
+    def sign(c: list[float]) -> float:
+        return float(np.mean(np.sign(apply_cutpoints(cs, c, classes) - neutral_class) == np.sign(cy - neutral_class)))
 
     def neutral(c: list[float]) -> float:
         if neutral_class is None or not (cy == neutral_class).any():
@@ -219,16 +227,21 @@ def refine_cutpoints(
         "calib_r_before": r(cs, cy, cuts),
         "calib_neutral_before": neutral_floor,
     }
+    if neutral_class is not None:
+        report["calib_sign_before"] = sign(cuts)
+    goal = sign if objective == "sign" else (lambda c: r(cs, cy, c))
     both = np.concatenate([hs, cs])
     cuts = _ascend(
         [round(float(c), 5) for c in cuts],
         (float(both.min()), float(both.max())),
-        lambda c: r(cs, cy, c),
-        report["calib_r_before"],
+        goal,
+        goal(cuts),
         allowed=lambda c: r(hs, hy, c) >= floor and neutral(c) >= neutral_floor,
         digits=5,
     )
     report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts), calib_neutral=neutral(cuts))
+    if neutral_class is not None:
+        report["calib_sign"] = sign(cuts)
     return cuts, {k: round(float(v), 4) for k, v in report.items()}
 
 
