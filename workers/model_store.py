@@ -31,7 +31,7 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -50,9 +50,10 @@ _CHUNK = 1 << 20
 _ENTRY = re.compile(r"^[0-9a-f]{64}$")
 _PRUNING = ".prune-"
 _FETCHING = ".fetch-"
-#: A `.fetch-` directory nothing in it was written to for this long belongs to a worker that died
+#: A `.fetch-` directory nothing in it was written to for this long is taken for one whose worker died
 #: mid-download (SIGKILL, OOM kill: `TemporaryDirectory` never ran its cleanup). A live download writes
-#: its archive as it goes, and verifying and unpacking one model takes seconds.
+#: its archive as it goes, and `fetch` touches the directory every quarter of this while it runs, so a
+#: stalled transfer is not taken for a dead one.
 STALE_FETCH_S = 3600.0
 
 
@@ -278,7 +279,7 @@ async def fetch(store: ModelStore, uri: str, sha256: str, cache_dir: Path) -> Pa
     if _touch(target):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=cache_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix=_FETCHING, dir=cache_dir) as tmp, _kept_alive(Path(tmp)):
         archive = Path(tmp) / "model.tar"
         await store.get(uri, archive)
         actual = await asyncio.to_thread(file_sha256, archive)
@@ -293,6 +294,24 @@ async def fetch(store: ModelStore, uri: str, sha256: str, cache_dir: Path) -> Pa
                 raise
     _touch(target)
     return target
+
+
+@contextlib.contextmanager
+def _kept_alive(download: Path) -> Iterator[None]:
+    """Touch a download directory every quarter of `STALE_FETCH_S` while it is in use: a transfer that
+    stalls (a hung mount, a slow store) must not look abandoned to a pruner in another worker."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(STALE_FETCH_S / 4)
+            with contextlib.suppress(OSError):
+                os.utime(download)
+
+    task = asyncio.get_running_loop().create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def _touch(entry: Path) -> bool:
@@ -350,8 +369,8 @@ def plan_prune(used_at: Mapping[str, float], in_use: str, keep_previous: int) ->
 def _abandoned(download: Path, now: float | None = None) -> bool:
     """Whether nothing in a `.fetch-` directory (itself included) was written to for `STALE_FETCH_S`."""
     try:
-        times = [download.stat().st_mtime, *(p.stat().st_mtime for p in download.rglob("*"))]
-    except FileNotFoundError:  # its worker finished (or another pruner deleted it) meanwhile
+        times = [download.lstat().st_mtime, *(p.lstat().st_mtime for p in download.rglob("*"))]
+    except OSError:  # its worker finished or another pruner deleted it meanwhile (ENOENT, ESTALE): keep it
         return False
     return (now if now is not None else time.time()) - max(times) > STALE_FETCH_S
 
@@ -396,6 +415,8 @@ def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
         shutil.rmtree(doomed, ignore_errors=True)
         deleted.append(name)
     for path in leftovers:
+        if path.name.startswith(_FETCHING):
+            log.info("deleting an abandoned model download", extra={"path": str(path)})
         shutil.rmtree(path, ignore_errors=True)  # another pruner may be deleting it too
     if deleted:
         log.info("pruned the model cache", extra={"cache_dir": str(cache_dir), "deleted": deleted})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -163,8 +165,47 @@ def test_refined_cutpoints_for_the_sign_read_more_of_calib_on_the_right_side_of_
     assert sign_acc(by_sign) > sign_acc(by_r) and sign_acc(by_sign) > sign_acc(cuts)
     assert report["calib_sign"] > report["calib_sign_before"]
     assert report["holdout_r"] >= report["holdout_r_before"] - 0.005
-    with pytest.raises(ValueError, match="neutral_class"):
-        lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy), objective="sign")
+
+
+def test_the_sign_objective_reads_no_fewer_neutral_texts_as_neutral() -> None:
+    classes = [0, 1, 2]
+    hs, hy = np.array([0.1, 0.2, 0.45, 0.55, 0.8, 0.9]), np.array([0, 0, 1, 1, 2, 2])
+    # calib: a neutral text just under two negative ones: a lower cut above all three reads the negatives
+    # right and the neutral text as negative (sign accuracy +1/10), which the neutral floor refuses
+    cs = np.array([0.34, 0.345, 0.36, 0.5, 0.6, 0.9, 0.1, 0.95, 0.92, 0.2])
+    cy = np.array([1, 0, 0, 1, 1, 2, 0, 2, 2, 0])
+    cuts, report = lh.refine_cutpoints(
+        [0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, neutral_class=1, objective="sign"
+    )
+    assert lh.apply_cutpoints(cs[cy == 1], cuts, classes).tolist() == [1, 1, 1]
+    assert report["calib_neutral"] == report["calib_neutral_before"] == 1.0
+
+
+def test_the_sign_objective_breaks_ties_by_the_holdouts_r() -> None:
+    classes = [0, 1, 2]
+    # the holdout has a negative text at 0.36; calib one at 0.32: a lower cut at 0.325 already reads calib's
+    # right, one at 0.375 reads both right and scores the same on calib
+    hs, hy = np.array([0.1, 0.36, 0.45, 0.55, 0.8, 0.9]), np.array([0, 0, 1, 1, 2, 2])
+    cs, cy = np.array([0.1, 0.32, 0.5, 0.6, 0.9]), np.array([0, 0, 1, 1, 2])
+    cuts, report = lh.refine_cutpoints(
+        [0.3, 0.7], classes, (hs, hy), (cs, cy), max_holdout_drop=1.0, neutral_class=1, objective="sign"
+    )
+    assert report["calib_sign"] == 1.0 and report["holdout_r"] == 1.0
+    assert 0.36 < cuts[0] < 0.45
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"objective": "sign"}, "needs neutral_class"),
+        ({"objective": "spearman", "neutral_class": 1}, "unknown objective"),
+        ({"neutral_class": 7}, "not one of the classes"),
+    ],
+)
+def test_refining_cutpoints_refuses_an_objective_it_cannot_compute(kwargs: dict[str, Any], match: str) -> None:
+    hs, hy = np.array([0.1, 0.5, 0.9]), np.array([0, 1, 2])
+    with pytest.raises(ValueError, match=match):
+        lh.refine_cutpoints([0.3, 0.7], [0, 1, 2], (hs, hy), (hs, hy), **kwargs)
 
 
 # --- the E-c neutral margin ---------------------------------------------------------------------------------

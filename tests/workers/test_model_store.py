@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -250,7 +251,7 @@ def test_a_download_whose_worker_was_killed_is_cleaned_up_and_a_live_one_is_not(
     cache = tmp_path / "cache"
     _entry(cache, A, 1_000)
     dead = cache / ".fetch-dead01"  # SIGKILL mid-download: the temporary directory outlives its worker
-    (dead / "model.tar").parent.mkdir(parents=True)
+    dead.mkdir(parents=True)
     (dead / "model.tar").write_bytes(b"x" * 1024)
     stale = time.time() - STALE_FETCH_S - 60
     os.utime(dead / "model.tar", (stale, stale))
@@ -259,5 +260,33 @@ def test_a_download_whose_worker_was_killed_is_cleaned_up_and_a_live_one_is_not(
     live.mkdir()
     (live / "model.tar").write_bytes(b"y")
     os.utime(live, (stale, stale))
+    unpacking = cache / ".fetch-live02"  # old archive, but files being unpacked below it now
+    (unpacking / "model" / "tokenizer").mkdir(parents=True)
+    (unpacking / "model" / "tokenizer" / "vocab.txt").write_text("[PAD]")
+    for p in (unpacking / "model.tar", unpacking / "model", unpacking):
+        p.touch()
+        os.utime(p, (stale, stale))
     prune_cache(cache, A, keep_previous=2)
-    assert sorted(p.name for p in cache.iterdir()) == sorted([A, ".fetch-live01"])
+    assert sorted(p.name for p in cache.iterdir()) == sorted([A, ".fetch-live01", ".fetch-live02"])
+
+
+async def test_a_fetch_keeps_its_download_directory_fresh_while_the_transfer_stalls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("workers.model_store.STALE_FETCH_S", 0.4)  # touched every 0.1 s
+    cache = tmp_path / "cache"
+    seen: list[float] = []
+
+    class StalledStore:
+        """Writes nothing for several touch periods, as a hung mount would, then fails."""
+
+        async def get(self, uri: str, dest: Path) -> None:
+            stale = time.time() - 3600
+            os.utime(dest.parent, (stale, stale))
+            await asyncio.sleep(0.5)
+            seen.append(time.time() - dest.parent.stat().st_mtime)
+            raise ArtifactMissing(uri)
+
+    with pytest.raises(ArtifactMissing):
+        await fetch(StalledStore(), "file:///x", A, cache)  # type: ignore[arg-type]
+    assert seen and seen[0] < 0.3  # touched during the stall, not an hour old

@@ -6,13 +6,16 @@ Chosen on held-out training data through the exported graph, never on the evalua
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from .. import metrics
 from .fit import score
 from .targets import Targets
+
+#: What coordinate ascent maximises: a score, or (score, tie-break) compared in that order.
+_Score = TypeVar("_Score", float, tuple[float, float])
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -153,14 +156,15 @@ def tune_cutpoints(score: np.ndarray, y: np.ndarray, classes: list[int]) -> list
 def _ascend(
     cuts: list[float],
     ends: tuple[float, float],
-    objective: Callable[[list[float]], float],
-    best: float,
+    objective: Callable[[list[float]], _Score],
+    best: _Score,
     allowed: Callable[[list[float]], bool] = lambda c: True,
     digits: int | None = None,
 ) -> list[float]:
     """Coordinate ascent on monotone cut-points: three passes, each cut-point tried at 25 grid points between
     its neighbours (`ends` beyond the outer ones) while the others stay; a trial that beats `best` on
-    `objective` and is `allowed` is kept. Trials are rounded to `digits` when given."""
+    `objective` and is `allowed` is kept (strictly: among equal scores the first stays, so an objective
+    with plateaus should carry a tie-break). Trials are rounded to `digits` when given."""
     cuts = list(cuts)
     for _ in range(3):
         for j in range(len(cuts)):
@@ -190,24 +194,29 @@ def refine_cutpoints(
     neutral_class: int | None = None,
     objective: Literal["pearson", "sign"] = "pearson",
 ) -> tuple[list[float], dict[str, float]]:
-    """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a rule fixed in advance.
+    """Cut-points moved to read text of many domains (`calib`: (score, gold)) better, by a fixed rule.
 
-    Rule: coordinate ascent from the holdout's cut-points on `objective` over `calib` (Pearson r, or
-    "sign": the share of texts on the right side of `neutral_class` or in it, the 3-class reading
-    AEB-2's TDT and users see), accepting only
-    moves that keep the holdout's r within `max_holdout_drop` of where it started and at least
-    `min_holdout_r` (e.g. the ordinal classifier's, which the cut-points had to beat) and, with
-    `neutral_class`, that read no fewer of calib's texts of that class as that class. Cut-points
-    chosen on tweets alone give neutral text of other domains non-zero classes; calib text, neutral
-    text among it, widens the middle class for it while the holdout keeps the tweets' classes. r alone
-    may still narrow the middle class (2.3.0: 88% of calib's neutral texts read as 0 before, 84% after),
-    hence the neutral constraint.
+    Rule: coordinate ascent from the holdout's cut-points on `objective` over `calib`: Pearson r, or
+    "sign", the share of texts on the right side of `neutral_class` or in it (the 3-class reading
+    AEB-2's TDT and users see), ties broken by the holdout's r. Only moves are accepted that keep the
+    holdout's r within `max_holdout_drop` of where it started and at least `min_holdout_r` (e.g. the
+    ordinal classifier's, which the cut-points had to beat) and, with `neutral_class`, that read no
+    fewer of calib's texts of that class as that class. Cut-points chosen on tweets alone give neutral
+    text of other domains non-zero classes; r alone may narrow the middle class further (2.3.0: 88% of
+    calib's neutral texts read as 0 before, 84% after). Raises `ValueError` on an unknown objective,
+    or "sign" without a neutral class among `classes`.
     """
     from ..metrics import pearson
 
+    if objective not in ("pearson", "sign"):
+        raise ValueError(f"unknown objective {objective!r} (pearson, sign)")
+    if neutral_class is not None and neutral_class not in classes:
+        raise ValueError(f"neutral_class {neutral_class} is not one of the classes {classes}")
     if objective == "sign" and neutral_class is None:
         raise ValueError("the sign objective needs neutral_class")
     (hs, hy), (cs, cy) = hold, calib
+    cuts = [round(float(c), 5) for c in cuts]
+    neutral_gold = cy == neutral_class if neutral_class is not None else np.zeros(len(cy), dtype=bool)
 
     def r(s: np.ndarray, y: np.ndarray, c: list[float]) -> float:
         return pearson(y, apply_cutpoints(s, c, classes))
@@ -215,33 +224,35 @@ def refine_cutpoints(
     def sign(c: list[float]) -> float:
         return float(np.mean(np.sign(apply_cutpoints(cs, c, classes) - neutral_class) == np.sign(cy - neutral_class)))
 
-    def neutral(c: list[float]) -> float:
-        if neutral_class is None or not (cy == neutral_class).any():
+    def neutral(c: list[float]) -> float:  # 1.0 where calib has no neutral texts: nothing to keep
+        if not neutral_gold.any():
             return 1.0
-        return float(np.mean(apply_cutpoints(cs[cy == neutral_class], c, classes) == neutral_class))
+        return float(np.mean(apply_cutpoints(cs[neutral_gold], c, classes) == neutral_class))
+
+    def goal(c: list[float]) -> tuple[float, float]:
+        return (sign(c) if objective == "sign" else r(cs, cy, c)), r(hs, hy, c)
 
     floor = max(r(hs, hy, cuts) - max_holdout_drop, min_holdout_r)
     neutral_floor = neutral(cuts)
-    report = {
-        "holdout_r_before": r(hs, hy, cuts),
-        "calib_r_before": r(cs, cy, cuts),
-        "calib_neutral_before": neutral_floor,
-    }
-    if neutral_class is not None:
-        report["calib_sign_before"] = sign(cuts)
-    goal = sign if objective == "sign" else (lambda c: r(cs, cy, c))
+    before = cuts
     both = np.concatenate([hs, cs])
     cuts = _ascend(
-        [round(float(c), 5) for c in cuts],
+        cuts,
         (float(both.min()), float(both.max())),
         goal,
         goal(cuts),
         allowed=lambda c: r(hs, hy, c) >= floor and neutral(c) >= neutral_floor,
         digits=5,
     )
-    report.update(holdout_r=r(hs, hy, cuts), calib_r=r(cs, cy, cuts), calib_neutral=neutral(cuts))
-    if neutral_class is not None:
-        report["calib_sign"] = sign(cuts)
+    report = {
+        "holdout_r_before": r(hs, hy, before),
+        "calib_r_before": r(cs, cy, before),
+        "holdout_r": r(hs, hy, cuts),
+        "calib_r": r(cs, cy, cuts),
+    }
+    if neutral_gold.any():  # only measured shares are reported
+        report.update(calib_neutral_before=neutral_floor, calib_neutral=neutral(cuts))
+        report.update(calib_sign_before=sign(before), calib_sign=sign(cuts))
     return cuts, {k: round(float(v), 4) for k, v in report.items()}
 
 
