@@ -92,16 +92,26 @@ def _valence(rng: np.random.Generator, classes: np.ndarray, centre: float, sprea
     return np.clip(0.5 + (classes - 3) * centre + rng.normal(0, spread, len(classes)), 0, 1)
 
 
-def test_refined_cutpoints_give_neutral_text_of_other_domains_the_middle_class_within_the_holdout_allowance() -> None:
-    rng = np.random.default_rng(0)
-    classes = list(range(7))
-    # tweets: classes spread over the scale, the score tracks them
+Arrays = tuple[np.ndarray, np.ndarray, list[float], np.ndarray, np.ndarray]
+
+
+def _tweets_and_calib(seed: int, n_neutral: int, centre: float, spread: float) -> Arrays:
+    """(holdout scores, classes, its cut-points, calib scores, classes): tweets spread over the scale with
+    a score that tracks them; calib has 200 such texts, then `n_neutral` neutral ones (class 3) scored
+    around `centre` +- `spread`."""
+    rng = np.random.default_rng(seed)
     hy = rng.integers(0, 7, 600)
     hs = _valence(rng, hy, 0.08, 0.03)
-    cuts = lh.tune_cutpoints(hs, hy, classes)
-    # calib: emotional texts read as on the tweets, plus neutral texts (class 3) whose scores drift to 0.5 +- 0.06
-    cy = np.concatenate([rng.integers(0, 7, 200), np.full(100, 3)])
-    cs = np.concatenate([_valence(rng, cy[:200], 0.08, 0.03), np.clip(0.5 + rng.normal(0, 0.06, 100), 0, 1)])
+    cuts = lh.tune_cutpoints(hs, hy, list(range(7)))
+    cy = np.concatenate([rng.integers(0, 7, 200), np.full(n_neutral, 3)])
+    cs = np.concatenate([_valence(rng, cy[:200], 0.08, 0.03), np.clip(centre + rng.normal(0, spread, n_neutral), 0, 1)])
+    return hs, hy, cuts, cs, cy
+
+
+def test_refined_cutpoints_give_neutral_text_of_other_domains_the_middle_class_within_the_holdout_allowance() -> None:
+    classes = list(range(7))
+    # calib's neutral texts drift to 0.5 +- 0.06
+    hs, hy, cuts, cs, cy = _tweets_and_calib(0, 100, 0.5, 0.06)
     before = float(np.mean(lh.apply_cutpoints(cs[200:], cuts, classes) != 3))
     refined, report = lh.refine_cutpoints(cuts, classes, (hs, hy), (cs, cy))
     after = float(np.mean(lh.apply_cutpoints(cs[200:], refined, classes) != 3))
@@ -148,14 +158,9 @@ def test_refined_cutpoints_never_read_fewer_of_calibs_neutral_texts_as_the_middl
 
 
 def test_refined_cutpoints_for_the_sign_read_more_of_calib_on_the_right_side_of_neutral() -> None:
-    rng = np.random.default_rng(1)
     classes = list(range(7))
-    hy = rng.integers(0, 7, 600)
-    hs = _valence(rng, hy, 0.08, 0.03)
-    cuts = lh.tune_cutpoints(hs, hy, classes)
-    # calib: neutral texts sit a little under the middle class, as a student's scale may put them
-    cy = np.concatenate([rng.integers(0, 7, 200), np.full(150, 3)])
-    cs = np.concatenate([_valence(rng, cy[:200], 0.08, 0.03), np.clip(0.46 + rng.normal(0, 0.02, 150), 0, 1)])
+    # calib's neutral texts sit a little under the middle class, as a student's scale may put them
+    hs, hy, cuts, cs, cy = _tweets_and_calib(1, 150, 0.46, 0.02)
 
     def sign_acc(c: list[float]) -> float:
         return float(np.mean(np.sign(lh.apply_cutpoints(cs, c, classes) - 3) == np.sign(cy - 3)))
