@@ -366,13 +366,13 @@ def plan_prune(used_at: Mapping[str, float], in_use: str, keep_previous: int) ->
     return others[max(keep_previous, 0) :][::-1]
 
 
-def _abandoned(download: Path, now: float | None = None) -> bool:
+def _abandoned(download: Path) -> bool:
     """Whether nothing in a `.fetch-` directory (itself included) was written to for `STALE_FETCH_S`."""
     try:
         times = [download.lstat().st_mtime, *(p.lstat().st_mtime for p in download.rglob("*"))]
     except OSError:  # its worker finished or another pruner deleted it meanwhile (ENOENT, ESTALE): keep it
         return False
-    return (now if now is not None else time.time()) - max(times) > STALE_FETCH_S
+    return time.time() - max(times) > STALE_FETCH_S
 
 
 def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
@@ -383,8 +383,8 @@ def prune_cache(cache_dir: Path, in_use: str, keep_previous: int) -> list[str]:
     reader ever sees it half-deleted; one another worker used since it was listed (its mtime moved) is
     left alone. A worker that finds its entry gone fetches it again (`fetch` checks by touching it).
     `.fetch-` directories (downloads in progress) are never entries; one nothing was written to for
-    `STALE_FETCH_S` belongs to a worker killed mid-download and is deleted, as are `.prune-` ones left by
-    a pruner that died midway.
+    `STALE_FETCH_S` is taken for a worker's killed mid-download (a live fetch keeps touching its own) and
+    deleted, as are `.prune-` ones left by a pruner that died midway.
     """
     used_at: dict[str, float] = {}
     leftovers: list[Path] = []
