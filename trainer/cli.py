@@ -277,8 +277,17 @@ def recipe_cmd(
     max_length: Annotated[int | None, typer.Option(min=8, help="Tokens per text (default: the recipe's).")] = None,
     neutral_calib: Annotated[
         Path | None,
-        typer.Option(help="Out-of-domain JSONL whose calib split sets the E-c neutral margin and V-oc cut-points."),
+        typer.Option(
+            help="Out-of-domain JSONL whose calib split sets the E-c neutral margin and V-oc cut-points "
+            "(and, with --ec-refine, moves the E-c thresholds)."
+        ),
     ] = None,
+    ec_refine: Annotated[
+        bool,
+        typer.Option(
+            "--ec-refine/--no-ec-refine", help="Move the E-c thresholds to read --neutral-calib's calib split."
+        ),
+    ] = True,
     ec_thresholds: Annotated[
         str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1, floored or jaccard_floored.")
     ] = "jaccard_floored",
@@ -310,7 +319,7 @@ def recipe_cmd(
                 dev or train,
                 out,
                 version or defaults.version,
-                {"ec_threshold_rule": ec_thresholds},
+                {"ec_threshold_rule": ec_thresholds, "ec_refine": ec_refine},
                 progress,
             )
     else:
@@ -329,6 +338,7 @@ def recipe_cmd(
             max_length=max_length or defaults.max_length,
             neutral_calib=str(neutral_calib or ""),
             ec_threshold_rule=ec_thresholds,
+            ec_refine=ec_refine,
         )
         with Progress(console) as progress:
             run_dir = run_recipe(train, out, cfg, dev_dir=dev or train, refit=refit_after, progress=progress)

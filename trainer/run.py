@@ -314,6 +314,7 @@ def train_local_candidate(
         encoder_layers=rs.encoder_layers,
         augment_copies=rs.augment_copies,
         ec_threshold_rule=rs.ec_threshold_rule,
+        ec_refine=rs.ec_refine,
         max_train_texts=rs.max_train_texts,
     )
     cfg = warm_config(cfg, warm, rs.warm_epochs)

@@ -18,7 +18,13 @@ from tests.trainer.test_finetune_encoder import write_semeval
 from trainer.cli import result_table
 from trainer.gate import GateConfig
 from trainer.local.encoder import FinetuneConfig
-from trainer.local.recipe import TORCH_STATE, V_OC_REFINE_ALLOWANCE, plan_warm_start, split_data
+from trainer.local.recipe import (
+    EC_REFINE_ALLOWANCE,
+    TORCH_STATE,
+    V_OC_REFINE_ALLOWANCE,
+    plan_warm_start,
+    split_data,
+)
 from trainer.local.teacher import distinct, pseudo_targets, read_jsonl_texts
 from trainer.run import run_once, train_local_candidate
 from trainer.semeval import SemEvalExample
@@ -142,6 +148,10 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     assert neutral["calib_texts"] > 500 and neutral["calib_jaccard"] >= neutral["calib_jaccard_no_margin"]
     config = json.loads((model_dir / "config.json").read_text())
     assert config["ec_neutral_margin"] == neutral["margin"] and config["long_texts"] == "chunk"
+    # The E-c thresholds were refined on the same split first (the recipe's default), and those serve.
+    ec = metrics["ec_thresholds"]
+    assert ec["after"] == config["ec_thresholds"] and ec["calib_jaccard"] >= ec["calib_jaccard_before"]
+    assert ec["holdout_jaccard"] >= ec["holdout_jaccard_before"] - EC_REFINE_ALLOWANCE - 1e-4
     # Where V-oc reads cut-points, the same calib split refined them, and what serves is the refined set.
     assert ("v_oc_cutpoints" in metrics) is (config["v_oc_cutpoints"] is not None)
     if config["v_oc_cutpoints"] is not None:
@@ -225,10 +235,10 @@ def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_ex
     assert len(fit.texts) == len(fit_alone.texts) + 40
 
 
-def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points_through_the_served_graph(
+def test_the_calib_split_refines_e_c_thresholds_sets_the_neutral_margin_and_refines_v_oc_through_the_served_graph(
     tmp_path: Path,
 ) -> None:
-    """`package`'s step after calibration, on the shipped graph: both decisions made, recorded and bounded."""
+    """`package`'s step after calibration, on the shipped graph: the three decisions made, recorded and bounded."""
     from trainer.local.calibrate import apply_cutpoints, calibrate, sigmoid
     from trainer.local.recipe import _calibrate_on_domains
     from trainer.local.targets import build_targets
@@ -262,8 +272,15 @@ def test_the_calib_split_sets_the_neutral_margin_and_refines_the_v_oc_cut_points
         cal = calibrate(hold_pred, hold, "jaccard_floored")
         cal["v_oc_cutpoints"] = cal["v_oc_cutpoints"] or shipped.v_oc_cutpoints  # the refinement's branch runs
         before = list(cal["v_oc_cutpoints"])
-        reports = _calibrate_on_domains(served, ood, hold_pred, hold, cal)
-    v_oc, neutral = reports["v_oc_cutpoints"], reports["neutral_margin"]
+        ec_before = list(cal["ec_thresholds"])
+        reports = _calibrate_on_domains(served, ood, hold_pred, hold, cal, refine_ec=True)
+    v_oc, neutral, ec = reports["v_oc_cutpoints"], reports["neutral_margin"], reports["ec_thresholds"]
+    assert ec["before"] == ec_before and ec["after"] == cal["ec_thresholds"] and ec["calib_texts"] == len(rows)
+    assert ec["calib_jaccard"] >= ec["calib_jaccard_before"]
+    for name in ("jaccard", "micro_f1", "macro_f1"):
+        assert ec[f"holdout_{name}"] >= ec[f"holdout_{name}_before"] - EC_REFINE_ALLOWANCE - 1e-4
+    # the neutral margin is chosen on the refined thresholds, not the holdout's
+    assert neutral["holdout_jaccard_no_margin"] == pytest.approx(ec["holdout_jaccard"], abs=1e-4)
     assert neutral["calib_texts"] == v_oc["calib_texts"] == len(rows) and cal["ec_neutral_margin"] == neutral["margin"]
     assert v_oc["before"] == before and v_oc["after"] == cal["v_oc_cutpoints"] == sorted(cal["v_oc_cutpoints"])
     assert (

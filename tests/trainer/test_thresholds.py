@@ -256,3 +256,46 @@ def test_a_margin_that_would_cost_the_holdout_more_than_the_allowance_is_not_cho
     hold_gold[:, 4] = 1
     margin, report = neutral_margin(_logit(calib), calib_gold, _logit(hold), hold_gold, th)
     assert margin <= 0.15 and report["holdout_jaccard"] == 1.0
+
+
+# --- E-c thresholds refined on text of many domains -------------------------------------------------------
+
+
+def _two_reads(
+    hold_negatives: tuple[float, float],
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Label 0 of 3: tweets (holdout) show it at p 0.7-0.9, other text (calib) at 0.3-0.45; labels 1-2 never."""
+    rng = np.random.default_rng(1)
+
+    def probs(pos: tuple[float, float], neg: tuple[float, float], n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+        p = np.full((2 * n, 3), 0.02)
+        p[:n, 0] = rng.uniform(*pos, n)
+        p[n:, 0] = rng.uniform(*neg, n)
+        y = np.zeros((2 * n, 3), dtype=np.float32)
+        y[:n, 0] = 1
+        return p, y
+
+    return probs((0.7, 0.9), hold_negatives), probs((0.3, 0.45), (0.05, 0.15))
+
+
+def test_refined_thresholds_read_the_weaker_evidence_of_other_text_where_the_holdout_allows() -> None:
+    hold, calib = _two_reads(hold_negatives=(0.05, 0.2))
+    th, report = lh.refine_thresholds(np.full(3, 0.5), hold, calib)
+    assert 0.15 < th[0] <= 0.3  # under every calib positive, over every negative of either set
+    assert report["calib_jaccard_before"] == 0.5 and report["calib_jaccard"] == 1.0
+    assert report["holdout_jaccard"] == report["holdout_jaccard_before"] == 1.0
+    # what the report says is what the thresholds give
+    (cp, cy), (hp, hy) = calib, hold
+    assert lh.metrics.multilabel_jaccard(cy > 0.5, cp >= th) == report["calib_jaccard"]
+    assert lh.metrics.multilabel_macro_f1(hy > 0.5, hp >= th) == pytest.approx(report["holdout_macro_f1"], abs=1e-4)
+
+
+def test_a_threshold_move_that_costs_the_holdout_past_the_allowance_is_not_made() -> None:
+    hold, calib = _two_reads(hold_negatives=(0.25, 0.35))  # on tweets, 0.25-0.35 is no emotion
+    held, report = lh.refine_thresholds(np.full(3, 0.5), hold, calib, max_holdout_drop=0.0)
+    assert held[0] >= 0.35 and report["holdout_jaccard"] == report["holdout_jaccard_before"] == 1.0
+    free, free_report = lh.refine_thresholds(np.full(3, 0.5), hold, calib, max_holdout_drop=1.0)
+    assert free[0] <= 0.3 and free_report["calib_jaccard"] == 1.0 > free_report["holdout_jaccard"]
+    # each of the three holdout metrics is held, not Jaccard alone
+    for name in ("jaccard", "micro_f1", "macro_f1"):
+        assert report[f"holdout_{name}"] >= report[f"holdout_{name}_before"]

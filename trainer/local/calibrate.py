@@ -325,6 +325,55 @@ def neutral_margin(
     return best[1], report
 
 
+def refine_thresholds(
+    thresholds: np.ndarray,
+    hold: tuple[np.ndarray, np.ndarray],
+    calib: tuple[np.ndarray, np.ndarray],
+    *,
+    max_holdout_drop: float = 0.005,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """E-c thresholds moved to read text of many domains (`calib`: (probabilities, gold)) better, by a fixed rule.
+
+    Rule: coordinate ascent from the holdout's thresholds, one label at a time over a 0.05-0.8 grid in
+    three passes, on calib's SemEval Jaccard (an empty answer to a neutral text scores 1), ties broken by
+    the holdout's; a move is kept only if the holdout's Jaccard, micro- and macro-F1 each stay within
+    `max_holdout_drop` of where they started. Thresholds chosen on tweets alone ask other text for more
+    evidence than its emotions show: 2.4.0 gave calib's texts 0.93 labels each against 1.20 in gold, at
+    a per-label ranking as good as on tweets (AUC 0.82-0.96).
+    """
+    (hp, hy), (cp, cy) = hold, calib
+    hg, cg = hy > 0.5, cy > 0.5
+
+    def hold_metrics(th: np.ndarray) -> np.ndarray:
+        p = hp >= th[None, :]
+        return np.asarray(
+            [metrics.multilabel_jaccard(hg, p), metrics.multilabel_micro_f1(hg, p), metrics.multilabel_macro_f1(hg, p)]
+        )
+
+    def calib_jaccard(th: np.ndarray) -> float:
+        return metrics.multilabel_jaccard(cg, cp >= th[None, :])
+
+    th = np.round(np.asarray(thresholds, dtype=np.float64), 4)
+    start = hold_metrics(th)
+    floor = start - max_holdout_drop
+    best = (calib_jaccard(th), float(start[0]))
+    before = best[0]
+    for _ in range(3):
+        for j in range(len(th)):
+            for g in np.round(np.arange(0.05, 0.8001, 0.025), 4):
+                trial = th.copy()
+                trial[j] = g
+                held = hold_metrics(trial)
+                goal = (calib_jaccard(trial), float(held[0]))
+                if goal > best and bool(np.all(held >= floor)):
+                    best, th = goal, trial
+    end = hold_metrics(th)
+    report = {"calib_jaccard_before": before, "calib_jaccard": best[0]}
+    for name, b, a in zip(("jaccard", "micro_f1", "macro_f1"), start, end, strict=True):
+        report.update({f"holdout_{name}_before": float(b), f"holdout_{name}": float(a)})
+    return th, {k: round(v, 4) for k, v in report.items()}
+
+
 def score_calibrated(pred: dict[str, np.ndarray], t: Targets, cal: dict[str, Any]) -> dict[str, float]:
     """`local_heads.score`, with ordinal predictions replaced by the calibrated ones where chosen."""
     pred = dict(pred)

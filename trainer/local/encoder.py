@@ -85,6 +85,9 @@ class FinetuneConfig:
     #: what macro-F1 rewards), "floored" (between the two, every metric at or above GPT-4's, best mean; see
     #: `calibrate.floored_thresholds`) or "jaccard_floored" (the same line, best Jaccard over GPT-4 + 0.02).
     ec_threshold_rule: str = "balanced"
+    #: Then move them to read `neutral_calib`'s text of many domains better (`calibrate.refine_thresholds`),
+    #: within half the gate's E-c tolerance on the holdout.
+    ec_refine: bool = False
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 1.0, "v_reg": 2.0, "v_oc": 1.0, "e_c": 4.0}

@@ -26,7 +26,7 @@ from workers.local_model.config import TRAINING_STATE_FILES, VADER_LEXICON, Loca
 
 from ..gate import DEFAULT_TOLERANCES
 from ..semeval import SemEvalExample, read_semeval_dir
-from .calibrate import calibrate, neutral_margin, refine_cutpoints, score_calibrated, sigmoid
+from .calibrate import calibrate, neutral_margin, refine_cutpoints, refine_thresholds, score_calibrated, sigmoid
 from .encoder import FinetuneConfig, build_model, fit, sentence_features
 from .export import export_onnx
 from .fit import LocalTrainConfig, fit_heads
@@ -47,6 +47,9 @@ ARCHITECTURE = ("base_encoder", "encoder_layers", "hidden", "use_lexicon", "max_
 #: 45% of calib's valence-0 texts as non-zero; at all of it, 13%. V-oc has no other calibrated decision
 #: competing for the tolerance, and the gate still holds dev V-oc within it of the champion's.
 V_OC_REFINE_ALLOWANCE = DEFAULT_TOLERANCES["v-oc.pearson"]
+#: How far the calib refinement of the E-c thresholds may lower the holdout's Jaccard, micro- and macro-F1:
+#: half the gate's E-c tolerance; the neutral margin, chosen after it, may spend the other half.
+EC_REFINE_ALLOWANCE = DEFAULT_TOLERANCES["e-c.jaccard"] / 2
 
 Extra = Mapping[tuple[TaskFamily, str], Sequence[SemEvalExample]]
 
@@ -228,7 +231,9 @@ def package(
         cal = calibrate(hold_pred, hold, cfg.ec_threshold_rule)
         calib_reports: dict[str, Any] = {}
         if cfg.neutral_calib:
-            calib_reports = _calibrate_on_domains(served, Path(cfg.neutral_calib), hold_pred, hold, cal)
+            calib_reports = _calibrate_on_domains(
+                served, Path(cfg.neutral_calib), hold_pred, hold, cal, refine_ec=cfg.ec_refine
+            )
     metrics_out: dict[str, Any] = {"holdout": score_calibrated(hold_pred, hold, cal), **calib_reports}
     manifest: dict[str, Any] = {
         "train": data_manifest(train_dir, "train"),
@@ -268,11 +273,18 @@ def package(
 
 
 def _calibrate_on_domains(
-    served: Any, path: Path, hold_pred: dict[str, np.ndarray], hold: Targets, cal: dict[str, Any]
+    served: Any,
+    path: Path,
+    hold_pred: dict[str, np.ndarray],
+    hold: Targets,
+    cal: dict[str, Any],
+    *,
+    refine_ec: bool = False,
 ) -> dict[str, Any]:
     """Decisions `path`'s calib split (text of many domains, neutral text among it) sets, through the exported graph.
 
-    The E-c neutral margin (`calibrate.neutral_margin`) and, where V-oc reads cut-points on V-reg, the
+    With `refine_ec`, first the E-c thresholds moved to read that text better (`calibrate.refine_thresholds`);
+    then the E-c neutral margin (`calibrate.neutral_margin`) and, where V-oc reads cut-points on V-reg, the
     cut-points moved to read that text better (`calibrate.refine_cutpoints`); each keeps the holdout
     within its allowance. Sets `cal`'s entries; returns their reports for metrics.json.
     """
@@ -285,11 +297,21 @@ def _calibrate_on_domains(
     source = {"calib_file": str(path), "calib_texts": len(items)}
     gold = np.asarray([[lab in it.emotions for lab in EC_LABELS] for it in items], dtype=np.float32)
     m = hold.e_c_mask
+    out: dict[str, Any] = {}
+    if refine_ec:
+        th, ec_report = refine_thresholds(
+            np.asarray(cal["ec_thresholds"]),
+            (sigmoid(hold_pred["e_c"][m]), hold.e_c[m]),
+            (sigmoid(logits["e_c"]), gold),
+            max_holdout_drop=EC_REFINE_ALLOWANCE,
+        )
+        out["ec_thresholds"] = {"before": cal["ec_thresholds"], "after": th.tolist(), **ec_report, **source}
+        cal["ec_thresholds"] = [round(float(x), 4) for x in th]
     margin, report = neutral_margin(
         logits["e_c"], gold, hold_pred["e_c"][m], hold.e_c[m], np.asarray(cal["ec_thresholds"])
     )
     cal["ec_neutral_margin"] = margin
-    out: dict[str, Any] = {"neutral_margin": {"margin": margin, **report, **source}}
+    out["neutral_margin"] = {"margin": margin, **report, **source}
     if cal["v_oc_cutpoints"] is not None:  # (where the classifier's argmax won, there is nothing to refine)
         mh = hold.v_oc >= 0
         cuts, v_report = refine_cutpoints(
