@@ -285,7 +285,9 @@ def recipe_cmd(
     ec_refine: Annotated[
         bool,
         typer.Option(
-            "--ec-refine/--no-ec-refine", help="Move the E-c thresholds to read --neutral-calib's calib split."
+            "--ec-refine/--no-ec-refine",
+            help="Move the E-c thresholds to read --neutral-calib's calib split (with --refit-heads: the run's, "
+            "unless --neutral-calib is given; on for runs made without it too).",
         ),
     ] = True,
     ec_thresholds: Annotated[
@@ -319,7 +321,11 @@ def recipe_cmd(
                 dev or train,
                 out,
                 version or defaults.version,
-                {"ec_threshold_rule": ec_thresholds, "ec_refine": ec_refine},
+                {
+                    "ec_threshold_rule": ec_thresholds,
+                    "ec_refine": ec_refine,
+                    **({"neutral_calib": str(neutral_calib)} if neutral_calib else {}),
+                },
                 progress,
             )
     else:

@@ -235,10 +235,11 @@ def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_ex
     assert len(fit.texts) == len(fit_alone.texts) + 40
 
 
-def test_the_calib_split_refines_e_c_thresholds_sets_the_neutral_margin_and_refines_v_oc_through_the_served_graph(
+def test_the_calib_split_sets_e_c_thresholds_the_neutral_margin_and_v_oc_cut_points_through_the_served_graph(
     tmp_path: Path,
 ) -> None:
     """`package`'s step after calibration, on the shipped graph: the three decisions made, recorded and bounded."""
+    from trainer import metrics
     from trainer.local.calibrate import apply_cutpoints, calibrate, sigmoid
     from trainer.local.recipe import _calibrate_on_domains
     from trainer.local.targets import build_targets
@@ -280,7 +281,11 @@ def test_the_calib_split_refines_e_c_thresholds_sets_the_neutral_margin_and_refi
     for name in ("jaccard", "micro_f1", "macro_f1"):
         assert ec[f"holdout_{name}"] >= ec[f"holdout_{name}_before"] - EC_REFINE_ALLOWANCE - 1e-4
     # the neutral margin is chosen on the refined thresholds, not the holdout's
-    assert neutral["holdout_jaccard_no_margin"] == pytest.approx(ec["holdout_jaccard"], abs=1e-4)
+    ec_hold = sigmoid(hold_pred["e_c"][hold.e_c_mask]), hold.e_c[hold.e_c_mask] > 0.5
+    refined = metrics.multilabel_jaccard(ec_hold[1], ec_hold[0] >= np.asarray(ec["after"]))
+    unrefined = metrics.multilabel_jaccard(ec_hold[1], ec_hold[0] >= np.asarray(ec["before"]))
+    assert ec["after"] != ec["before"] and refined != unrefined
+    assert neutral["holdout_jaccard_no_margin"] == pytest.approx(refined, abs=1e-9)
     assert neutral["calib_texts"] == v_oc["calib_texts"] == len(rows) and cal["ec_neutral_margin"] == neutral["margin"]
     assert v_oc["before"] == before and v_oc["after"] == cal["v_oc_cutpoints"] == sorted(cal["v_oc_cutpoints"])
     assert (

@@ -86,7 +86,8 @@ class FinetuneConfig:
     #: `calibrate.floored_thresholds`) or "jaccard_floored" (the same line, best Jaccard over GPT-4 + 0.02).
     ec_threshold_rule: str = "balanced"
     #: Then move them to read `neutral_calib`'s text of many domains better (`calibrate.refine_thresholds`),
-    #: within half the gate's E-c tolerance on the holdout.
+    #: within half the gate's E-c tolerance on the holdout. Off here (teachers); on in `trainer run`'s
+    #: recipe (`RecipeSection.ec_refine`) and `trainer recipe` (`--ec-refine`).
     ec_refine: bool = False
     # E-c's mean BCE over 11 labels is small next to the other losses; weigh it up so the encoder serves it too.
     loss_weights: dict[str, float] = field(
