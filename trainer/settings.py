@@ -100,8 +100,8 @@ class RecipeSection(BaseModel):
     #: among sets whose three E-c metrics clear GPT-4 + 0.02 on the holdout; "floored" (2.2.0) the mean.
     ec_threshold_rule: EcRule = "jaccard_floored"
     #: Then move the thresholds to read `neutral_calib`'s calib split better, within half the gate's E-c
-    #: tolerance on the holdout (`calibrate.refine_thresholds`). Since 2.5.0: tweet thresholds gave 2.4.0's
-    #: out-of-domain text 0.93 labels a text against 1.20 in gold.
+    #: tolerance on the holdout (`calibrate.refine_thresholds`; docs/trainer.md, *Calibration*). On since
+    #: the cycles after 2.4.0, whose tweet thresholds mark too few labels on other text.
     ec_refine: bool = True
     batch_size: int = Field(default=32, ge=1)
     #: Train on at most N texts of the train split (0: all); tests and quick checks.
