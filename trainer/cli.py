@@ -291,8 +291,11 @@ def recipe_cmd(
         ),
     ] = True,
     ec_thresholds: Annotated[
-        str, typer.Option(help="E-c threshold rule: balanced, jaccard, f1, floored or jaccard_floored.")
-    ] = "jaccard_floored",
+        str,
+        typer.Option(
+            help="E-c threshold rule: balanced, jaccard, f1, floored, jaccard_floored or jaccard_recall_floored."
+        ),
+    ] = "jaccard_recall_floored",
     refit_heads: Annotated[
         Path | None, typer.Option(help="A finished run directory: refit its heads instead of training.")
     ] = None,

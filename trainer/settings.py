@@ -70,7 +70,7 @@ class FeedbackSection(BaseModel):
 #: The local model's output heads (`workers.local_model.config.HEAD_NAMES`, which a test holds it to).
 HeadName = Literal["ei_reg", "ei_oc", "v_reg", "v_oc", "e_c"]
 #: The E-c threshold rules of `trainer.local.calibrate.calibrate`.
-EcRule = Literal["balanced", "jaccard", "f1", "floored", "jaccard_floored"]
+EcRule = Literal["balanced", "jaccard", "f1", "floored", "jaccard_floored", "jaccard_recall_floored"]
 
 
 def _e_c_only() -> list[HeadName]:
@@ -96,9 +96,12 @@ class RecipeSection(BaseModel):
     augment_copies: int = Field(default=1, ge=0)
     #: Refit the heads on the fine-tuned encoder's features (recovers E-c).
     refit_heads: bool = True
-    #: E-c thresholds (`trainer/local/calibrate.py`): "jaccard_floored" maximises the Jaccard the gate checks
-    #: among sets whose three E-c metrics clear GPT-4 + 0.02 on the holdout; "floored" (2.2.0) the mean.
-    ec_threshold_rule: EcRule = "jaccard_floored"
+    #: E-c thresholds (`trainer/local/calibrate.py`): "jaccard_floored" (2.3.0, 2.4.0) maximises the Jaccard
+    #: the gate checks among sets whose three E-c metrics clear GPT-4 + 0.02 on the holdout; "floored"
+    #: (2.2.0) the mean; "jaccard_recall_floored" (the default since the cycles after 2.4.0, set before any
+    #: cycle ran with it) then lowers the threshold of any label left under half the recall its own
+    #: F1-optimal threshold finds.
+    ec_threshold_rule: EcRule = "jaccard_recall_floored"
     #: Then move the thresholds to read `neutral_calib`'s calib split better, within half the gate's E-c
     #: tolerance on the holdout (`calibrate.refine_thresholds`; docs/trainer.md, *Calibration*). On since
     #: the cycles after 2.4.0, whose tweet thresholds mark too few labels on other text.

@@ -328,3 +328,27 @@ def test_among_thresholds_equally_good_on_calib_the_holdouts_best_is_taken() -> 
     th, report = lh.refine_thresholds(np.asarray([0.75]), (hp, y), (cp, y), max_holdout_drop=1.0)
     # the first grid point past calib's negatives (0.125) ties on calib but reads the holdout's as emotions
     assert 0.2 <= th[0] <= 0.6 and report["calib_jaccard"] == report["holdout_jaccard"] == 1.0
+
+
+# --- no label switched off --------------------------------------------------------------------------------
+
+
+def test_recall_floor_lowers_only_the_labels_left_under_half_their_f1_optimal_recall() -> None:
+    logits, y = _data()
+    probs, gold = lh.sigmoid(logits), y > 0.5
+    tf = lh.tune_thresholds_f1(logits, y)
+    th = np.asarray([0.5, 0.95, 0.5])  # label 1 all but switched off; 0 and 2 as a Jaccard rule might leave them
+
+    def recall(j: int, t: float) -> float:
+        return float(np.mean(probs[gold[:, j], j] >= t))
+
+    assert recall(1, th[1]) < 0.5 * recall(1, tf[1])
+    out = lh.recall_floored(logits, y, th)
+    assert recall(1, out[1]) >= 0.5 * recall(1, tf[1]) and tf[1] <= out[1] < th[1]
+    # the highest such step: the one before it (toward th) falls short
+    step = (th[1] - tf[1]) / 20
+    assert recall(1, out[1] + step) < 0.5 * recall(1, tf[1])
+    for j in (0, 2):
+        assert out[j] == th[j] if recall(j, th[j]) >= 0.5 * recall(j, tf[j]) else out[j] < th[j]
+    with pytest.raises(ValueError, match="share"):
+        lh.recall_floored(logits, y, th, share=0.0)

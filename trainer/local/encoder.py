@@ -83,7 +83,8 @@ class FinetuneConfig:
     #: How E-c thresholds are chosen on the holdout: "balanced" (the higher mean of Jaccard, micro- and
     #: macro-F1 of the Jaccard-optimal and the per-label-F1-optimal sets), "jaccard", "f1" (per label,
     #: what macro-F1 rewards), "floored" (between the two, every metric at or above GPT-4's, best mean; see
-    #: `calibrate.floored_thresholds`) or "jaccard_floored" (the same line, best Jaccard over GPT-4 + 0.02).
+    #: `calibrate.floored_thresholds`), "jaccard_floored" (the same line, best Jaccard over GPT-4 + 0.02) or
+    #: "jaccard_recall_floored" (that, with no label under half its F1-optimal recall; `recall_floored`).
     ec_threshold_rule: str = "balanced"
     #: Then move them to read `neutral_calib`'s text of many domains better (`calibrate.refine_thresholds`),
     #: within half the gate's E-c tolerance on the holdout. Off here (teachers); on in `trainer run`'s
