@@ -71,12 +71,15 @@ GPT4_EC_FLOORS = {"jaccard": 0.444, "micro_f1": 0.572, "macro_f1": 0.497}
 
 def ec_metrics(logits: np.ndarray, y: np.ndarray, th: np.ndarray) -> dict[str, float]:
     """Jaccard, micro- and macro-F1 of thresholded E-c logits."""
-    p = sigmoid(logits) >= th[None, :]
-    gold = y > 0.5
+    return decided_metrics(y > 0.5, sigmoid(logits) >= th[None, :])
+
+
+def decided_metrics(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Jaccard, micro- and macro-F1 of E-c decisions (boolean text x label arrays)."""
     return {
-        "jaccard": metrics.multilabel_jaccard(gold, p),
-        "micro_f1": metrics.multilabel_micro_f1(gold, p),
-        "macro_f1": metrics.multilabel_macro_f1(gold, p),
+        "jaccard": metrics.multilabel_jaccard(gold, pred),
+        "micro_f1": metrics.multilabel_micro_f1(gold, pred),
+        "macro_f1": metrics.multilabel_macro_f1(gold, pred),
     }
 
 
@@ -379,33 +382,26 @@ def refine_thresholds(
     (hp, hy), (cp, cy) = hold, calib
     hg, cg = hy > 0.5, cy > 0.5
 
-    def hold_metrics(th: np.ndarray) -> np.ndarray:
-        p = hp >= th[None, :]
-        return np.asarray(
-            [metrics.multilabel_jaccard(hg, p), metrics.multilabel_micro_f1(hg, p), metrics.multilabel_macro_f1(hg, p)]
-        )
-
     def calib_jaccard(th: np.ndarray) -> float:
         return metrics.multilabel_jaccard(cg, cp >= th[None, :])
 
     th = np.round(np.asarray(thresholds, dtype=np.float64), 4)
-    start = hold_metrics(th)
-    floor = start - max_holdout_drop
-    best = (calib_jaccard(th), float(start[0]))
+    start = decided_metrics(hg, hp >= th[None, :])
+    best = (calib_jaccard(th), start["jaccard"])
     before = best[0]
     for _ in range(3):
         for j in range(len(th)):
             for g in np.round(np.arange(0.05, 0.8001, 0.025), 4):
                 trial = th.copy()
                 trial[j] = g
-                held = hold_metrics(trial)
-                goal = (calib_jaccard(trial), float(held[0]))
-                if goal > best and bool(np.all(held >= floor)):
+                held = decided_metrics(hg, hp >= trial[None, :])
+                goal = (calib_jaccard(trial), held["jaccard"])
+                if goal > best and all(held[k] >= start[k] - max_holdout_drop for k in start):
                     best, th = goal, trial
-    end = hold_metrics(th)
+    end = decided_metrics(hg, hp >= th[None, :])
     report = {"calib_jaccard_before": before, "calib_jaccard": best[0]}
-    for name, b, a in zip(("jaccard", "micro_f1", "macro_f1"), start, end, strict=True):
-        report.update({f"holdout_{name}_before": float(b), f"holdout_{name}": float(a)})
+    for name in start:
+        report.update({f"holdout_{name}_before": start[name], f"holdout_{name}": end[name]})
     return th, {k: round(v, 4) for k, v in report.items()}
 
 
