@@ -265,3 +265,28 @@ def test_a_blocker_rejects_and_is_recorded() -> None:
     d = decide({"ei-reg.pearson_mean": 0.9}, None, SETS, candidate_version="c", blockers=["served model not scored"])
     assert not d.promote
     assert [(c.kind, c.reason) for c in d.failures] == [(CheckKind.BASELINE, "served model not scored")]
+
+
+def test_the_default_gate_holds_every_e_c_metric_the_targets_name() -> None:
+    """Candidate K after 2.4.0: every headline metric within 0.01 of the champion (Jaccard up), but E-c
+    macro-F1 down 0.022, from one label marked on 3 of the 100 dev texts that have it. The default gate
+    promoted it; it must not."""
+    champ = {"ei-reg.pearson_mean": 0.747, "ei-oc.pearson_mean": 0.658, "v-reg.pearson": 0.842,
+             "v-oc.pearson": 0.810, "e-c.jaccard": 0.557, "e-c.micro_f1": 0.682, "e-c.macro_f1": 0.537}  # fmt: skip
+    k = {**champ, "ei-reg.pearson_mean": 0.751, "e-c.jaccard": 0.570, "e-c.micro_f1": 0.687, "e-c.macro_f1": 0.515}
+    d = decide(k, champ, GateConfig(), candidate_version="k")
+    assert not d.promote
+    assert {(c.kind, c.metric) for c in d.failures} == {(CheckKind.REGRESSION, "e-c.macro_f1")}
+    # L, the same graph with every label's recall kept up, passes
+    ell = {**k, "e-c.micro_f1": 0.690, "e-c.macro_f1": 0.548}
+    assert decide(ell, champ, GateConfig(), candidate_version="l").promote
+
+
+def test_the_golden_slice_gates_only_the_five_family_headlines() -> None:
+    """A golden slice holds tens of items: an 11-label macro-F1 over it would be noise, so the golden
+    set gates the families' headline metrics and not E-c's F1s."""
+    from trainer.gate import gated_tolerances
+
+    cand = {"golden.e-c.jaccard": 0.5, "golden.e-c.macro_f1": 0.3, "golden.e-c.micro_f1": 0.4}
+    gated = gated_tolerances(GateConfig(tolerances={}), cand)
+    assert gated == {"golden.e-c.jaccard": 0.02}
