@@ -228,7 +228,7 @@ async def test_fresh_deployment_never_replaces_the_shipped_model_with_a_worse_on
     out: list[str] = []
     first = await run_once(s, evaluator=counting, echo=out.append, now=T0)
     served = first.decision.champion_version
-    assert served is not None and served.startswith("served-emostream-local-minilm-2.4.0+")
+    assert served is not None and served.startswith("served-emostream-local-minilm-2.5.0+")
     assert first.served_metrics is not None and first.champion_metrics == first.served_metrics
     # whatever the candidate scored, it was promoted only if it held every gated metric of the shipped model
     cand = first.evaluation.metrics

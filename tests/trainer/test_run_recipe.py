@@ -129,14 +129,14 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     out: list[str] = []
     first = await run_once(s, echo=out.append, now=T0)
     served = first.decision.champion_version
-    assert served is not None and served.startswith("served-emostream-local-minilm-2.4.0+")
+    assert served is not None and served.startswith("served-emostream-local-minilm-2.5.0+")
     model_dir = Path(first.candidate.location)
     for name in ("model.int8.onnx", TORCH_STATE, "config.json", "manifest.json", "metrics.json", "gate.json"):
         assert (model_dir / name).is_file(), name
     manifest = first.candidate.manifest
     # the served 2.1.0 keeps no torch weights: a fresh 1-layer student distilled from its graph
     assert manifest["warm_start"]["mode"] == "distil" and manifest["distilled_from"]["version"] == served
-    assert manifest["teacher"]["model_version"].startswith("2.4.0+")
+    assert manifest["teacher"]["model_version"].startswith("2.5.0+")
     assert manifest["teacher"]["unlabeled"] == {**manifest["teacher"]["unlabeled"], "read": 4, "kept": 3}
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert {"data", "teacher: label texts", "fine-tune epoch 1/1", "refit heads", "calibrate"} <= set(
@@ -183,7 +183,7 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     )
     taught = no_teacher.model_copy(update={"trainer": no_teacher.trainer.model_copy(update={"recipe": recipe})})
     third = train_local_candidate(taught, "v3", tmp_path / "models" / "v3", second.version, base=second)
-    shipped = {"version": "2.4.0", "name": "emostream-local-minilm", "model_dir": str(SHIPPED_MODEL_DIR)}
+    shipped = {"version": "2.5.0", "name": "emostream-local-minilm", "model_dir": str(SHIPPED_MODEL_DIR)}
     assert third.manifest["distilled_from"] == {
         **shipped,
         "co_teacher": {**shipped, "heads": ["e_c"], "weight": 0.5},
