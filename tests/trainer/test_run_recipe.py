@@ -134,7 +134,7 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     for name in ("model.int8.onnx", TORCH_STATE, "config.json", "manifest.json", "metrics.json", "gate.json"):
         assert (model_dir / name).is_file(), name
     manifest = first.candidate.manifest
-    # the served 2.1.0 keeps no torch weights: a fresh 1-layer student distilled from its graph
+    # the served model (2.5.0) keeps no torch weights: a fresh 1-layer student distilled from its graph
     assert manifest["warm_start"]["mode"] == "distil" and manifest["distilled_from"]["version"] == served
     assert manifest["teacher"]["model_version"].startswith("2.5.0+")
     assert manifest["teacher"]["unlabeled"] == {**manifest["teacher"]["unlabeled"], "read": 4, "kept": 3}

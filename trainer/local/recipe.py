@@ -49,8 +49,8 @@ ARCHITECTURE = ("base_encoder", "encoder_layers", "hidden", "use_lexicon", "max_
 V_OC_REFINE_ALLOWANCE = DEFAULT_TOLERANCES["v-oc.pearson"]
 #: How far the calib refinement of the E-c thresholds may lower the holdout's Jaccard, micro- and macro-F1:
 #: half the gate's E-c (Jaccard) tolerance; the neutral margin, chosen after it, may spend the other half of
-#: the holdout's Jaccard (`EC_MARGIN_ALLOWANCE`). The F1 bound is our choice (the gate checks no E-c F1),
-#: and it holds for the refinement only: the margin is held on Jaccard.
+#: the holdout's Jaccard (`EC_MARGIN_ALLOWANCE`). The F1 bound keeps the holdout well inside the gate's E-c
+#: F1 tolerances (0.01 micro, 0.02 macro), and it holds for the refinement only: the margin is held on Jaccard.
 EC_REFINE_ALLOWANCE = DEFAULT_TOLERANCES["e-c.jaccard"] / 2
 EC_MARGIN_ALLOWANCE = DEFAULT_TOLERANCES["e-c.jaccard"] - EC_REFINE_ALLOWANCE
 
