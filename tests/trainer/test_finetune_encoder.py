@@ -194,12 +194,18 @@ async def test_a_distilled_one_layer_student_is_exported_and_served_by_the_local
     assert config.train_config["co_teacher_heads"] == ["e_c"] and config.train_config["co_teacher_weight"] == 0.5
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dev"]["ei-reg.pearson_mean"] > 0.3  # it learned which words carry which emotion
+    # The served graph ranks the texts as training measured. A 1-layer student after 2 epochs squashes its
+    # intensities into 0.41-0.49, so one pair's order is noise (furious vs delighted anger differed by
+    # 0.0015 with 2.4.0 as teacher, -0.0002 with 2.5.0); ranks over all 120 texts are not.
+    rows = _rows()
     async with LocalBackend(model_dir=out) as backend:
         assert backend.model_version.startswith("0.0.1-test+")
-        furious, delighted = await backend.annotate(["I am furious at the bank", "I am delighted today"], ALL_TASKS)
-    assert furious.emotion_intensity is not None and delighted.emotion_intensity is not None
-    assert furious.emotion_intensity["anger"] > delighted.emotion_intensity["anger"]
-    assert delighted.valence is not None and furious.valence is not None and delighted.valence > furious.valence
+        served = await backend.annotate([t for _, t in rows], ALL_TASKS)
+    is_joy = np.array([e == "joy" for e, _ in rows], dtype=float)
+    joy = np.array([a.emotion_intensity["joy"] for a in served if a.emotion_intensity is not None])
+    valence = np.array([a.valence for a in served if a.valence is not None])
+    assert len(joy) == len(valence) == len(rows)
+    assert np.corrcoef(joy, is_joy)[0, 1] > 0.8 and np.corrcoef(valence, is_joy)[0, 1] > 0.8
 
 
 def _gold_batch(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
