@@ -4869,16 +4869,24 @@ class Collector:
 
 
 def held_out_keys(folder: Path = OUT.parent) -> frozenset[str]:
-    """Dedup keys of the out-of-domain check set's texts: they must not be trained on, so they are left out here.
+    """Dedup keys of the check sets' texts (the out-of-domain check and the AEB-2-style sets in `aeb2-team/`):
+    they must not be trained on, so they are left out here.
 
-    Only the keys are used; the check set is not read for material.
+    Only the keys are used; the check sets are not read for material.
     """
+    from trainer.aeb import split_aeb2_prompt
+
     keys = set()
     for path in sorted(folder.glob("out-of-domain*.jsonl")):
         with path.open(encoding="utf-8") as f:
             for line in f:
                 if line.strip():
                     keys.add(dedup_key(str(json.loads(line).get("text", ""))))
+    for path in sorted((folder / "aeb2-team").glob("*.json")):
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    keys.add(dedup_key(split_aeb2_prompt(json.loads(line)["instruction"]).text))
     return frozenset(keys)
 
 

@@ -105,9 +105,17 @@ def known_aeb2_files() -> list[str]:
 
 
 def aeb2_task_for(name: str) -> AEB2Task | None:
-    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``, ``TDT``), or None."""
+    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``, ``TDT``), or None.
+
+    A stem qualified after a dot (``sst.movie-snippets``) names a file in that set's shape holding other
+    texts, as the team's own sets in `examples/aeb2-team/` do.
+    """
     key = name.lower().replace("-", "_")
-    return AEB2_TASKS.get(_ALIASES.get(key, key))
+    task = AEB2_TASKS.get(_ALIASES.get(key, key))
+    if task is None and "." in key:
+        head = key.split(".", 1)[0]
+        task = AEB2_TASKS.get(_ALIASES.get(head, head))
+    return task
 
 
 def predict_aeb2(task: AEB2Task, scores: AffectScores, scale: tuple[float, float]) -> Prediction:
@@ -136,7 +144,8 @@ def predict_aeb2(task: AEB2Task, scores: AffectScores, scale: tuple[float, float
 @dataclass(frozen=True, slots=True)
 class AEBItem:
     """One benchmark question: `task` is a family value ("ei-reg") or an AEB-2 task name ("sst5");
-    `dimension` the emotion (EI-*), "valence" (V-*, EmoBank) or the VADER source ("amazon")."""
+    `dimension` the emotion (EI-*), "valence" (V-*, EmoBank), the VADER source ("amazon") or, for a file
+    qualified after a dot (``sst.movie-snippets``), the qualifier, so each such file is scored on its own."""
 
     task: str
     dimension: str
@@ -364,12 +373,15 @@ def load_aeb_file(path: Path, task: str | None = None) -> AEBDataset:
                 ) from e
             raise AEBFormatError(f"{path}:{lineno}: {e}") from e
     not_covered: dict[str, int] = {}
+    qualifier = path.stem.split(".", 1)[1] if "." in path.stem and spec is not None else ""
     if spec is not None and spec.name == "vader":
         items = _split_vader(path, items)
     elif spec is not None and spec.name == "emobank":
         counts = Counter(it.dimension for it in items if it.dimension != "valence")
         not_covered = {f"emobank.{d}": n for d, n in sorted(counts.items())}
         items = [it for it in items if it.dimension == "valence"]
+    elif qualifier:
+        items = [AEBItem(it.task, qualifier, it.text, it.gold, it.scale) for it in items]
     entry = DatasetFile(name=path.name, sha256=_sha256(path), count=len(rows))
     return AEBDataset(path.stem, items, DatasetManifest(name=path.stem, files=[entry]), not_covered)
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from tests.fakes import WordCountBackend
 from tests.trainer.aeb_fixtures import (
     EMOBANK,
+    EMOBANK_TASK,
     GOEMOTION,
     SST,
     SST5,
@@ -29,6 +30,7 @@ from trainer.aeb import (
     evaluate_backend,
     load_aeb_file,
     merge_datasets,
+    score_predictions,
     split_aeb2_prompt,
 )
 from trainer.metrics import accuracy, macro_f1, pearson
@@ -206,3 +208,20 @@ def test_eval_command_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
         assert result.output.strip().splitlines() == [result.output.strip()]  # one line
         assert why in result.output and "Traceback" not in result.output
         assert not isinstance(result.exception, AEBFormatError)
+
+
+def test_a_qualified_file_name_reads_as_its_set(tmp_path: Path) -> None:
+    """`sst.movie-snippets.json` is an SST-shaped file of other texts (the team's own AEB-2-style sets)."""
+    rows = [record(SST_TASK, t, "Sentiment score", v) for t, v in SST]
+    ds = load_aeb_file(write_jsonl(tmp_path / "sst.movie-snippets.json", rows))
+    assert ds.name == "sst.movie-snippets" and {it.task for it in ds.items} == {"sst"} and len(ds.items) == len(SST)
+    # Scored apart from the release's SST file and from other qualified files of the same set.
+    assert {it.dimension for it in ds.items} == {"movie-snippets"}
+    other = load_aeb_file(write_jsonl(tmp_path / "sst.reviews.json", rows[:3]))
+    preds = [it.gold for it in ds.items] + [1.0 - float(it.gold) for it in other.items]  # type: ignore[arg-type]
+    m = score_predictions(ds.items + other.items, preds)
+    assert m["sst.pearson.movie-snippets"] == pytest.approx(1.0) and m["sst.pearson.reviews"] == pytest.approx(-1.0)
+    eb = record(EMOBANK_TASK.format(dim="valence", lo="negative", hi="positive"), "fine", "Intensity Score", 3)
+    assert load_aeb_file(write_jsonl(tmp_path / "emobank.fiction.json", [eb])).items[0].dimension == "valence"
+    with pytest.raises(AEBFormatError, match="unknown AEB file"):
+        load_aeb_file(write_jsonl(tmp_path / "imdb.movies.json", rows))

@@ -15,6 +15,7 @@ from types import ModuleType
 
 from schemas.tasks import TaskFamily
 from trainer.aaid import load_aaid
+from trainer.aeb import split_aeb2_prompt
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -106,6 +107,9 @@ def test_no_text_is_in_two_files_or_in_the_out_of_domain_check_set() -> None:
     written = {key(ex.text) for ex in load_aaid(WRITTEN).examples}
     held_out = builder.held_out_keys(EXAMPLES)
     assert held_out, "the out-of-domain check set was not found"
+    team = EXAMPLES / "aeb2-team" / "sst.movie-snippets.json"
+    first = json.loads(team.read_text(encoding="utf-8").splitlines()[0])["instruction"]
+    assert key(split_aeb2_prompt(first).text) in held_out, "the AEB-2-style sets are not held out"
     # counts only, so that a failure does not print the check set's texts
     shared = {"neutral & distil": len(neutral & distil), "distil & check": len(distil & held_out)}
     shared["neutral & check"] = len(neutral & held_out)
