@@ -16,6 +16,15 @@ checks stay independent and no text is trained twice. Deterministic (fixed seed)
 
     python examples/build_written_train.py [--out examples/written-train.aaid.jsonl]
 
+The second batch (`examples/written-train-2.jsonl`, 2026-11-30: critics' sentences, review snippets,
+fiction, letters, diaries, news, blogs, essays, editorials) is a file of its own, so the first file
+stays what 2.3.0-2.5.0 were trained on; its texts skip every text of the first batch too:
+
+    python examples/build_written_train.py --source examples/written-train-2.jsonl \
+        --out examples/written-train-2.aaid.jsonl                 # V-reg, V-oc and E-c (teacher 1.2)
+    python examples/build_written_train.py --source examples/written-train-2.jsonl --valence-only \
+        --out examples/written-train-2.valence.aaid.jsonl         # V-reg and V-oc (the student of cycle Q)
+
 (with the project installed, e.g. `pip install -e .`, or `PYTHONPATH=.` from the repository root).
 """
 
@@ -97,8 +106,9 @@ def select(recs: list[dict[str, object]], taken: set[str]) -> tuple[list[dict[st
     return kept, skipped
 
 
-def records(recs: list[dict[str, object]], rng: random.Random) -> list[dict[str, str]]:
-    """Three AAID instruction records per text (V-reg, V-oc, E-c), each with a seeded wording."""
+def records(recs: list[dict[str, object]], rng: random.Random, *, valence_only: bool = False) -> list[dict[str, str]]:
+    """Three AAID instruction records per text (V-reg, V-oc, E-c; the first two with `valence_only`), each with a
+    seeded wording."""
     out = []
     for rec in recs:
         text = str(rec["text"])
@@ -108,7 +118,7 @@ def records(recs: list[dict[str, object]], rng: random.Random) -> list[dict[str,
             (TaskFamily.V_REG, "valence", round(float(v), 3)),
             (TaskFamily.V_OC, "valence", c),
             (TaskFamily.E_C, "", tuple(lab for lab in EC_LABELS if lab in e)),
-        )
+        )[: 2 if valence_only else 3]
         for family, dimension, label in labels:
             k = rng.randrange(len(WORDINGS[family]))
             out.append(to_record(AAIDExample(family, dimension, text, label, wording(family, k))))
@@ -118,12 +128,17 @@ def records(recs: list[dict[str, object]], rng: random.Random) -> list[dict[str,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--source", type=Path, default=SOURCE)
+    ap.add_argument("--valence-only", action="store_true", help="V-reg and V-oc records only, no E-c")
     args = ap.parse_args()
-    kept, skipped = select(read_source(), taken_keys())
-    n = write_jsonl(args.out, records(kept, random.Random(SEED)))
+    taken = taken_keys()
+    if args.source.resolve() != SOURCE:
+        taken |= {dedup_key(str(r["text"])) for r in read_source(SOURCE)}
+    kept, skipped = select(read_source(args.source), taken)
+    n = write_jsonl(args.out, records(kept, random.Random(SEED), valence_only=args.valence_only))
     print(f"texts per domain: {dict(Counter(str(r['domain']) for r in kept))}")
     print(f"skipped: {dict(skipped)}")
-    print(f"wrote {n} records ({len(kept)} texts x 3) to {args.out}")
+    print(f"wrote {n} records ({len(kept)} texts) to {args.out}")
 
 
 if __name__ == "__main__":

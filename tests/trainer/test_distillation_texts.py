@@ -22,6 +22,8 @@ EXAMPLES = ROOT / "examples"
 DISTIL = EXAMPLES / "distil-texts.jsonl"
 NEUTRAL = EXAMPLES / "neutral-train.aaid.jsonl"
 WRITTEN = EXAMPLES / "written-train.aaid.jsonl"
+WRITTEN_2 = EXAMPLES / "written-train-2.aaid.jsonl"
+WRITTEN_2_VALENCE = EXAMPLES / "written-train-2.valence.aaid.jsonl"
 DOMAINS = {"product-review", "movie-review", "movie-sentence", "news", "editorial", "forum", "chat", "mixed-genre"}
 
 
@@ -105,6 +107,8 @@ def test_no_text_is_in_two_files_or_in_the_out_of_domain_check_set() -> None:
     distil = {key(r["text"]) for r in _distil()}
     neutral = {key(ex.text) for ex in load_aaid(NEUTRAL).examples}
     written = {key(ex.text) for ex in load_aaid(WRITTEN).examples}
+    written_2 = {key(ex.text) for ex in load_aaid(WRITTEN_2).examples}
+    assert written_2 == {key(ex.text) for ex in load_aaid(WRITTEN_2_VALENCE).examples} and len(written_2) >= 1500
     held_out = builder.held_out_keys(EXAMPLES)
     assert held_out, "the out-of-domain check set was not found"
     team = EXAMPLES / "aeb2-team" / "sst.movie-snippets.json"
@@ -115,15 +119,24 @@ def test_no_text_is_in_two_files_or_in_the_out_of_domain_check_set() -> None:
     shared["neutral & check"] = len(neutral & held_out)
     shared |= {"written & distil": len(written & distil), "written & neutral": len(written & neutral)}
     shared["written & check"] = len(written & held_out)
+    shared |= {"written-2 & written": len(written_2 & written), "written-2 & distil": len(written_2 & distil)}
+    shared |= {"written-2 & neutral": len(written_2 & neutral), "written-2 & check": len(written_2 & held_out)}
     assert shared == dict.fromkeys(shared, 0)
 
 
 def test_the_committed_files_are_what_their_generators_write(tmp_path: Path) -> None:
-    scripts = (("build_distil_texts.py", DISTIL), ("build_neutral_train.py", NEUTRAL))
-    for script, committed in (*scripts, ("build_written_train.py", WRITTEN)):
+    second = ("--source", str(EXAMPLES / "written-train-2.jsonl"))
+    builds: tuple[tuple[str, Path, tuple[str, ...]], ...] = (
+        ("build_distil_texts.py", DISTIL, ()),
+        ("build_neutral_train.py", NEUTRAL, ()),
+        ("build_written_train.py", WRITTEN, ()),
+        ("build_written_train.py", WRITTEN_2, second),
+        ("build_written_train.py", WRITTEN_2_VALENCE, (*second, "--valence-only")),
+    )
+    for script, committed, args in builds:
         out = tmp_path / committed.name
         subprocess.run(
-            [sys.executable, str(EXAMPLES / script), "--out", str(out)],
+            [sys.executable, str(EXAMPLES / script), "--out", str(out), *args],
             check=True,
             cwd=ROOT,
             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
