@@ -105,17 +105,17 @@ def known_aeb2_files() -> list[str]:
 
 
 def aeb2_task_for(name: str) -> AEB2Task | None:
-    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``, ``TDT``), or None.
-
-    A stem qualified after a dot (``sst.movie-snippets``) names a file in that set's shape holding other
-    texts, as the team's own sets in `examples/aeb2-team/` do.
-    """
+    """The AEB-2 task a file stem or task name refers to (e.g. ``sst5_test``, ``TDT``), or None."""
     key = name.lower().replace("-", "_")
-    task = AEB2_TASKS.get(_ALIASES.get(key, key))
-    if task is None and "." in key:
-        head = key.split(".", 1)[0]
-        task = AEB2_TASKS.get(_ALIASES.get(head, head))
-    return task
+    return AEB2_TASKS.get(_ALIASES.get(key, key))
+
+
+def _qualified_set(stem: str) -> tuple[AEB2Task, str] | None:
+    """``sst.movie-snippets`` -> (the SST set, "movie-snippets"): a file in that set's shape holding other
+    texts (the team's own sets in `examples/aeb2-team/`), scored apart from the release file."""
+    head, dot, qualifier = stem.partition(".")
+    spec = aeb2_task_for(head) if dot and qualifier else None
+    return (spec, qualifier) if spec is not None else None
 
 
 def predict_aeb2(task: AEB2Task, scores: AffectScores, scale: tuple[float, float]) -> Prediction:
@@ -356,6 +356,11 @@ def load_aeb_file(path: Path, task: str | None = None) -> AEBDataset:
     known = ", ".join(known_aeb2_files())
     if task is not None and spec is None:
         raise AEBFormatError(f"unknown AEB-2 set {task!r}; known files: {known}")
+    qualifier = ""
+    if spec is None and task is None and (qualified := _qualified_set(path.stem)) is not None:
+        spec, qualifier = qualified
+        if spec.name == "vader":
+            raise AEBFormatError(f"{path}: VADER's four sets are told apart by position; qualify another set")
     if not path.is_file():
         raise AEBFormatError(f"{path}: no such file")
     rows = _json_lines(path)
@@ -373,15 +378,15 @@ def load_aeb_file(path: Path, task: str | None = None) -> AEBDataset:
                 ) from e
             raise AEBFormatError(f"{path}:{lineno}: {e}") from e
     not_covered: dict[str, int] = {}
-    qualifier = path.stem.split(".", 1)[1] if "." in path.stem and spec is not None else ""
     if spec is not None and spec.name == "vader":
         items = _split_vader(path, items)
     elif spec is not None and spec.name == "emobank":
         counts = Counter(it.dimension for it in items if it.dimension != "valence")
         not_covered = {f"emobank.{d}": n for d, n in sorted(counts.items())}
         items = [it for it in items if it.dimension == "valence"]
-    elif qualifier:
-        items = [AEBItem(it.task, qualifier, it.text, it.gold, it.scale) for it in items]
+    if qualifier:  # emobank.pearson.valence.<q>, sst.pearson.<q>, tdt.accuracy.<q>: never the release's keys
+        items = [AEBItem(it.task, ".".join(filter(None, (it.dimension, qualifier))), it.text, it.gold, it.scale)
+                 for it in items]  # fmt: skip
     entry = DatasetFile(name=path.name, sha256=_sha256(path), count=len(rows))
     return AEBDataset(path.stem, items, DatasetManifest(name=path.stem, files=[entry]), not_covered)
 
@@ -476,12 +481,14 @@ def score_predictions(items: Sequence[AEBItem], predictions: Sequence[Prediction
             if dim:
                 per_emotion[task].append(r)
         elif spec.kind == "single":
-            out[f"{task}.accuracy"] = metrics.accuracy(gold, pred)
-            out[f"{task}.macro_f1"] = metrics.macro_f1(gold, pred, spec.labels)
+            sub = f".{dim}" if dim else ""  # a qualified file's own scores
+            out[f"{task}.accuracy{sub}"] = metrics.accuracy(gold, pred)
+            out[f"{task}.macro_f1{sub}"] = metrics.macro_f1(gold, pred, spec.labels)
         else:
+            sub = f".{dim}" if dim else ""
             gt, pt = _indicator(gold, spec.labels), _indicator(pred, spec.labels)
-            out[f"{task}.accuracy"] = metrics.multilabel_jaccard(gt, pt)
-            out[f"{task}.macro_f1"] = metrics.multilabel_macro_f1(gt, pt)
+            out[f"{task}.accuracy{sub}"] = metrics.multilabel_jaccard(gt, pt)
+            out[f"{task}.macro_f1{sub}"] = metrics.multilabel_macro_f1(gt, pt)
     for task, rs in per_emotion.items():
         if task.startswith("ei-") or len(rs) > 1:  # VADER's four sets; EmoBank's lone valence needs no mean
             out[f"{task}.pearson_mean"] = float(np.mean(rs))

@@ -21,6 +21,7 @@ from tests.trainer.aeb_fixtures import (
     TDT,
     TDT_TASK,
     VADER,
+    VADER_TASK,
     record,
     write_jsonl,
     write_release,
@@ -210,18 +211,30 @@ def test_eval_command_reports_a_bad_file_in_one_line(tmp_path: Path) -> None:
         assert not isinstance(result.exception, AEBFormatError)
 
 
-def test_a_qualified_file_name_reads_as_its_set(tmp_path: Path) -> None:
+def test_a_qualified_file_name_reads_as_its_set_and_is_scored_apart(tmp_path: Path) -> None:
     """`sst.movie-snippets.json` is an SST-shaped file of other texts (the team's own AEB-2-style sets)."""
     rows = [record(SST_TASK, t, "Sentiment score", v) for t, v in SST]
     ds = load_aeb_file(write_jsonl(tmp_path / "sst.movie-snippets.json", rows))
     assert ds.name == "sst.movie-snippets" and {it.task for it in ds.items} == {"sst"} and len(ds.items) == len(SST)
-    # Scored apart from the release's SST file and from other qualified files of the same set.
-    assert {it.dimension for it in ds.items} == {"movie-snippets"}
+    # Scored apart from the release's file and from other qualified files of the same set.
+    release = load_aeb_file(write_jsonl(tmp_path / "SST_test.json", rows))
     other = load_aeb_file(write_jsonl(tmp_path / "sst.reviews.json", rows[:3]))
-    preds = [it.gold for it in ds.items] + [1.0 - float(it.gold) for it in other.items]  # type: ignore[arg-type]
-    m = score_predictions(ds.items + other.items, preds)
+    items = ds.items + release.items + other.items
+    preds = [it.gold for it in ds.items + release.items] + [1.0 - float(it.gold) for it in other.items]  # type: ignore[arg-type]
+    m = score_predictions(items, preds)
     assert m["sst.pearson.movie-snippets"] == pytest.approx(1.0) and m["sst.pearson.reviews"] == pytest.approx(-1.0)
+    assert m["sst.pearson"] == pytest.approx(1.0)
+    # EmoBank keeps its dimension; a class set gets its own keys rather than overwriting the release's.
     eb = record(EMOBANK_TASK.format(dim="valence", lo="negative", hi="positive"), "fine", "Intensity Score", 3)
-    assert load_aeb_file(write_jsonl(tmp_path / "emobank.fiction.json", [eb])).items[0].dimension == "valence"
+    assert load_aeb_file(write_jsonl(tmp_path / "emobank.fiction.json", [eb])).items[0].dimension == "valence.fiction"
+    tdt_rows = [record(TDT_TASK, t, "Intensity Class", v) for t, v in TDT]
+    tdt = load_aeb_file(write_jsonl(tmp_path / "TDT.json", tdt_rows)).items
+    mine = load_aeb_file(write_jsonl(tmp_path / "tdt.headlines.json", tdt_rows)).items
+    m = score_predictions(tdt + mine, [it.gold for it in tdt] + ["negative" for _ in mine])
+    assert m["tdt.accuracy"] == 1.0 and m["tdt.accuracy.headlines"] < 1.0
+    # VADER's sets are positional, a name that only starts like a set is not one, and --task ignores dots.
+    with pytest.raises(AEBFormatError, match="VADER's four sets are told apart by position"):
+        load_aeb_file(write_jsonl(tmp_path / "vader.mine.json", [record(VADER_TASK, "x", "Intensity Score", 1)] * 4))
     with pytest.raises(AEBFormatError, match="unknown AEB file"):
         load_aeb_file(write_jsonl(tmp_path / "imdb.movies.json", rows))
+    assert {it.dimension for it in load_aeb_file(tmp_path / "sst.reviews.json", task="sst").items} == {""}
