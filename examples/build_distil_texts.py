@@ -4874,7 +4874,7 @@ def held_out_keys(folder: Path = OUT.parent) -> frozenset[str]:
 
     Only the keys are used; the check sets are not read for material.
     """
-    from trainer.aeb import split_aeb2_prompt
+    from trainer.aeb import load_aeb_file
 
     keys = set()
     for path in sorted(folder.glob("out-of-domain*.jsonl")):
@@ -4883,10 +4883,7 @@ def held_out_keys(folder: Path = OUT.parent) -> frozenset[str]:
                 if line.strip():
                     keys.add(dedup_key(str(json.loads(line).get("text", ""))))
     for path in sorted((folder / "aeb2-team").glob("*.json")):
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    keys.add(dedup_key(split_aeb2_prompt(json.loads(line)["instruction"]).text))
+        keys.update(dedup_key(item.text) for item in load_aeb_file(path).items)
     return frozenset(keys)
 
 

@@ -475,17 +475,17 @@ def score_predictions(items: Sequence[AEBItem], predictions: Sequence[Prediction
             else:
                 assert kind in (TaskKind.REGRESSION, TaskKind.ORDINAL)
                 out[f"{task}.pearson"] = metrics.pearson(gold, pred)
-        elif spec.kind == "regression":
+            continue
+        sub = f".{dim}" if dim else ""  # VADER's source, EmoBank's dimension, a qualified file's own scores
+        if spec.kind == "regression":
             r = metrics.pearson(gold, pred)
-            out[f"{task}.pearson.{dim}" if dim else f"{task}.pearson"] = r
+            out[f"{task}.pearson{sub}"] = r
             if dim:
                 per_emotion[task].append(r)
         elif spec.kind == "single":
-            sub = f".{dim}" if dim else ""  # a qualified file's own scores
             out[f"{task}.accuracy{sub}"] = metrics.accuracy(gold, pred)
             out[f"{task}.macro_f1{sub}"] = metrics.macro_f1(gold, pred, spec.labels)
         else:
-            sub = f".{dim}" if dim else ""
             gt, pt = _indicator(gold, spec.labels), _indicator(pred, spec.labels)
             out[f"{task}.accuracy{sub}"] = metrics.multilabel_jaccard(gt, pt)
             out[f"{task}.macro_f1{sub}"] = metrics.multilabel_macro_f1(gt, pt)

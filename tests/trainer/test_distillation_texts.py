@@ -15,7 +15,7 @@ from types import ModuleType
 
 from schemas.tasks import TaskFamily
 from trainer.aaid import load_aaid
-from trainer.aeb import split_aeb2_prompt
+from trainer.aeb import load_aeb_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -111,9 +111,8 @@ def test_no_text_is_in_two_files_or_in_the_out_of_domain_check_set() -> None:
     assert written_2 == {key(ex.text) for ex in load_aaid(WRITTEN_2_VALENCE).examples} and len(written_2) >= 1500
     held_out = builder.held_out_keys(EXAMPLES)
     assert held_out, "the out-of-domain check set was not found"
-    team = [json.loads(line)["instruction"] for f in sorted((EXAMPLES / "aeb2-team").glob("*.json"))
-            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
-    assert len(team) >= 450 and {key(split_aeb2_prompt(t).text) for t in team} <= held_out, "team sets not held out"
+    team = {key(it.text) for f in (EXAMPLES / "aeb2-team").glob("*.json") for it in load_aeb_file(f).items}
+    assert len(team) >= 450 and team <= held_out, "the team's AEB-2-style sets are not held out"
     # counts only, so that a failure does not print the check set's texts
     shared = {"neutral & distil": len(neutral & distil), "distil & check": len(distil & held_out)}
     shared["neutral & check"] = len(neutral & held_out)
