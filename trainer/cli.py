@@ -77,7 +77,7 @@ def run_cmd(
     from functools import partial
 
     from schemas.durations import parse_duration
-    from trainer.run import run_every, run_once, train_local_candidate, trainer_for
+    from trainer.run import RecipeConfigError, run_every, run_once, train_local_candidate, trainer_for
 
     settings = _settings(data, models_dir, max_eval_examples=max_eval, model=model, max_train_examples=max_train)
     try:
@@ -102,14 +102,17 @@ def run_cmd(
         every_s = parse_duration(every) if every else settings.trainer.every_s
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
-    if every_s:
-        asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
-        return
     from trainer.local.teacher import TeacherError
     from trainer.promote import ChampionUnchanged
 
     try:
+        if every_s:
+            asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
+            return
         result = asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
+    except RecipeConfigError as e:  # the settings cannot make a training run: say which, no traceback
+        typer.echo(f"trainer run: {e}", err=True)
+        raise typer.Exit(2) from None
     except TeacherError as e:  # no candidate: the teacher did not label the sample
         typer.echo(f"trainer run: {e}", err=True)
         raise typer.Exit(1) from None

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from schemas.errors import EmostreamError
 from schemas.tasks import ALL_TASKS, CATALOG
 from schemas.text import normalise_text
 from trainer.curation import CuratedItem, CurationConfig, curate, export_records, summary, to_semeval_examples
@@ -37,6 +38,8 @@ from workers.registry import ModelVersion, Registry, UnknownVersion, backend_set
 
 if TYPE_CHECKING:
     from trainer.aeb import AEBDataset
+    from trainer.local.encoder import FinetuneConfig
+    from trainer.local.recipe import WarmStart
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +283,54 @@ def _teacher_endpoint(backend: Any) -> str | None:
     return str(backend.hf.model) or None
 
 
+class RecipeConfigError(EmostreamError, ValueError):
+    """The recipe settings cannot make a training run (e.g. a second teacher with no teacher to join)."""
+
+
+def recipe_config(settings: TrainerSettings, version: str, warm: WarmStart) -> FinetuneConfig:
+    """The `FinetuneConfig` a cycle trains with: the recipe settings over the warm start (`plan_warm_start`).
+
+    The teacher is `recipe.teacher_dir` when set, else the champion the warm start distils from; a second
+    teacher (`recipe.co_teacher_dir`) and distillation texts need one of them. Raises `RecipeConfigError`.
+    """
+    from trainer.local.encoder import FinetuneConfig
+    from trainer.local.recipe import warm_config
+
+    rs = settings.trainer.recipe
+    cfg = FinetuneConfig(
+        version=version,
+        epochs=rs.epochs,
+        batch_size=rs.batch_size,
+        encoder_layers=rs.encoder_layers,
+        augment_copies=rs.augment_copies,
+        ec_threshold_rule=rs.ec_threshold_rule,
+        ec_refine=rs.ec_refine,
+        max_train_texts=rs.max_train_texts,
+    )
+    cfg = warm_config(cfg, warm, rs.warm_epochs)
+    if rs.teacher_dir is not None:
+        cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
+    if rs.co_teacher_dir is not None:
+        if not cfg.teacher_dir:
+            raise RecipeConfigError(
+                "recipe.co_teacher_dir needs a teacher to join: recipe.teacher_dir or a champion to distil from"
+            )
+        heads = tuple(rs.co_teacher_heads)
+        cfg = replace(
+            cfg, co_teacher_dir=str(rs.co_teacher_dir), co_teacher_heads=heads, co_teacher_weight=rs.co_teacher_weight
+        )
+    cfg = replace(cfg, cache_dir=str(settings.trainer.cache_dir))
+    if rs.distil_texts is not None:
+        if not cfg.teacher_dir:
+            raise RecipeConfigError(
+                "recipe.distil_texts needs a teacher: recipe.teacher_dir or a champion to distil from"
+            )
+        cfg = replace(cfg, distil_texts=str(rs.distil_texts))
+    if rs.neutral_calib is not None:
+        cfg = replace(cfg, neutral_calib=str(rs.neutral_calib))
+    return cfg
+
+
 def train_local_candidate(
     settings: TrainerSettings,
     version: str,
@@ -297,9 +348,8 @@ def train_local_candidate(
     weights; one without them (the shipped 2.1.0) teaches a fresh student; see `plan_warm_start`.
     With a rich `console`, each stage draws a progress bar.
     """
-    from trainer.local.encoder import FinetuneConfig
     from trainer.local.progress import Progress
-    from trainer.local.recipe import plan_warm_start, warm_config
+    from trainer.local.recipe import plan_warm_start
 
     rs = settings.trainer.recipe
     train_dir, _ = settings.resolved_dirs()
@@ -307,34 +357,8 @@ def train_local_candidate(
     base_dir = Path(base.location) if base is not None and base.kind == "local" and base.location else None
     warm = plan_warm_start(base_dir)
     log.info("warm start: %s", warm.reason)
-    cfg = FinetuneConfig(
-        version=version,
-        epochs=rs.epochs,
-        batch_size=rs.batch_size,
-        encoder_layers=rs.encoder_layers,
-        augment_copies=rs.augment_copies,
-        ec_threshold_rule=rs.ec_threshold_rule,
-        ec_refine=rs.ec_refine,
-        max_train_texts=rs.max_train_texts,
-    )
-    cfg = warm_config(cfg, warm, rs.warm_epochs)
+    cfg = recipe_config(settings, version, warm)
     weights = aaid_weights(aaid, feedback, rs.aaid_weight)
-    if rs.teacher_dir is not None:
-        cfg = replace(cfg, teacher_dir=str(rs.teacher_dir), augment_copies=rs.augment_copies)
-    if rs.co_teacher_dir is not None:
-        if rs.teacher_dir is None:
-            raise ValueError("recipe.co_teacher_dir needs recipe.teacher_dir: it joins that teacher on some heads")
-        heads = tuple(rs.co_teacher_heads)
-        cfg = replace(
-            cfg, co_teacher_dir=str(rs.co_teacher_dir), co_teacher_heads=heads, co_teacher_weight=rs.co_teacher_weight
-        )
-    cfg = replace(cfg, cache_dir=str(settings.trainer.cache_dir))
-    if rs.distil_texts is not None:
-        if not cfg.teacher_dir:
-            raise ValueError("recipe.distil_texts needs a teacher: recipe.teacher_dir or a champion to distil from")
-        cfg = replace(cfg, distil_texts=str(rs.distil_texts))
-    if rs.neutral_calib is not None:
-        cfg = replace(cfg, neutral_calib=str(rs.neutral_calib))
     with Progress(console) as progress:
         return _run_recipe(
             settings, version, out_dir, parent, base, base_dir, warm, cfg, extra, aaid, weights, progress
@@ -837,6 +861,8 @@ async def run_every(
             )
         except ChampionUnchanged as e:  # expected operationally (a slow rollout): one line, no traceback
             log.error("trainer cycle %d: %s; trying again in %.0fs", runs, e, every_s)
+        except RecipeConfigError:  # the settings cannot train: every later cycle would fail the same way
+            raise
         except Exception:
             log.exception("trainer cycle %d failed; trying again in %.0fs", runs, every_s)
         if max_runs is not None and runs >= max_runs:

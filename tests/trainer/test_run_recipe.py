@@ -26,7 +26,7 @@ from trainer.local.recipe import (
     split_data,
 )
 from trainer.local.teacher import distinct, pseudo_targets, read_jsonl_texts
-from trainer.run import run_once, train_local_candidate
+from trainer.run import RecipeConfigError, recipe_config, run_once, train_local_candidate
 from trainer.semeval import SemEvalExample
 from trainer.settings import RecipeSection, TeacherSection, TrainerSection, TrainerSettings
 from workers.config import BackendSettings, LocalBackendSettings
@@ -192,11 +192,51 @@ async def test_cycle_runs_the_recipe_with_a_teacher_backend_then_continues_from_
     assert cfg3["teacher_dir"] == str(SHIPPED_MODEL_DIR) and cfg3["distil_texts"] == str(unlabeled)
     assert cfg3["co_teacher_dir"] == str(SHIPPED_MODEL_DIR) and cfg3["co_teacher_heads"] == ["e_c"]
 
-    # A second teacher alone has nothing to join.
-    alone = no_teacher.trainer.recipe.model_copy(update={"co_teacher_dir": SHIPPED_MODEL_DIR})
-    lonely = no_teacher.model_copy(update={"trainer": no_teacher.trainer.model_copy(update={"recipe": alone})})
-    with pytest.raises(ValueError, match="co_teacher_dir needs recipe.teacher_dir"):
-        train_local_candidate(lonely, "v4", tmp_path / "models" / "v4", second.version, base=second)
+
+def _with_recipe(**updates: object) -> TrainerSettings:
+    return TrainerSettings(trainer=TrainerSection(recipe=RecipeSection(**updates)))  # type: ignore[arg-type]
+
+
+def test_a_second_teacher_joins_the_champion_the_cycle_distils_from(tmp_path: Path) -> None:
+    # The served 2.5.0 keeps no torch weights, so a cycle distils a fresh student from it; a second teacher
+    # (and distillation texts) join that teacher as they join a configured one (cycle S after 2.5.0).
+    texts = tmp_path / "texts.jsonl"
+    s = _with_recipe(co_teacher_dir=tmp_path / "m230", co_teacher_heads=["e_c"], distil_texts=texts)
+    cfg = recipe_config(s, "v1", plan_warm_start(SHIPPED_MODEL_DIR))
+    assert cfg.teacher_dir == str(SHIPPED_MODEL_DIR) and cfg.co_teacher_dir == str(tmp_path / "m230")
+    assert cfg.co_teacher_heads == ("e_c",) and cfg.distil_texts == str(texts)
+    # A configured teacher replaces the champion; the second teacher joins it.
+    both = _with_recipe(teacher_dir=tmp_path / "mpnet", co_teacher_dir=tmp_path / "m230")
+    taught = recipe_config(both, "v1", plan_warm_start(SHIPPED_MODEL_DIR))
+    assert taught.teacher_dir == str(tmp_path / "mpnet") and taught.co_teacher_dir == str(tmp_path / "m230")
+
+
+@pytest.mark.parametrize("setting", ["co_teacher_dir", "distil_texts"])
+def test_a_second_teacher_or_distillation_texts_with_no_teacher_at_all_is_a_typed_error(
+    tmp_path: Path, setting: str
+) -> None:
+    with pytest.raises(RecipeConfigError, match=f"recipe.{setting} needs a teacher"):
+        recipe_config(_with_recipe(**{setting: tmp_path / "x"}), "v1", plan_warm_start(None))
+
+
+def test_trainer_run_reports_settings_that_cannot_train_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from trainer.cli import app
+
+    write_semeval(tmp_path / "data", "train")
+    # A served model that cannot teach (a model server) and no configured teacher: a second teacher has none.
+    monkeypatch.setenv("EMOSTREAM_BACKEND__KIND", "tgi")
+    monkeypatch.setenv("EMOSTREAM_TRAINER__RECIPE__CO_TEACHER_DIR", str(SHIPPED_MODEL_DIR))
+    monkeypatch.setenv("EMOSTREAM_TRAINER__CACHE_DIR", str(tmp_path / "cache"))
+    args = ["run", "--data", str(tmp_path / "data"), "--models-dir", str(tmp_path / "models")]
+    result = CliRunner().invoke(app, [*args, "--model", "local"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("trainer run: recipe.co_teacher_dir needs a teacher to join")
+    assert "Traceback" not in result.output and not list((tmp_path / "models").glob("*/config.json"))
 
 
 def test_the_served_model_is_named_by_the_same_digest_the_workers_use() -> None:
