@@ -398,15 +398,17 @@ def teacher_cmd(
     aaid_files = aaid if aaid else settings.trainer.aaid_files
     _require_files(aaid_files, "--aaid" if aaid else "trainer.aaid_files")
     sources = load_aaid_sources(aaid_files)
+    native = cpu_has_native_bf16()
+    if bf16 is None:
+        bf16 = native
+    why = "the CPU computes it natively" if native else "emulated on this CPU: about 4x slower than fp32"
+    _echo(f"training in {'bf16' if bf16 else 'fp32'} (bf16 {why})")
     try:
         check = prepare(target, expected_sha256=MPNET_SHA256)
     except EncoderArchiveError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     _echo(f"encoder verified: {check.parameters:,} parameters, sha256 {check.safetensors_sha256[:16]}…")
-    if bf16 is None:
-        bf16 = cpu_has_native_bf16()
-        _echo(f"training in {'bf16 (the CPU computes it natively)' if bf16 else 'fp32 (no native bf16 on this CPU)'}")
     cfg = FinetuneConfig(
         name="emostream-teacher-mpnet",
         version=version,

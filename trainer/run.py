@@ -43,6 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+class RecipeConfigError(EmostreamError, ValueError):
+    """The recipe settings cannot make a training run (e.g. a second teacher with no teacher to join)."""
+
+
 #: Metric keys of the golden feedback slice start with this.
 GOLDEN_PREFIX = "golden."
 
@@ -226,7 +231,9 @@ def _teacher_targets(settings: TrainerSettings, progress: Any) -> tuple[Any, dic
     if ts.backend is None:
         return None, None
     if ts.unlabeled_file is None:
-        raise ValueError("a teacher backend needs unlabeled texts: set trainer.teacher.unlabeled_file (--unlabeled)")
+        raise RecipeConfigError(
+            "a teacher backend needs unlabeled texts: set trainer.teacher.unlabeled_file (--unlabeled)"
+        )
     sample = distinct(read_jsonl_texts(ts.unlabeled_file), ts.max_texts, str(ts.unlabeled_file))
     tasks = frozenset(ts.tasks) if ts.tasks else ALL_TASKS
     identity = {"backend": ts.backend.kind, "endpoint": _teacher_endpoint(ts.backend)}
@@ -281,10 +288,6 @@ def _teacher_endpoint(backend: Any) -> str | None:
     if backend.kind == "local":
         return str(backend.local.model_dir)
     return str(backend.hf.model) or None
-
-
-class RecipeConfigError(EmostreamError, ValueError):
-    """The recipe settings cannot make a training run (e.g. a second teacher with no teacher to join)."""
 
 
 def recipe_config(settings: TrainerSettings, version: str, warm: WarmStart) -> FinetuneConfig:
@@ -841,7 +844,8 @@ async def run_every(
     echo: Callable[[str], None] = print,
     max_runs: int | None = None,
 ) -> list[RunResult]:
-    """Repeat `run_once` every `every_s` seconds (start to start); a failed cycle is logged, not fatal."""
+    """Repeat `run_once` every `every_s` seconds (start to start); a failed cycle is logged, not fatal, except
+    settings that cannot train (`RecipeConfigError`): they stop the loop, since every cycle would fail alike."""
     results: list[RunResult] = []
     runs = 0
     loop = asyncio.get_running_loop()
@@ -861,7 +865,7 @@ async def run_every(
             )
         except ChampionUnchanged as e:  # expected operationally (a slow rollout): one line, no traceback
             log.error("trainer cycle %d: %s; trying again in %.0fs", runs, e, every_s)
-        except RecipeConfigError:  # the settings cannot train: every later cycle would fail the same way
+        except RecipeConfigError:  # the settings cannot train (until they change): retrying would loop
             raise
         except Exception:
             log.exception("trainer cycle %d failed; trying again in %.0fs", runs, every_s)

@@ -115,7 +115,8 @@ class RecipeSection(BaseModel):
     #: teacher `trainer teacher` builds): a stronger teacher than the model being replaced.
     teacher_dir: Path | None = None
     #: A second teacher (a model directory, e.g. the served model `workers/models/local-minilm`) whose
-    #: outputs are averaged into `teacher_dir`'s on `co_teacher_heads`, weighted `co_teacher_weight`: the
+    #: outputs are averaged into the teacher's (`teacher_dir`, else the champion the cycle distils from) on
+    #: `co_teacher_heads`, weighted `co_teacher_weight`: the
     #: heads can come from the teacher that reads their task best (docs/trainer.md, *Two teachers*).
     co_teacher_dir: Path | None = None
     co_teacher_heads: list[HeadName] = Field(default_factory=_e_c_only, min_length=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from trainer.local.cpu import cpu_has_native_bf16, native_bf16
 
 SKYLAKE = (
@@ -26,3 +28,26 @@ def test_a_machine_without_cpuinfo_trains_in_fp32(tmp_path: Path) -> None:
     assert not cpu_has_native_bf16(tmp_path / "cpuinfo")
     (tmp_path / "cpuinfo").write_text(SAPPHIRE)
     assert cpu_has_native_bf16(tmp_path / "cpuinfo")
+
+
+@pytest.mark.parametrize(
+    ("flag", "native", "said"), [(None, False, "fp32"), (None, True, "bf16"), ("--bf16", False, "bf16")]
+)
+def test_trainer_teacher_says_which_precision_it_trains_in_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str | None, native: bool, said: str
+) -> None:
+    from typer.testing import CliRunner
+
+    import trainer.local.cpu
+    from trainer.cli import app
+
+    monkeypatch.setattr(trainer.local.cpu, "CPUINFO", tmp_path / "cpuinfo")
+    (tmp_path / "cpuinfo").write_text(SAPPHIRE if native else SKYLAKE)
+    enc = tmp_path / "enc"  # an encoder directory that fails verification: the command stops there
+    enc.mkdir()
+    (enc / "config.json").write_text("{}")
+    args = ["teacher", "--train", str(tmp_path), "--out", str(tmp_path / "t"), "--encoder-dir", str(enc)]
+    result = CliRunner().invoke(app, [*args, *([flag] if flag else [])], env={"COLUMNS": "400"})
+    assert result.exit_code == 2 and "error:" in result.output
+    assert result.output.splitlines()[0].startswith(f"training in {said} (bf16 ")
+    assert ("natively" in result.output) is native and not (tmp_path / "t").exists()

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from trainer.gate import CheckKind, GateConfig
 from trainer.run import (
     Evaluation,
+    RecipeConfigError,
     evaluate_with_aeb,
     format_metrics_table,
     new_version_name,
@@ -139,6 +140,19 @@ async def test_run_every_repeats_and_survives_a_failed_cycle(tmp_path: Path) -> 
     assert n["calls"] == 3
     assert [r.outcome.promoted for r in results] == [True, True]
     assert len(set(models.trained)) == 2  # cycles within one second still get distinct versions
+
+
+async def test_run_every_stops_on_settings_that_cannot_train(tmp_path: Path) -> None:
+    # Retrying cannot mend a setting (a second teacher with no teacher to join): the loop stops at once.
+    calls: list[str] = []
+
+    def misconfigured(st: TrainerSettings, version: str, out_dir: Path, parent: str | None) -> ModelVersion:
+        calls.append(version)
+        raise RecipeConfigError("recipe.co_teacher_dir needs a teacher to join")
+
+    with pytest.raises(RecipeConfigError, match="co_teacher_dir"):
+        await run_every(s := settings(tmp_path), 0.01, trainer=misconfigured, served=SERVED, max_runs=3)
+    assert len(calls) == 1 and not list(s.trainer.models_dir.glob("*/gate.json"))
 
 
 def test_version_names_sort_by_time() -> None:

@@ -24,9 +24,9 @@ def native_bf16(cpuinfo: str) -> bool:
     return False
 
 
-def cpu_has_native_bf16(cpuinfo: Path = CPUINFO) -> bool:
-    """`native_bf16` of this machine; False where there is no /proc/cpuinfo to read (fp32 is the safe side)."""
+def cpu_has_native_bf16(cpuinfo: Path | None = None) -> bool:
+    """`native_bf16` of this machine (`CPUINFO`); False where there is none to read (fp32 is the safe side)."""
     try:
-        return native_bf16(cpuinfo.read_text())
+        return native_bf16((cpuinfo or CPUINFO).read_text())
     except OSError:
         return False
