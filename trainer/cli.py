@@ -94,6 +94,7 @@ def run_cmd(
         section = settings.trainer.feedback.model_copy(update=fb_updates)
         settings = settings.model_copy(update={"trainer": settings.trainer.model_copy(update={"feedback": section})})
     _require_files(settings.trainer.aaid_files, "trainer.aaid_files")
+    _log_to_stderr()
     trainer = trainer_for(settings)
     if trainer is train_local_candidate:
         trainer = partial(train_local_candidate, console=console)  # progress bars per stage
@@ -120,6 +121,16 @@ def run_cmd(
         typer.echo(f"trainer run: {e}", err=True)
         raise typer.Exit(1) from None
     console.print(result_table(result))
+
+
+def _log_to_stderr() -> None:
+    """The trainer's own INFO lines (warm start, stages and their seconds, epochs) on stderr; libraries at WARNING.
+
+    Training runs for minutes to hours, often where no progress bar draws (a CronJob, nohup, CI): without
+    these lines `trainer run` said nothing between its first line and its verdict, 63 min in one cycle.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("trainer").setLevel(logging.INFO)
 
 
 def _require_files(paths: list[Path], hint: str) -> None:
@@ -317,7 +328,7 @@ def recipe_cmd(
 
     if ec_thresholds not in get_args(EcRule):
         raise typer.BadParameter(", ".join(get_args(EcRule)), param_hint="--ec-thresholds")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    _log_to_stderr()
     defaults = FinetuneConfig()
     if refit_heads is not None:
         with Progress(console) as progress:
@@ -392,7 +403,7 @@ def teacher_cmd(
     from trainer.local.recipe import run_recipe
     from trainer.run import load_aaid_sources
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    _log_to_stderr()
     settings = TrainerSettings()
     target = encoder_dir or settings.trainer.cache_dir / MPNET_DIR
     aaid_files = aaid if aaid else settings.trainer.aaid_files
@@ -449,7 +460,7 @@ def heads_cmd(
     cfg = LocalTrainConfig(cache_dir=str(cache_dir or TrainerSettings().trainer.cache_dir))
     if version:
         cfg.version = version
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    _log_to_stderr()
     run_dir = train_local_model(train, dev or train, out, cfg)
     _echo(json.dumps(json.loads((run_dir / "metrics.json").read_text())["dev"], indent=2))
 

@@ -4,6 +4,7 @@ unlabeled deployment text, and the final verdict table."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -220,7 +221,7 @@ def test_a_second_teacher_or_distillation_texts_with_no_teacher_at_all_is_a_type
 
 
 def test_trainer_run_reports_settings_that_cannot_train_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from typer.testing import CliRunner
 
@@ -232,8 +233,18 @@ def test_trainer_run_reports_settings_that_cannot_train_in_one_line(
     monkeypatch.setenv("EMOSTREAM_TRAINER__RECIPE__CO_TEACHER_DIR", str(SHIPPED_MODEL_DIR))
     monkeypatch.setenv("EMOSTREAM_TRAINER__CACHE_DIR", str(tmp_path / "cache"))
     args = ["run", "--data", str(tmp_path / "data"), "--models-dir", str(tmp_path / "models")]
-    result = CliRunner().invoke(app, [*args, "--model", "local"])
+    root, ours = logging.getLogger(), logging.getLogger("trainer")
+    levels = root.level, ours.level
+    root.setLevel(logging.WARNING)  # as a CLI process starts: the command lifts its own loggers
+    ours.setLevel(logging.NOTSET)
+    try:
+        result = CliRunner().invoke(app, [*args, "--model", "local"])
+    finally:
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])
     assert result.exit_code == 2, result.output
+    # Where no progress bar draws (a CronJob), the trainer's own lines say what it is doing.
+    assert any(r.name == "trainer.run" and r.getMessage().startswith("warm start: ") for r in caplog.records)
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("trainer run: recipe.co_teacher_dir needs a teacher to join")
     assert "Traceback" not in result.output and not list((tmp_path / "models").glob("*/config.json"))
