@@ -111,15 +111,11 @@ def run_cmd(
             asyncio.run(run_every(settings, every_s, trainer=trainer, echo=_echo))
             return
         result = asyncio.run(run_once(settings, trainer=trainer, echo=_echo))
-    except RecipeConfigError as e:  # the settings cannot make a training run: say which, no traceback
+    # One line, no traceback: settings that cannot train (exit 2); no candidate because the teacher did not
+    # label the sample, or one that passed the gate but the model server does not serve (yet) (exit 1).
+    except (RecipeConfigError, TeacherError, ChampionUnchanged) as e:
         typer.echo(f"trainer run: {e}", err=True)
-        raise typer.Exit(2) from None
-    except TeacherError as e:  # no candidate: the teacher did not label the sample
-        typer.echo(f"trainer run: {e}", err=True)
-        raise typer.Exit(1) from None
-    except ChampionUnchanged as e:  # passed the gate, but the model server does not serve it (yet)
-        typer.echo(f"trainer run: {e}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2 if isinstance(e, RecipeConfigError) else 1) from None
     console.print(result_table(result))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from logging.handlers import BufferingHandler
 from pathlib import Path
 
 import numpy as np
@@ -237,9 +238,7 @@ def test_trainer_run_reports_settings_that_cannot_train_in_one_line(
     levels = root.level, ours.level
     root.setLevel(logging.WARNING)  # as a CLI process starts: the command lifts its own loggers
     ours.setLevel(logging.NOTSET)
-    kept: list[logging.LogRecord] = []
-    keep = logging.Handler()
-    keep.emit = kept.append  # type: ignore[method-assign]  # on our logger: whatever the suite left on root
+    keep = BufferingHandler(capacity=10_000)  # on our logger: whatever the suite left on root
     ours.addHandler(keep)
     try:
         result = CliRunner().invoke(app, [*args, "--model", "local"])
@@ -249,7 +248,7 @@ def test_trainer_run_reports_settings_that_cannot_train_in_one_line(
         ours.setLevel(levels[1])
     assert result.exit_code == 2, result.output
     # Where no progress bar draws (a CronJob), the trainer's own lines say what it is doing.
-    assert any(r.name == "trainer.run" and r.getMessage().startswith("warm start: ") for r in kept)
+    assert any(r.name == "trainer.run" and r.getMessage().startswith("warm start: ") for r in keep.buffer)
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("trainer run: recipe.co_teacher_dir needs a teacher to join")
     assert "Traceback" not in result.output and not list((tmp_path / "models").glob("*/config.json"))
