@@ -309,6 +309,7 @@ def recipe_config(settings: TrainerSettings, version: str, warm: WarmStart) -> F
         ec_threshold_rule=rs.ec_threshold_rule,
         ec_refine=rs.ec_refine,
         max_train_texts=rs.max_train_texts,
+        train_seed=rs.train_seed,
     )
     cfg = warm_config(cfg, warm, rs.warm_epochs)
     if rs.teacher_dir is not None:

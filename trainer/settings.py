@@ -111,6 +111,9 @@ class RecipeSection(BaseModel):
     batch_size: int = Field(default=32, ge=1)
     #: Train on at most N texts of the train split (0: all); tests and quick checks.
     max_train_texts: int = Field(default=0, ge=0)
+    #: Seeds the student's initialisation, batch order and augmentation, not its holdout: a cycle per
+    #: training seed from one teacher compares students on the same holdout (None: the split seed, 13).
+    train_seed: int | None = Field(default=None, ge=0)
     #: A model directory every student distils from instead of the champion (e.g. the all-mpnet-base-v2
     #: teacher `trainer teacher` builds): a stronger teacher than the model being replaced.
     teacher_dir: Path | None = None

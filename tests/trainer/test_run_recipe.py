@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from logging.handlers import BufferingHandler
 from pathlib import Path
@@ -213,6 +214,12 @@ def test_a_second_teacher_joins_the_champion_the_cycle_distils_from(tmp_path: Pa
     assert taught.teacher_dir == str(tmp_path / "mpnet") and taught.co_teacher_dir == str(tmp_path / "m230")
 
 
+def test_the_recipes_training_seed_reaches_the_config_and_leaves_the_split_seed() -> None:
+    cfg = recipe_config(_with_recipe(train_seed=7), "v1", plan_warm_start(SHIPPED_MODEL_DIR))
+    assert cfg.train_seed == 7 and cfg.init_seed == 7 and cfg.seed == FinetuneConfig().seed
+    assert recipe_config(_with_recipe(), "v1", plan_warm_start(SHIPPED_MODEL_DIR)).train_seed is None
+
+
 @pytest.mark.parametrize("setting", ["co_teacher_dir", "distil_texts"])
 def test_a_second_teacher_or_distillation_texts_with_no_teacher_at_all_is_a_typed_error(
     tmp_path: Path, setting: str
@@ -288,6 +295,11 @@ def test_the_holdout_holds_only_the_train_files_texts_and_stays_the_same_with_ex
     assert {normalise_text(t) for t in only_v} <= set(fit.texts) | set(hold.texts)
     assert extra <= set(fit.texts) and set(fit_alone.texts) <= set(fit.texts)
     assert len(fit.texts) == len(fit_alone.texts) + 40
+    # A training seed draws initialisation and batch order, never the holdout: students compared across
+    # training seeds are selected and calibrated on the same texts.
+    fit_seeded, hold_seeded = split_data(tmp_path, replace(cfg, train_seed=99), extras)
+    assert hold_seeded.texts == hold.texts and fit_seeded.texts == fit.texts
+    assert replace(cfg, train_seed=99).init_seed == 99 and cfg.init_seed == cfg.seed
 
 
 def test_the_calib_split_sets_e_c_thresholds_the_neutral_margin_and_v_oc_cut_points_through_the_served_graph(

@@ -42,7 +42,11 @@ class FinetuneConfig:
     hidden: int = 256
     dropout: float = 0.1
     holdout_fraction: float = 0.1
+    #: Draws the holdout (and the order of texts a cap keeps); with no `train_seed`, training too.
     seed: int = 13
+    #: Draws initialisation, batch order and augmentation only, so students of several training seeds
+    #: are selected and calibrated on one holdout (None: `seed`).
+    train_seed: int | None = None
     use_lexicon: bool = True
     #: Keep only the first N encoder layers (0 = all 6): fewer layers, proportionally faster inference.
     encoder_layers: int = 0
@@ -94,6 +98,11 @@ class FinetuneConfig:
     loss_weights: dict[str, float] = field(
         default_factory=lambda: {"ei_reg": 2.0, "ei_oc": 1.0, "v_reg": 2.0, "v_oc": 1.0, "e_c": 4.0}
     )
+
+    @property
+    def init_seed(self) -> int:
+        """The seed of initialisation, batch order and augmentation: `train_seed`, else `seed`."""
+        return self.seed if self.train_seed is None else self.train_seed
 
 
 def encoder_dir(cfg: FinetuneConfig) -> Path:
@@ -204,7 +213,7 @@ def fit(
 
     from workers.local_model.lexicon import lexicon_features
 
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(cfg.init_seed)
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir(cfg)), local_files_only=True)
     model = build_model(cfg)
     if init_state is not None:
@@ -219,7 +228,9 @@ def fit(
         from . import distill
         from .targets import targets_with_copies
 
-        copies = distill.augment(train.texts, cfg.augment_copies, cfg.augment_drop, np.random.default_rng(cfg.seed))
+        copies = distill.augment(
+            train.texts, cfg.augment_copies, cfg.augment_drop, np.random.default_rng(cfg.init_seed)
+        )
         if cfg.distil_texts:
             copies += distill.unlabeled_texts(Path(cfg.distil_texts), seen=train.texts + hold.texts)
         train = targets_with_copies(train, copies)
@@ -241,7 +252,7 @@ def fit(
         {"params": model.heads.parameters(), "lr": cfg.heads_lr},
     ]
     opt = torch.optim.AdamW(params, weight_decay=cfg.weight_decay)
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.init_seed)
     lengths = [len(t) for t in train.texts]
     steps = cfg.epochs * math.ceil(len(train.texts) / cfg.batch_size)
     sched = get_linear_schedule_with_warmup(opt, int(steps * cfg.warmup_fraction), steps)

@@ -351,7 +351,7 @@ def _refit(model: Any, tokenizer: Any, cfg: FinetuneConfig, train: Targets, hold
     with progress.stage("refit: features", 1):
         f_train = sentence_features(model, tokenizer, train.texts, lexicon_features(train.texts), cfg.max_length)
         f_hold = sentence_features(model, tokenizer, hold.texts, lexicon_features(hold.texts), cfg.max_length)
-    head_cfg = LocalTrainConfig(hidden=cfg.hidden, dropout=0.2, seed=cfg.seed)
+    head_cfg = LocalTrainConfig(hidden=cfg.hidden, dropout=0.2, seed=cfg.init_seed)
     heads, scores = fit_heads(head_cfg, f_train, train, f_hold, hold, progress, stage="refit heads")
     log.info("refit heads: holdout %s", json.dumps({k: round(v, 3) for k, v in scores.items() if k.count(".") == 1}))
     model.heads = heads
